@@ -1,0 +1,39 @@
+# verify: `make run` starts the service with demo data, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
+
+.PHONY: run test serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+## run: development server on http://127.0.0.1:5000, embedded store, demo data loaded if empty
+run: $(VENV)/.runtime
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## test: install the dev requirements and run the whole suite
+test: $(VENV)/.dev
+	mkdir -p test-artifacts
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## serve: production server (set REDIS_URL, VERIFY_ENV=production and the secrets first)
+serve: $(VENV)/.runtime
+	$(BIN)/gunicorn --preload --workers $(WORKERS) --bind $(HOST):$(PORT) wsgi:app
+
+clean:
+	rm -rf $(VENV) test-artifacts .pytest_cache

@@ -1,0 +1,90 @@
+"""Demo data for `make run` and `flask --app wsgi seed-demo`. Fictional, and labelled as demo."""
+
+import datetime as dt
+
+from verify import phones
+from verify.errors import NotFound
+from verify.registry import apikeys, numbers
+
+DEMO_NOTE = "DEMO DATA: fictional number for trying verify out."
+
+
+def demo_entries(brand, hotline, sms_number):
+    """The demo registry: callback line (with a display variant), inbound-only hotline, SMS, retired line."""
+    return [
+        {
+            "number": "021-6080-0000",
+            "labels": {"zh": f"{brand}回访专线（演示）", "en": "Callback line (demo)"},
+            "purpose": "callback",
+            "direction": "outbound",
+            "variants": ["021-6080-0099"],
+            "notes": DEMO_NOTE + " 021-6080-0099 is how the trunk sometimes shows.",
+        },
+        {
+            "number": hotline,
+            "labels": {"zh": f"{brand}客服热线（演示）", "en": "Customer hotline (demo)"},
+            "purpose": "hotline",
+            "direction": "inbound_only",
+            "notes": DEMO_NOTE,
+        },
+        {
+            "number": sms_number,
+            "labels": {"zh": f"{brand}官方短信号码（演示）", "en": "Official SMS number (demo)"},
+            "purpose": "sms",
+            "direction": "both",
+            "notes": DEMO_NOTE,
+        },
+        {
+            "number": "021-6080-1111",
+            "labels": {"zh": f"{brand}旧回访专线（演示，已停用）", "en": "Old callback line (demo, retired)"},
+            "purpose": "callback",
+            "direction": "outbound",
+            "status": "retired",
+            "retired_on": "2025-06-30",
+            "notes": DEMO_NOTE,
+        },
+    ]
+
+
+DEMO_KEYS = (("demo-callcentre", "sessions"), ("demo-registry", "registry"), ("demo-reports", "reports"))
+
+
+def seed(store, region, brand):
+    """Load the demo registry and create one demo key per scope; return ``(added numbers, {name: key})``.
+
+    Numbers already registered are left as they are, keys that exist are not made again.
+    """
+    added = []
+    for entry in demo_entries(brand["brand"], brand["hotline"], brand["sms"]):
+        e164 = phones.parse(entry["number"], region).e164
+        try:
+            numbers.get(store, e164, region)
+        except NotFound:
+            added.append(numbers.add(store, entry, region)["number"])
+    existing = {row["name"] for row in apikeys.list_keys(store)}
+    keys = {name: apikeys.create(store, name, scope) for name, scope in DEMO_KEYS if name not in existing}
+    return added, keys
+
+
+def today():
+    """Today's date (UTC), for retirements made from the CLI."""
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def banner(keys, brand, base="http://127.0.0.1:5000"):
+    """What `make run` prints: the demo keys and a few requests to try."""
+    sessions_key = keys.get("demo-callcentre", "<a key of scope sessions>")
+    return f"""
+verify demo ({brand['brand']}) on {base}
+  demo API keys: {', '.join(f'{name}={key}' for name, key in keys.items())}
+
+Try:
+  curl '{base}/api/v1/check?number=021-6080-0000'      # official, with the caller-ID caveat
+  curl '{base}/api/v1/check?number={brand['hotline']}'       # inbound_only: any call from it is fake
+  curl -s -X POST {base}/api/v1/sessions -H 'Authorization: Bearer {sessions_key}' \\
+       -H 'Content-Type: application/json' \\
+       -d '{{"borrower":"13800138000","caller":"021-6080-0000","agent_id":"A17","agent_name":"王小明","purpose":"贷后回访"}}'
+  curl -s -X POST {base}/api/v1/verify -H 'Content-Type: application/json' \\
+       -d '{{"phone":"13800138000","code":"<code from the answer above>"}}'
+  API description: {base}/api/v1/openapi.json
+"""

@@ -1,0 +1,139 @@
+"""Phone numbers: parsing, normalising to E.164, masking, HMACs and lookalike keys.
+
+The only module that imports ``phonenumbers``. Everything else handles numbers as E.164 strings.
+"""
+
+import hashlib
+import hmac
+import unicodedata
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+# Shorter official numbers (110, 120) are too common inside other numbers to mean imitation.
+MIN_LOOKALIKE_DIGITS = 5
+MAX_INPUT_CHARS = 40
+_MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+class InvalidNumber(ValueError):
+    """The input is not a phone number; ``code`` is stable, ``str()`` is for people."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Phone:
+    """A parsed number: canonical E.164 key, what to show, and what kind of number it is."""
+
+    e164: str
+    display: str
+    valid: bool  # a valid full number, or a valid short number of the default region
+    mobile: bool
+    home: bool  # in the default region
+    digits: str  # country code + national significant number, for lookalike matching
+    national: str  # national significant number, an official number's lookalike signature
+
+
+def _clean(raw):
+    if raw is None or not str(raw).strip():
+        raise InvalidNumber("empty", "Please enter a phone number.")
+    text = unicodedata.normalize("NFKC", str(raw)).strip()  # full-width digits and ＋ become ASCII
+    if len(text) > MAX_INPUT_CHARS:
+        raise InvalidNumber("too_long", "That is too long to be a phone number.")
+    if any(ch.isalpha() for ch in text):
+        raise InvalidNumber("letters", "A phone number has digits only, no letters.")
+    return text
+
+
+def parse(raw, region="CN"):
+    """Parse what a person typed into a ``Phone``; raise ``InvalidNumber`` if it is no number at all.
+
+    Numbers that parse but are not valid (spoofed caller IDs often are not) still come back, with
+    ``valid`` False: a borrower checking such a number deserves an answer, not an error.
+    """
+    text = _clean(raw)
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException as exc:
+        if exc.error_type in (NumberParseException.TOO_LONG,):
+            raise InvalidNumber("too_long", "That is too long to be a phone number.") from None
+        if exc.error_type in (NumberParseException.TOO_SHORT_NSN, NumberParseException.TOO_SHORT_AFTER_IDD):
+            raise InvalidNumber("too_short", "That is too short to be a phone number.") from None
+        raise InvalidNumber("not_a_number", "That does not look like a phone number.") from None
+    national = phonenumbers.national_significant_number(number)
+    if len(national) < 3:
+        raise InvalidNumber("too_short", "That is too short to be a phone number.")
+    home = phonenumbers.region_code_for_country_code(number.country_code) == region
+    valid_full = phonenumbers.is_valid_number(number)
+    valid = valid_full or (home and phonenumbers.is_valid_short_number(number))
+    fmt = PhoneNumberFormat.NATIONAL if home else PhoneNumberFormat.INTERNATIONAL
+    return Phone(
+        e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
+        display=phonenumbers.format_number(number, fmt),
+        valid=valid,
+        mobile=valid_full and phonenumbers.number_type(number) in _MOBILE_TYPES,
+        home=home,
+        digits=f"{number.country_code}{national}",
+        national=national,
+    )
+
+
+def normalise(raw, region="CN"):
+    """Return a valid number as a ``Phone``, or raise ``InvalidNumber`` with a reason people understand."""
+    phone = parse(raw, region)
+    if not phone.valid:
+        raise InvalidNumber("invalid", "That is not a valid phone number.")
+    return phone
+
+
+def normalise_mobile(raw, region="CN"):
+    """Like ``normalise``, for a number that must receive SMS (a borrower's own phone)."""
+    phone = normalise(raw, region)
+    if not phone.mobile:
+        raise InvalidNumber("not_mobile", "That is not a mobile phone number.")
+    return phone
+
+
+def mask(e164_or_display):
+    """Hide the middle of a number for display: +8613800138000 -> 138****8000."""
+    digits = "".join(ch for ch in e164_or_display if ch.isdigit())
+    if e164_or_display.startswith("+86") and len(digits) > 2:
+        digits = digits[2:]
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    keep_head = min(3, len(digits) - 4)
+    return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
+
+
+def number_hmac(key, e164):
+    """Keyed HMAC-SHA256 of an E.164 number: how borrowers' numbers are stored and looked up."""
+    return hmac.new(key, e164.encode(), hashlib.sha256).hexdigest()
+
+
+def lookalike_probes(phone):
+    """The digit strings that would be official signatures if ``phone`` imitates an official number.
+
+    A number imitates an official one when its digits (country code included) contain the official
+    number's national significant number with something added or changed around it: 0095188 (+95 188),
+    400-95188-00 or 021-95188 against 95188, or the official number under another country code.
+    Ordinary mobile numbers of the home region are personal lines; five digits of a service number
+    inside one are coincidence, so they yield no probes.
+    """
+    if phone.mobile and phone.home:
+        return []
+    digits = phone.digits
+    probes = {
+        digits[start:end]
+        for start in range(len(digits))
+        for end in range(start + MIN_LOOKALIKE_DIGITS, len(digits) + 1)
+    }
+    return sorted(probes)
+
+
+def signature(phone):
+    """The digits a lookalike of this official number would carry, or None if too short to tell."""
+    return phone.national if len(phone.national) >= MIN_LOOKALIKE_DIGITS else None

@@ -1,0 +1,199 @@
+"""Callback sessions: opened by the call centre before dialling, checked by the borrower's code.
+
+All keys of one borrower share a hash tag made from the HMAC of their number, so the code check, the
+success or failure count and the lockout counter are one Lua script: one round trip, atomic across
+every channel and client. A session id starts with that tag, so the API finds a session by id alone.
+
+Keys, for borrower tag T:
+  {T}:s   hash, the borrower's current session; deleted by Redis TTL an hour after it expires
+  {T}:f   wrong codes in the current lockout window (INCR, TTL = the window)
+
+Session times come from Redis's own clock (TIME), so app servers with drifting clocks agree.
+"""
+
+import hashlib
+import hmac
+import secrets
+
+from verify import phones
+from verify.errors import NotFound
+from verify.registry.store import unavailable_on_error
+from verify.verdicts import CodeOutcome, session_state
+
+TAG_CHARS = 24  # 96 bits of the borrower HMAC: collisions are out of reach, keys stay short
+RETAIN_SECONDS = 3600  # how long an expired or ended session can still be looked up
+
+_CREATE = """
+local now = tonumber(redis.call('TIME')[1])
+local ttl = tonumber(ARGV[1])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'created', now, 'expires', now + ttl, unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ttl + %d)
+return {now, now + ttl}
+""" % RETAIN_SECONDS
+
+# KEYS: session hash, failure counter. ARGV: code HMAC, caller ('' = any), max failures, window.
+# Returns {outcome, ...}: outcome 'locked' {seconds left}, 'genuine' {session fields},
+# 'wrong' {1 if an active session exists else 0}.
+_CHECK = """
+local max, window = tonumber(ARGV[3]), tonumber(ARGV[4])
+local fails = tonumber(redis.call('GET', KEYS[2]) or '0')
+if fails >= max then
+  return {'locked', redis.call('TTL', KEYS[2])}
+end
+local s = redis.call('HMGET', KEYS[1], 'code', 'expires', 'ended', 'callers')
+local now = tonumber(redis.call('TIME')[1])
+local active = s[1] and s[3] == false and now < tonumber(s[2])
+if active and s[1] == ARGV[1] then
+  local caller_ok = ARGV[2] == '' or string.find(',' .. s[4] .. ',', ',' .. ARGV[2] .. ',', 1, true)
+  if caller_ok then
+    redis.call('HINCRBY', KEYS[1], 'ok', 1)
+    return {'genuine', unpack(redis.call('HMGET', KEYS[1],
+      'id', 'caller', 'agent_id', 'agent', 'purpose', 'created', 'expires'))}
+  end
+end
+if active then
+  redis.call('HINCRBY', KEYS[1], 'fail', 1)
+end
+fails = redis.call('INCR', KEYS[2])
+if fails == 1 then
+  redis.call('EXPIRE', KEYS[2], window)
+end
+if fails >= max then
+  return {'locked', redis.call('TTL', KEYS[2])}
+end
+return {'wrong', active and 1 or 0}
+"""
+
+# KEYS: session hash. ARGV: session id. Returns 1 if it was open and is now ended, 0 if it was
+# already over, -1 if there is no such session.
+_END = """
+local s = redis.call('HMGET', KEYS[1], 'id', 'ended', 'expires')
+if s[1] ~= ARGV[1] then return -1 end
+if s[2] or tonumber(redis.call('TIME')[1]) >= tonumber(s[3]) then return 0 end
+redis.call('HSET', KEYS[1], 'ended', redis.call('TIME')[1])
+return 1
+"""
+
+
+class Sessions:
+    """Session operations bound to one store and the HMAC key; created once in the app factory."""
+
+    def __init__(self, store, hmac_key, max_failures=5, lockout_seconds=900):
+        self.store = store
+        self.hmac_key = hmac_key
+        self.max_failures = max_failures
+        self.lockout_seconds = lockout_seconds
+        self._create = store.script(_CREATE)
+        self._check = store.script(_CHECK)
+        self._end = store.script(_END)
+
+    # --- keys -------------------------------------------------------------------------------
+    def tag(self, e164):
+        """The borrower's hash tag: a prefix of the keyed HMAC of their number (never the number)."""
+        return phones.number_hmac(self.hmac_key, e164)[:TAG_CHARS]
+
+    def _keys(self, tag):
+        return self.store.key(tag, "s"), self.store.key(tag, "f")
+
+    def _code_hmac(self, tag, code):
+        # Bound to the borrower: the same code typed for another number never matches.
+        return hmac.new(self.hmac_key, f"{tag}:{code}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    @staticmethod
+    def _split_id(session_id):
+        tag, _, suffix = str(session_id).partition("-")
+        if len(tag) != TAG_CHARS or not suffix or not all(c in "0123456789abcdef" for c in tag + suffix):
+            raise NotFound(session_id)
+        return tag
+
+    # --- operations -------------------------------------------------------------------------
+    @unavailable_on_error
+    def open(self, borrower, caller, callers, agent_id, agent_name, purpose, loan_ref, ttl):
+        """Open a session (replacing the borrower's previous one); return ``(id, code, created, expires)``.
+
+        ``borrower`` and ``caller`` are ``Phone``s; ``callers`` every E.164 the agent may call from.
+        """
+        tag = self.tag(borrower.e164)
+        session_id = f"{tag}-{secrets.token_hex(4)}"
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        session_key, _fail_key = self._keys(tag)
+        fields = {
+            "id": session_id,
+            "code": self._code_hmac(tag, code),
+            "caller": caller.e164,
+            "callers": ",".join(callers),
+            "agent_id": agent_id,
+            "agent": agent_name,
+            "purpose": purpose,
+            "masked": phones.mask(borrower.e164),
+        }
+        if loan_ref:
+            fields["loan_ref"] = loan_ref
+        argv = [ttl] + [item for pair in fields.items() for item in pair]
+        created, expires = self._create(keys=[session_key], args=argv)
+        return session_id, code, int(created), int(expires)
+
+    @unavailable_on_error
+    def check(self, borrower, code, caller=None):
+        """Check a code for ``borrower``; one round trip. Returns ``(CodeOutcome, details)``.
+
+        ``details`` is the session (for genuine), or ``{"retry_after": s}`` when locked, else {}.
+        """
+        tag = self.tag(borrower.e164)
+        session_key, fail_key = self._keys(tag)
+        reply = self._check(
+            keys=[session_key, fail_key],
+            args=[self._code_hmac(tag, code), caller.e164 if caller else "", self.max_failures, self.lockout_seconds],
+        )
+        outcome = reply[0]
+        if outcome == "locked":
+            return CodeOutcome(locked=True, matched=False, session_exists=False), {"retry_after": max(int(reply[1]), 1)}
+        if outcome == "genuine":
+            names = ("id", "caller", "agent_id", "agent_name", "purpose", "created", "expires")
+            details = dict(zip(names, reply[1:]))
+            details["created"], details["expires"] = int(details["created"]), int(details["expires"])
+            return CodeOutcome(locked=False, matched=True, session_exists=True), details
+        return CodeOutcome(locked=False, matched=False, session_exists=bool(reply[1])), {}
+
+    @unavailable_on_error
+    def get(self, session_id):
+        """The session's state and counts for the call centre; ``NotFound`` if unknown or long gone."""
+        tag = self._split_id(session_id)
+        session_key, fail_key = self._keys(tag)
+        with self.store.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(session_key)
+            pipe.get(fail_key)
+            pipe.time()
+            record, fails, (now, _micro) = pipe.execute()
+        if record.get("id") != session_id:
+            raise NotFound(session_id)
+        expires = int(record["expires"])
+        state = session_state(
+            ended="ended" in record,
+            expired=now >= expires,
+            locked=int(fails or 0) >= self.max_failures,
+            successes=int(record.get("ok", 0)),
+        )
+        return {
+            "id": session_id,
+            "status": state,
+            "borrower": record["masked"],
+            "caller": record["caller"],
+            "agent_id": record["agent_id"],
+            "purpose": record["purpose"],
+            "loan_ref": record.get("loan_ref"),
+            "created": int(record["created"]),
+            "expires": expires,
+            "ended": int(record["ended"]) if "ended" in record else None,
+            "successful_checks": int(record.get("ok", 0)),
+            "failed_checks": int(record.get("fail", 0)),
+        }
+
+    @unavailable_on_error
+    def end(self, session_id):
+        """End a session after the call; idempotent. ``NotFound`` if there is no such session."""
+        tag = self._split_id(session_id)
+        session_key, _fail_key = self._keys(tag)
+        if int(self._end(keys=[session_key], args=[session_id])) < 0:
+            raise NotFound(session_id)

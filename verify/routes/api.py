@@ -1,0 +1,287 @@
+"""The JSON API: public number check and call verification, call-centre sessions, registry.
+
+Views parse input, call one domain function and shape the answer; errors are problem details.
+"""
+
+import functools
+import json
+import time
+import unicodedata
+from importlib import resources
+
+from flask import Blueprint, g, jsonify, request, url_for
+
+from verify import advice, clock, phones
+from verify import verdicts as v
+from verify.errors import Invalid, NotFound, StoreUnavailable
+from verify.registry import apikeys, numbers
+from verify.routes.problems import Problem, json_body, problem_response, unavailable_problem
+from verify.services import services
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+_OPENAPI = None
+
+
+# --- authentication -------------------------------------------------------------------------
+def require_key(scope):
+    """Allow the view only with a valid API key of ``scope`` (401 without or with a bad key, 403 wrong scope)."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            challenge = {"WWW-Authenticate": 'Bearer realm="verify"'}
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Problem(401, "This needs an API key: send 'Authorization: Bearer <key>'.", headers=challenge)
+            key = apikeys.authenticate(services().store, token.strip())
+            if key is None:
+                raise Problem(401, "This API key is not valid or has been revoked.", headers=challenge)
+            if key["scope"] != scope:
+                raise Problem(403, f"This API key has scope '{key['scope']}'; this needs scope '{scope}'.")
+            g.api_key = key
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+# --- field readers ------------------------------------------------------------------------------
+def _number(data, field, errors, reader=phones.normalise, required=True):
+    value = data.get(field)
+    if value is None and not required:
+        return None
+    if value is not None and not isinstance(value, str):
+        errors.append((field, "must be a phone number written as text"))
+        return None
+    try:
+        return reader(value, services().region)
+    except phones.InvalidNumber as exc:
+        errors.append((field, str(exc)))
+        return None
+
+
+def _text(data, field, errors, limit, required=True):
+    value = data.get(field)
+    if value is None:
+        if required:
+            errors.append((field, "is required"))
+        return None
+    if not isinstance(value, str) or not value.strip():
+        errors.append((field, "must be a non-empty text"))
+        return None
+    value = value.strip()
+    if len(value) > limit:
+        errors.append((field, f"must be at most {limit} characters"))
+        return None
+    return value
+
+
+def _code(data, errors):
+    value = data.get("code")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = f"{value:06d}"
+    if not isinstance(value, str):
+        errors.append(("code", "is required: the 6-digit code the caller told you"))
+        return None
+    # Full-width digits and spaces typed on a phone keyboard are fine.
+    digits = "".join(unicodedata.normalize("NFKC", value).split()).replace("-", "")
+    if len(digits) != 6 or not digits.isdigit() or not digits.isascii():
+        errors.append(("code", "must be the 6 digits the caller told you"))
+        return None
+    return digits
+
+
+def _reject_unknown(data, allowed, errors):
+    for field in sorted(set(data) - set(allowed)):
+        errors.append((field, "unknown field"))
+
+
+# --- public: number check and call verification ---------------------------------------------------
+@bp.get("/check")
+def check():
+    """Is this number one of ours, imitating ours, or reported? Public."""
+    svc = services()
+    errors = []
+    phone = _number(request.args, "number", errors, reader=phones.parse)
+    if errors:
+        raise Invalid(errors)
+    try:
+        facts = numbers.lookup(svc.store, phone, int(time.time()))
+    except StoreUnavailable:
+        return unavailable_problem(verdict=v.UNAVAILABLE, advice=advice.for_number(v.UNAVAILABLE, svc.brand))
+    verdict = v.number_verdict(facts, svc.reported_threshold)
+    shown = facts.entry or facts.imitated
+    body = {
+        "number": phone.e164,
+        "display": phone.display,
+        "verdict": verdict,
+        "label": shown["labels"] if facts.entry else None,
+        "advice": advice.for_number(verdict, svc.brand, imitated=_display(shown) if facts.imitated else None),
+        "reports_30d": facts.reporters_30d,
+    }
+    if verdict == v.LOOKALIKE:
+        body["imitates"] = {"number": shown["number"], "display": _display(shown), "label": shown["labels"]}
+    return jsonify(body)
+
+
+def _display(entry):
+    return phones.parse(entry["number"], services().region).display
+
+
+@bp.post("/verify")
+def verify_call():
+    """Did the lender really call me? The borrower's own number and the code the caller gave. Public."""
+    svc = services()
+    data = json_body()
+    errors = []
+    _reject_unknown(data, ("phone", "code", "caller"), errors)
+    phone = _number(data, "phone", errors, reader=phones.normalise_mobile)
+    code = _code(data, errors)
+    caller = _number(data, "caller", errors, reader=phones.parse, required=False)
+    if errors:
+        raise Invalid(errors)
+    try:
+        outcome, details = svc.sessions.check(phone, code, caller)
+    except StoreUnavailable:
+        return unavailable_problem(verdict=v.UNAVAILABLE, advice=advice.for_call(v.UNAVAILABLE, svc.brand))
+    verdict = v.call_verdict(outcome, channel="api")
+    texts = advice.for_call(verdict, svc.brand)
+    if verdict == v.LOCKED:
+        return problem_response(
+            429,
+            "Too many wrong codes for this phone number. Hang up and call the official hotline yourself.",
+            title="Too many wrong codes",
+            type_="urn:verify:problem:locked",
+            headers={"Retry-After": str(details["retry_after"])},
+            verdict=verdict,
+            advice=texts,
+        )
+    body = {"verdict": verdict, "advice": texts}
+    if verdict == v.GENUINE:
+        body["session"] = {
+            "agent_name": v.mask_name(details["agent_name"]),
+            "agent_id": details["agent_id"],
+            "caller": details["caller"],
+            "caller_display": phones.parse(details["caller"], svc.region).display,
+            "purpose": details["purpose"],
+            "started_at": clock.iso(details["created"]),
+            "expires_at": clock.iso(details["expires"]),
+        }
+    return jsonify(body)
+
+
+# --- call centre: sessions ------------------------------------------------------------------------
+_SESSION_FIELDS = ("borrower", "caller", "agent_id", "agent_name", "purpose", "loan_ref", "ttl_seconds")
+
+
+@bp.post("/sessions")
+@require_key("sessions")
+def open_session():
+    """Open a callback session before dialling; answers the code the agent reads to the borrower."""
+    svc = services()
+    data = json_body()
+    errors = []
+    _reject_unknown(data, _SESSION_FIELDS, errors)
+    borrower = _number(data, "borrower", errors, reader=phones.normalise_mobile)
+    caller = _number(data, "caller", errors)
+    agent_id = _text(data, "agent_id", errors, 64)
+    agent_name = _text(data, "agent_name", errors, 64)
+    purpose = _text(data, "purpose", errors, 120)
+    loan_ref = _text(data, "loan_ref", errors, 64, required=False)
+    ttl = data.get("ttl_seconds", svc.session_ttl)
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 60 <= ttl <= svc.session_ttl_max:
+        errors.append(("ttl_seconds", f"must be a whole number of seconds from 60 to {svc.session_ttl_max}"))
+    entry = numbers.entry_for(svc.store, caller) if caller else None
+    if caller and (entry is None or entry["status"] != "active" or entry["direction"] == "inbound_only"):
+        errors.append(("caller", "must be an active official number that calls out"))
+    if errors:
+        raise Invalid(errors)
+    callers = [entry["number"], *entry["variants"]]
+    session_id, code, created, expires = svc.sessions.open(
+        borrower, caller, callers, agent_id, agent_name, purpose, loan_ref, ttl
+    )
+    response = jsonify(
+        {"id": session_id, "code": code, "created_at": clock.iso(created), "expires_at": clock.iso(expires)}
+    )
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_session", session_id=session_id)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/sessions/<session_id>")
+@require_key("sessions")
+def get_session(session_id):
+    """A session's state and how many checks succeeded or failed."""
+    try:
+        session = services().sessions.get(session_id)
+    except NotFound:
+        raise Problem(404, "There is no such session (sessions are forgotten an hour after they expire).") from None
+    for field in ("created", "expires", "ended"):
+        session[f"{field}_at"] = clock.iso(session.pop(field)) if session[field] is not None else None
+    return jsonify(session)
+
+
+@bp.delete("/sessions/<session_id>")
+@require_key("sessions")
+def end_session(session_id):
+    """End a session after the call: its code stops working at once."""
+    try:
+        services().sessions.end(session_id)
+    except NotFound:
+        raise Problem(404, "There is no such session (sessions are forgotten an hour after they expire).") from None
+    return "", 204
+
+
+# --- registry -----------------------------------------------------------------------------------
+@bp.get("/numbers")
+@require_key("registry")
+def list_numbers():
+    """Every official number in the registry."""
+    return jsonify({"numbers": numbers.all_entries(services().store, services().region)})
+
+
+@bp.post("/numbers")
+@require_key("registry")
+def add_number():
+    """Register an official number."""
+    entry = numbers.add(services().store, json_body(), services().region)
+    response = jsonify(entry)
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_number", number=entry["number"])
+    return response
+
+
+@bp.get("/numbers/<number>")
+@require_key("registry")
+def get_number(number):
+    """One registry entry, by its number in any format."""
+    return jsonify(_entry_or_404(lambda: numbers.get(services().store, number, services().region)))
+
+
+@bp.patch("/numbers/<number>")
+@require_key("registry")
+def update_number(number):
+    """Change an entry: labels, purpose, direction, status (retire), variants, notes."""
+    data = json_body()
+    return jsonify(_entry_or_404(lambda: numbers.update(services().store, number, data, services().region)))
+
+
+def _entry_or_404(action):
+    try:
+        return action()
+    except NotFound:
+        raise Problem(404, "That number is not in the registry.") from None
+
+
+# --- description ------------------------------------------------------------------------------------
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API."""
+    global _OPENAPI
+    if _OPENAPI is None:
+        _OPENAPI = json.loads(resources.files("verify").joinpath("openapi.json").read_text(encoding="utf-8"))
+    return jsonify(_OPENAPI)

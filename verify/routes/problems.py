@@ -1,0 +1,123 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``), and the JSON body reader.
+
+Every error an API client can cause comes back as a problem with a message a person understands;
+no input produces a 500 or a stack trace.
+"""
+
+import logging
+
+from flask import jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from verify.errors import Invalid, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE = "application/problem+json"
+RETRY_AFTER_UNAVAILABLE = 5
+
+_DETAILS = {
+    400: "The request could not be read.",
+    401: "This needs an API key: send 'Authorization: Bearer <key>'.",
+    403: "Your API key is not allowed to do this.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that method.",
+    413: "The request body is too large.",
+    415: "Send the body as JSON with 'Content-Type: application/json'.",
+    500: "Something went wrong on our side. Nothing you sent was lost; please try again.",
+}
+
+
+class Problem(Exception):
+    """Raise in a view to answer with a problem; extra keyword members are added to the body."""
+
+    def __init__(self, status, detail, title=None, type_="about:blank", headers=None, **members):
+        super().__init__(detail)
+        self.status, self.detail, self.title, self.type = status, detail, title, type_
+        self.headers = headers or {}
+        self.members = members
+
+
+def problem_response(status, detail, title=None, type_="about:blank", headers=None, **members):
+    """Build a problem+json response."""
+    from werkzeug.http import HTTP_STATUS_CODES
+
+    body = {"type": type_, "title": title or HTTP_STATUS_CODES.get(status, "Error"), "status": status, "detail": detail}
+    body.update(members)
+    response = jsonify(body)
+    response.status_code = status
+    response.content_type = PROBLEM_TYPE
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def validation_problem(errors):
+    """422 with one entry per field problem."""
+    return problem_response(
+        422,
+        "Some fields are missing or wrong: " + "; ".join(f"{f}: {m}" for f, m in errors),
+        title="Invalid request",
+        type_="urn:verify:problem:validation",
+        errors=[{"field": field, "message": message} for field, message in errors],
+    )
+
+
+def unavailable_problem(**members):
+    """503: the store failed, so nothing can be confirmed. Clients should hang up and call the hotline."""
+    return problem_response(
+        503,
+        "We cannot check right now. Hang up and call the official hotline yourself.",
+        title="Service unavailable",
+        type_="urn:verify:problem:unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
+        **members,
+    )
+
+
+def json_body():
+    """The request's JSON object, or a ``Problem`` (415 wrong type, 400 unreadable, 400 not an object)."""
+    if not request.is_json:
+        raise Problem(415, _DETAILS[415])
+    data = request.get_json(silent=True)
+    if data is None:
+        raise Problem(400, "The body is not valid JSON.")
+    if not isinstance(data, dict):
+        raise Problem(400, "The body must be a JSON object.")
+    return data
+
+
+def _is_api():
+    return request.path.startswith("/api/")
+
+
+def register(app):
+    """Install the error handlers: problems on the API, short plain pages elsewhere (until the web UI)."""
+
+    @app.errorhandler(Problem)
+    def on_problem(exc):
+        return problem_response(exc.status, exc.detail, exc.title, exc.type, exc.headers, **exc.members)
+
+    @app.errorhandler(Invalid)
+    def on_invalid(exc):
+        return validation_problem(exc.errors)
+
+    @app.errorhandler(StoreUnavailable)
+    def on_unavailable(exc):
+        return unavailable_problem()
+
+    @app.errorhandler(HTTPException)
+    def on_http(exc):
+        if not _is_api():
+            return exc
+        headers = {}
+        if exc.code == 405 and exc.valid_methods:
+            headers["Allow"] = ", ".join(exc.valid_methods)
+        return problem_response(exc.code, _DETAILS.get(exc.code, exc.description), headers=headers)
+
+    @app.errorhandler(Exception)
+    def on_error(exc):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if not _is_api():
+            return InternalServerError()
+        return problem_response(500, _DETAILS[500])

@@ -1,0 +1,26 @@
+"""The objects views work with, built once in the app factory and found through ``services()``."""
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from verify.registry.sessions import Sessions
+from verify.registry.store import Store
+
+
+@dataclass
+class Services:
+    """Everything a request needs that outlives it: the store, sessions, and settings in handy form."""
+
+    store: Store
+    sessions: Sessions
+    region: str
+    brand: dict  # brand, brand_en, hotline, sms: the values advice texts are filled with
+    reported_threshold: int
+    session_ttl: int
+    session_ttl_max: int
+
+
+def services():
+    """The running app's ``Services``."""
+    return current_app.extensions["verify"]
