@@ -105,7 +105,8 @@ def mask(e164_or_display):
         digits = digits[2:]
     if len(digits) <= 4:
         return "*" * len(digits)
-    keep_head = min(3, len(digits) - 4)
+    # Last four shown, at least four hidden before them, and up to three shown at the front.
+    keep_head = max(0, min(3, len(digits) - 8))
     return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
 
 

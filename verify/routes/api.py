@@ -20,9 +20,6 @@ from verify.services import services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-_OPENAPI = None
-
-
 # --- authentication -------------------------------------------------------------------------
 def require_key(scope):
     """Allow the view only with a valid API key of ``scope`` (401 without or with a bad key, 403 wrong scope)."""
@@ -192,8 +189,8 @@ def open_session():
     purpose = _text(data, "purpose", errors, 120)
     loan_ref = _text(data, "loan_ref", errors, 64, required=False)
     ttl = data.get("ttl_seconds", svc.session_ttl)
-    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 60 <= ttl <= svc.session_ttl_max:
-        errors.append(("ttl_seconds", f"must be a whole number of seconds from 60 to {svc.session_ttl_max}"))
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= svc.session_ttl_max:
+        errors.append(("ttl_seconds", f"must be a whole number of seconds from 1 to {svc.session_ttl_max}"))
     entry = numbers.entry_for(svc.store, caller) if caller else None
     if caller and (entry is None or entry["status"] != "active" or entry["direction"] == "inbound_only"):
         errors.append(("caller", "must be an active official number that calls out"))
@@ -281,7 +278,10 @@ def _entry_or_404(action):
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 description of this API."""
-    global _OPENAPI
-    if _OPENAPI is None:
-        _OPENAPI = json.loads(resources.files("verify").joinpath("openapi.json").read_text(encoding="utf-8"))
-    return jsonify(_OPENAPI)
+    return jsonify(openapi_document())
+
+
+@functools.cache
+def openapi_document():
+    """The OpenAPI document shipped in the package (read once)."""
+    return json.loads(resources.files("verify").joinpath("openapi.json").read_text(encoding="utf-8"))

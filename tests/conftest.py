@@ -1,0 +1,94 @@
+"""Fixtures: a real redis-server started by the suite, the app on it, clients and API keys."""
+
+import os
+
+import pytest
+
+from tests.redis_process import RedisProcess
+from verify import create_app
+from verify.registry import apikeys
+
+TEST_SETTINGS = {
+    "TESTING": True,
+    "VERIFY_SECRET_KEY": "test-secret",
+    "VERIFY_HMAC_KEY": "test-hmac-key",
+    "VERIFY_LOG_LEVEL": "WARNING",
+}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _clean_environment():
+    """The developer's own VERIFY_* or REDIS_URL must not leak into tests."""
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("VERIFY_") or k == "REDIS_URL"}
+    yield
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """One redis-server for the session, on a unix socket in a temporary folder."""
+    server = RedisProcess(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_app(redis_server, tmp_path):
+    """Build an app on the suite's Redis (emptied first) with extra settings."""
+    redis_server.flush()
+
+    def make(**overrides):
+        settings = {**TEST_SETTINGS, "REDIS_URL": redis_server.url, "VERIFY_INSTANCE_PATH": str(tmp_path / "instance")}
+        settings.update(overrides)
+        return create_app(settings)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    """The app with the demo registry loaded."""
+    app = make_app()
+    from verify import demo
+
+    svc = app.extensions["verify"]
+    demo.seed(svc.store, svc.region, svc.brand)
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def key(app):
+    """Make an API key of a scope: ``key("sessions")`` -> auth headers."""
+
+    def make(scope, name=None):
+        store = app.extensions["verify"].store
+        token = apikeys.create(store, name or f"test-{scope}-{os.urandom(3).hex()}", scope)
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+@pytest.fixture
+def open_session(client, key):
+    """Open a session through the API; returns the JSON answer (id, code, ...)."""
+    headers = key("sessions")
+
+    def open_(borrower="13800138000", caller="021-6080-0000", **extra):
+        body = {"borrower": borrower, "caller": caller, "agent_id": "A17", "agent_name": "王小明",
+                "purpose": "贷后回访", **extra}
+        response = client.post("/api/v1/sessions", json=body, headers=headers)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    open_.headers = headers
+    return open_

@@ -1,0 +1,127 @@
+"""GET /api/v1/check: every number verdict through the real app and Redis."""
+
+import time
+
+import pytest
+
+from verify.registry import reports
+
+
+def check(client, number):
+    response = client.get("/api/v1/check", query_string={"number": number})
+    return response.status_code, response.get_json()
+
+
+@pytest.mark.parametrize(
+    "number, verdict",
+    [
+        ("021-6080-0000", "official"),
+        ("+86 21 6080 0000", "official"),
+        ("021-6080-0099", "official"),  # a registered display variant is ours, not a lookalike
+        ("10690009518", "official"),
+        ("400-000-9518", "inbound_only"),
+        ("021-6080-1111", "retired"),
+        ("13800138000", "unknown"),
+        ("+44 20 7946 0000", "unknown"),
+    ],
+)
+def test_registry_verdicts(client, number, verdict):
+    status, body = check(client, number)
+    assert status == 200
+    assert body["verdict"] == verdict
+    assert body["reports_30d"] == 0
+
+
+def test_official_answer_carries_caveat_and_how_to_confirm(client):
+    _, body = check(client, "021-6080-0000")
+    assert body["label"] == {"zh": "OK钱包回访专线（演示）", "en": "Callback line (demo)"}
+    assert "faked" in body["advice"]["en"] and "伪造" in body["advice"]["zh"]
+    assert "10690009518" in body["advice"]["en"]  # text the code to the SMS number
+    assert "400-000-9518" in body["advice"]["en"]  # or call the hotline
+
+
+def test_inbound_only_says_any_call_is_fake(client):
+    _, body = check(client, "4000009518")
+    assert "fake" in body["advice"]["en"] and "伪造" in body["advice"]["zh"]
+
+
+@pytest.fixture
+def with_95188(client, key):
+    headers = key("registry")
+    body = {"number": "95188", "labels": {"zh": "客服", "en": "Service"}, "purpose": "hotline", "direction": "both"}
+    assert client.post("/api/v1/numbers", json=body, headers=headers).status_code == 201
+
+
+@pytest.mark.parametrize("number", ["0095188", "+95188", "4009518800", "02195188", "+1 95188", "+852 95188"])
+def test_lookalikes(client, with_95188, number):
+    status, body = check(client, number)
+    assert status == 200
+    assert body["verdict"] == "lookalike", body
+    assert body["imitates"]["number"] == "+8695188"
+    assert "95188" in body["advice"]["en"]
+    assert body["label"] is None
+
+
+def test_official_number_itself_is_not_a_lookalike(client, with_95188):
+    assert check(client, "95188")[1]["verdict"] == "official"
+
+
+def test_official_number_under_another_country_code(client):
+    _, body = check(client, "+852 2160 800000")
+    assert body["verdict"] == "lookalike"
+    assert body["imitates"]["number"] == "+862160800000"
+
+
+def test_retired_numbers_are_not_imitated(client):
+    assert check(client, "+852 2160801111")[1]["verdict"] == "unknown"
+
+
+def _report(app, e164, reporter, when=None):
+    svc = app.extensions["verify"]
+    svc.store.redis.zadd(reports.reporters_key(svc.store, e164), {reporter: when or time.time()})
+
+
+def test_reported_needs_distinct_reporters_in_30_days(app, client):
+    number = "+8613912345678"
+    _report(app, number, "r1")
+    _report(app, number, "r2")
+    _report(app, number, "old", when=time.time() - 31 * 86400)
+    status, body = check(client, "139 1234 5678")
+    assert body["verdict"] == "unknown" and body["reports_30d"] == 2
+    _report(app, number, "r3")
+    _, body = check(client, "139 1234 5678")
+    assert body["verdict"] == "reported" and body["reports_30d"] == 3
+
+
+def test_threshold_is_configurable(make_app):
+    app = make_app(VERIFY_REPORTED_THRESHOLD=1)
+    _report(app, "+8613912345678", "r1")
+    assert check(app.test_client(), "13912345678")[1]["verdict"] == "reported"
+
+
+def test_known_scam(app, client):
+    svc = app.extensions["verify"]
+    svc.store.redis.sadd(reports.known_scam_key(svc.store), "+8613912345678")
+    _, body = check(client, "13912345678")
+    assert body["verdict"] == "known_scam"
+    assert "400-000-9518" in body["advice"]["en"]
+
+
+def test_reports_never_make_our_number_look_worse_than_official(app, client):
+    for reporter in ("a", "b", "c", "d"):
+        _report(app, "+862160800000", reporter)
+    _, body = check(client, "021-60800000")
+    assert body["verdict"] == "official" and body["reports_30d"] == 4
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [({}, "enter"), ({"number": ""}, "enter"), ({"number": "hello"}, "letters"), ({"number": "9" * 45}, "too long")],
+)
+def test_bad_numbers_are_explained(client, query, message):
+    response = client.get("/api/v1/check", query_string=query)
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    body = response.get_json()
+    assert body["errors"][0]["field"] == "number"
+    assert message in body["errors"][0]["message"]
