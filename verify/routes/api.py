@@ -218,7 +218,8 @@ def get_session(session_id):
     except NotFound:
         raise Problem(404, "There is no such session (sessions are forgotten an hour after they expire).") from None
     for field in ("created", "expires", "ended"):
-        session[f"{field}_at"] = clock.iso(session.pop(field)) if session[field] is not None else None
+        moment = session.pop(field)
+        session[f"{field}_at"] = clock.iso(moment) if moment is not None else None
     return jsonify(session)
 
 

@@ -9,7 +9,7 @@ import logging
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from verify.errors import Invalid, StoreUnavailable
+from verify.errors import Conflict, Invalid, NotFound, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,24 @@ def json_body():
         raise Problem(400, "The body is not valid JSON.")
     if not isinstance(data, dict):
         raise Problem(400, "The body must be a JSON object.")
+    if not _encodable(data):
+        raise Problem(400, "The body contains characters that are not valid text (lone surrogates).")
     return data
+
+
+def _encodable(value):
+    # JSON may escape lone surrogates (\ud800) that no UTF-8 store can hold: refuse them up front.
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_encodable(k) and _encodable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_encodable(item) for item in value)
+    return True
 
 
 def _is_api():
@@ -101,6 +118,14 @@ def register(app):
     @app.errorhandler(Invalid)
     def on_invalid(exc):
         return validation_problem(exc.errors)
+
+    @app.errorhandler(Conflict)
+    def on_conflict(exc):
+        return problem_response(409, str(exc), title="Conflict")
+
+    @app.errorhandler(NotFound)
+    def on_not_found(exc):
+        return problem_response(404, _DETAILS[404])
 
     @app.errorhandler(StoreUnavailable)
     def on_unavailable(exc):

@@ -1,0 +1,220 @@
+"""The store: durability checks, failing closed, timeouts, the embedded server, keys and round trips."""
+
+import logging
+import time
+
+import pytest
+import redis
+from redis.crc import key_slot
+
+from tests.redis_process import RedisProcess, SilentServer
+from verify import create_app
+from verify.registry import store as store_module
+from verify.registry.store import UnsafeStore
+
+from tests.conftest import TEST_SETTINGS
+
+
+def _settings(tmp_path, **extra):
+    return {**TEST_SETTINGS, "VERIFY_INSTANCE_PATH": str(tmp_path / "instance"), **extra}
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of this test alone, to stop or misconfigure."""
+    server = RedisProcess(tmp_path / "private").start()
+    yield server
+    server.stop()
+
+
+def test_unsafe_settings_warn_in_development(private_redis, tmp_path, caplog):
+    private_redis.client().config_set("appendonly", "no")
+    private_redis.client().config_set("maxmemory-policy", "allkeys-lru")
+    with caplog.at_level(logging.WARNING):
+        create_app(_settings(tmp_path, REDIS_URL=private_redis.url))
+    assert "appendonly" in caplog.text and "maxmemory-policy" in caplog.text
+
+
+def test_unsafe_settings_refuse_production(private_redis, tmp_path):
+    private_redis.client().config_set("maxmemory-policy", "volatile-ttl")
+    with pytest.raises(UnsafeStore, match="maxmemory-policy"):
+        create_app(_settings(tmp_path, REDIS_URL=private_redis.url, VERIFY_ENV="production"))
+    app = create_app(_settings(tmp_path, REDIS_URL=private_redis.url, VERIFY_ENV="production", VERIFY_ALLOW_UNSAFE_REDIS=True))
+    assert app.test_client().get("/readyz").status_code == 200
+
+
+def test_safe_settings_start_in_production(private_redis, tmp_path):
+    app = create_app(_settings(tmp_path, REDIS_URL=private_redis.url, VERIFY_ENV="production"))
+    assert app.test_client().get("/readyz").get_json() == {"status": "ok", "problems": []}
+
+
+def test_readyz_reports_unsafe_settings(private_redis, tmp_path):
+    app = create_app(_settings(tmp_path, REDIS_URL=private_redis.url))
+    private_redis.client().config_set("appendonly", "no")
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503 and "appendonly" in response.get_json()["problems"][0]
+
+
+def test_servers_that_forbid_config_are_tolerated(tmp_path, caplog):
+    server = RedisProcess(tmp_path / "noconfig")
+    server.start()
+    server.stop()
+    # Start one with CONFIG renamed away, as managed services do.
+    import subprocess
+
+    from tests.redis_process import redis_binary
+
+    proc = subprocess.Popen([redis_binary(), "--port", "0", "--unixsocket", server.socket, "--dir", server.folder,
+                             "--save", "", "--rename-command", "CONFIG", ""], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                redis.Redis(unix_socket_path=server.socket).ping()
+                break
+            except redis.RedisError:
+                time.sleep(0.02)
+        with caplog.at_level(logging.WARNING):
+            app = create_app(_settings(tmp_path, REDIS_URL=server.url, VERIFY_ENV="production"))
+        assert "CONFIG" in caplog.text
+        assert app.test_client().get("/healthz").status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def test_timeouts_are_short_with_one_retry():
+    client = store_module.connect(url="redis://127.0.0.1:1/0", timeout=0.25)
+    options = client.connection_pool.connection_kwargs
+    assert options["socket_timeout"] <= 0.5 and options["socket_connect_timeout"] <= 0.5
+    assert client.get_retry()._retries <= 1
+
+
+def test_timeout_over_half_a_second_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="0.5"):
+        create_app(_settings(tmp_path, REDIS_URL="redis://127.0.0.1:1/0", VERIFY_REDIS_TIMEOUT=2.0))
+
+
+# --- failing closed -------------------------------------------------------------------------------
+def _assert_unavailable(response):
+    assert response.status_code == 503
+    assert response.content_type == "application/problem+json"
+    assert int(response.headers["Retry-After"]) > 0
+    body = response.get_json()
+    assert body["verdict"] == "unavailable"
+    assert "hotline" in body["detail"] and "400-000-9518" in body["advice"]["en"]
+
+
+def test_redis_stopped_gives_unavailable(private_redis, tmp_path):
+    app = create_app(_settings(tmp_path, REDIS_URL=private_redis.url))
+    client = app.test_client()
+    from verify import demo
+
+    svc = app.extensions["verify"]
+    demo.seed(svc.store, svc.region, svc.brand)
+    token = store_module  # keep linters quiet about unused imports in this block
+    del token
+    assert client.get("/api/v1/check?number=021-6080-0000").get_json()["verdict"] == "official"
+    private_redis.stop()
+    _assert_unavailable(client.get("/api/v1/check?number=021-6080-0000"))
+    _assert_unavailable(client.post("/api/v1/verify", json={"phone": "13800138000", "code": "123456"}))
+    assert client.get("/readyz").status_code == 503
+    assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.slow
+def test_redis_that_never_answers_gives_unavailable_within_two_seconds(tmp_path):
+    silent = SilentServer()
+    try:
+        started = time.monotonic()
+        app = create_app(_settings(tmp_path, REDIS_URL=silent.url))  # start-up check must not hang either
+        assert time.monotonic() - started < 2
+        client = app.test_client()
+        for request in (
+            lambda: client.get("/api/v1/check?number=021-6080-0000"),
+            lambda: client.post("/api/v1/verify", json={"phone": "13800138000", "code": "123456"}),
+        ):
+            started = time.monotonic()
+            response = request()
+            elapsed = time.monotonic() - started
+            _assert_unavailable(response)
+            assert elapsed < 2, f"took {elapsed:.2f} s"
+        started = time.monotonic()
+        response = client.post("/api/v1/sessions", json={}, headers={"Authorization": "Bearer vk_sessions_abcdefabcdef_x"})
+        assert response.status_code == 503 and time.monotonic() - started < 2
+    finally:
+        silent.close()
+
+
+# --- the embedded store ---------------------------------------------------------------------------
+def test_embedded_store_keeps_the_registry_across_restarts(tmp_path):
+    settings = _settings(tmp_path)
+    data_dir = str(tmp_path / "instance" / "redis")
+    try:
+        app = create_app(settings)
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["seed-demo"]).exit_code == 0
+        key = runner.invoke(args=["keys", "create", "--scope", "sessions", "--name", "kept", "--quiet"]).output.strip()
+        info = app.extensions["verify"].store.redis.config_get("appendonly")
+        assert info == {"appendonly": "yes"}
+        store_module.stop_embedded(data_dir)
+        with pytest.raises(redis.RedisError):
+            app.extensions["verify"].store.redis.ping()
+
+        again = create_app(settings)
+        listing = again.test_cli_runner().invoke(args=["numbers", "list"]).output
+        assert "+862160800000" in listing and "retired 2025-06-30" in listing
+        headers = {"Authorization": f"Bearer {key}"}
+        assert again.test_client().get("/api/v1/sessions/" + "0" * 24 + "-00", headers=headers).status_code == 404
+    finally:
+        store_module.stop_embedded(data_dir)
+
+
+# --- keys and round trips -----------------------------------------------------------------------------
+def test_keys_have_the_prefix_and_one_slot_per_operation(make_app):
+    app = make_app(VERIFY_REDIS_PREFIX="okv:")
+    from verify import demo
+
+    svc = app.extensions["verify"]
+    demo.seed(svc.store, svc.region, svc.brand)
+    client = app.test_client()
+    client.post("/api/v1/verify", json={"phone": "13800138000", "code": "123456"})
+    keys = svc.store.redis.keys("*")
+    assert keys and all(k.startswith("okv:{") for k in keys)
+    borrower_keys = [k for k in keys if k.startswith("okv:{" + svc.sessions.tag("+8613800138000"))]
+    assert len({key_slot(k.encode()) for k in borrower_keys}) == 1 and len(borrower_keys) >= 1
+    registry = [k for k in keys if "{registry}" in k]
+    assert len(registry) == 2 and len({key_slot(k.encode()) for k in registry}) == 1
+
+
+class RoundTrips:
+    """Counts what the app sends to Redis: one ``send_packed_command`` per round trip."""
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        original = redis.connection.AbstractConnection.send_packed_command
+
+        def counting(conn, command, check_health=True):
+            self.count += 1
+            return original(conn, command, check_health)
+
+        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+
+
+def test_each_verification_and_check_is_one_round_trip(app, open_session, monkeypatch):
+    created = open_session()
+    client = app.test_client()
+    # Warm up: redis-py loads each Lua script once per server (EVALSHA, then SCRIPT LOAD on NOSCRIPT).
+    client.post("/api/v1/verify", json={"phone": "13900000000", "code": "000000"})
+    client.get("/api/v1/check?number=0095188")
+    trips = RoundTrips(monkeypatch)
+    for body, verdict in (
+        ({"phone": "13800138000", "code": created["code"]}, "genuine"),
+        ({"phone": "13800138000", "code": "999999" if created["code"] != "999999" else "999998"}, "not_verified"),
+    ):
+        before = trips.count
+        assert client.post("/api/v1/verify", json=body).get_json()["verdict"] == verdict
+        assert trips.count - before == 1
+    for number in ("021-6080-0000", "0095188", "13912345678"):
+        before = trips.count
+        client.get("/api/v1/check", query_string={"number": number})
+        assert trips.count - before == 1
