@@ -10,7 +10,7 @@ import json
 
 import redis
 
-from verify import clock, phones
+from verify import clock, fields, phones
 from verify.errors import Conflict, Invalid, NotFound
 from verify.registry import reports
 from verify.registry.store import unavailable_on_error
@@ -32,33 +32,6 @@ def _index_key(store):
     return store.key(TAG, "index")
 
 
-def _text(data, field, errors, limit, required):
-    value = data.get(field)
-    if value is None:
-        if required:
-            errors.append((field, "is required"))
-        return None
-    if not isinstance(value, str) or not value.strip():
-        errors.append((field, "must be a non-empty text"))
-        return None
-    if len(value) > limit:
-        errors.append((field, f"must be at most {limit} characters"))
-        return None
-    return value.strip()
-
-
-def _choice(data, field, choices, errors, required):
-    value = data.get(field)
-    if value is None:
-        if required:
-            errors.append((field, f"is required: one of {', '.join(choices)}"))
-        return None
-    if value not in choices:
-        errors.append((field, f"must be one of {', '.join(choices)}"))
-        return None
-    return value
-
-
 def clean_entry(data, region, existing=None):
     """Validate a new entry (``existing`` None) or a change to one; return the complete entry.
 
@@ -67,9 +40,7 @@ def clean_entry(data, region, existing=None):
     if not isinstance(data, dict):
         raise Invalid([("body", "must be a JSON object")])
     errors = []
-    unknown = sorted(set(data) - set(FIELDS))
-    if unknown:
-        errors.append((unknown[0], f"unknown field; allowed: {', '.join(FIELDS)}"))
+    fields.no_unknown(data, FIELDS, errors)
     creating = existing is None
     entry = dict(existing or {"status": "active", "retired_on": None, "variants": [], "notes": ""})
 
@@ -86,13 +57,13 @@ def clean_entry(data, region, existing=None):
         if not isinstance(labels, dict):
             errors.append(("labels", 'must be an object like {"zh": "回访专线", "en": "Callback line"}'))
         else:
-            cleaned = {lang: _text(labels, lang, errors, MAX_LABEL, True) for lang in ("zh", "en")}
+            cleaned = {lang: fields.text(labels, lang, errors, MAX_LABEL) for lang in ("zh", "en")}
             if set(labels) - {"zh", "en"}:
                 errors.append(("labels", "only zh and en are allowed"))
             entry["labels"] = cleaned
     for field, choices in (("purpose", PURPOSES), ("direction", DIRECTIONS), ("status", STATUSES)):
         if field in data or (creating and field != "status"):
-            value = _choice(data, field, choices, errors, required=creating and field != "status")
+            value = fields.choice(data, field, choices, errors, required=creating and field != "status")
             if value is not None:
                 entry[field] = value
     if "retired_on" in data and data["retired_on"] is not None:

@@ -6,12 +6,11 @@ Views parse input, call one domain function and shape the answer; errors are pro
 import functools
 import json
 import time
-import unicodedata
 from importlib import resources
 
 from flask import Blueprint, g, jsonify, request, url_for
 
-from verify import advice, clock, phones
+from verify import advice, clock, fields, phones
 from verify import verdicts as v
 from verify.errors import Invalid, NotFound, StoreUnavailable
 from verify.registry import apikeys, numbers
@@ -45,64 +44,13 @@ def require_key(scope):
     return decorate
 
 
-# --- field readers ------------------------------------------------------------------------------
-def _number(data, field, errors, reader=phones.normalise, required=True):
-    value = data.get(field)
-    if value is None and not required:
-        return None
-    if value is not None and not isinstance(value, str):
-        errors.append((field, "must be a phone number written as text"))
-        return None
-    try:
-        return reader(value, services().region)
-    except phones.InvalidNumber as exc:
-        errors.append((field, str(exc)))
-        return None
-
-
-def _text(data, field, errors, limit, required=True):
-    value = data.get(field)
-    if value is None:
-        if required:
-            errors.append((field, "is required"))
-        return None
-    if not isinstance(value, str) or not value.strip():
-        errors.append((field, "must be a non-empty text"))
-        return None
-    value = value.strip()
-    if len(value) > limit:
-        errors.append((field, f"must be at most {limit} characters"))
-        return None
-    return value
-
-
-def _code(data, errors):
-    value = data.get("code")
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = f"{value:06d}"
-    if not isinstance(value, str):
-        errors.append(("code", "is required: the 6-digit code the caller told you"))
-        return None
-    # Full-width digits and spaces typed on a phone keyboard are fine.
-    digits = "".join(unicodedata.normalize("NFKC", value).split()).replace("-", "")
-    if len(digits) != 6 or not digits.isdigit() or not digits.isascii():
-        errors.append(("code", "must be the 6 digits the caller told you"))
-        return None
-    return digits
-
-
-def _reject_unknown(data, allowed, errors):
-    for field in sorted(set(data) - set(allowed)):
-        errors.append((field, "unknown field"))
-
-
 # --- public: number check and call verification ---------------------------------------------------
 @bp.get("/check")
 def check():
     """Is this number one of ours, imitating ours, or reported? Public."""
     svc = services()
     errors = []
-    phone = _number(request.args, "number", errors, reader=phones.parse)
+    phone = fields.number(request.args, "number", errors, svc.region, reader=phones.parse)
     if errors:
         raise Invalid(errors)
     try:
@@ -134,10 +82,10 @@ def verify_call():
     svc = services()
     data = json_body()
     errors = []
-    _reject_unknown(data, ("phone", "code", "caller"), errors)
-    phone = _number(data, "phone", errors, reader=phones.normalise_mobile)
-    code = _code(data, errors)
-    caller = _number(data, "caller", errors, reader=phones.parse, required=False)
+    fields.no_unknown(data, ("phone", "code", "caller"), errors)
+    phone = fields.number(data, "phone", errors, svc.region, reader=phones.normalise_mobile)
+    code = fields.code(data, errors)
+    caller = fields.number(data, "caller", errors, svc.region, reader=phones.parse, required=False)
     if errors:
         raise Invalid(errors)
     try:
@@ -181,13 +129,13 @@ def open_session():
     svc = services()
     data = json_body()
     errors = []
-    _reject_unknown(data, _SESSION_FIELDS, errors)
-    borrower = _number(data, "borrower", errors, reader=phones.normalise_mobile)
-    caller = _number(data, "caller", errors)
-    agent_id = _text(data, "agent_id", errors, 64)
-    agent_name = _text(data, "agent_name", errors, 64)
-    purpose = _text(data, "purpose", errors, 120)
-    loan_ref = _text(data, "loan_ref", errors, 64, required=False)
+    fields.no_unknown(data, _SESSION_FIELDS, errors)
+    borrower = fields.number(data, "borrower", errors, svc.region, reader=phones.normalise_mobile)
+    caller = fields.number(data, "caller", errors, svc.region)
+    agent_id = fields.text(data, "agent_id", errors, 64)
+    agent_name = fields.text(data, "agent_name", errors, 64)
+    purpose = fields.text(data, "purpose", errors, 120)
+    loan_ref = fields.text(data, "loan_ref", errors, 64, required=False)
     ttl = data.get("ttl_seconds", svc.session_ttl)
     if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= svc.session_ttl_max:
         errors.append(("ttl_seconds", f"must be a whole number of seconds from 1 to {svc.session_ttl_max}"))

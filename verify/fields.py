@@ -1,0 +1,75 @@
+"""Readers for the fields of untrusted input (JSON bodies, query strings, CSV rows, forms).
+
+Each reader returns the clean value, or None after appending ``(field, message)`` to ``errors``, so
+one request reports every problem at once. No Flask, no Redis.
+"""
+
+import unicodedata
+
+from verify import phones
+
+
+def text(data, field, errors, limit, required=True):
+    """A non-empty text of at most ``limit`` characters, stripped."""
+    value = data.get(field)
+    if value is None:
+        if required:
+            errors.append((field, "is required"))
+        return None
+    if not isinstance(value, str) or not value.strip():
+        errors.append((field, "must be a non-empty text"))
+        return None
+    value = value.strip()
+    if len(value) > limit:
+        errors.append((field, f"must be at most {limit} characters"))
+        return None
+    return value
+
+
+def choice(data, field, choices, errors, required=True):
+    """One of ``choices``."""
+    value = data.get(field)
+    if value is None:
+        if required:
+            errors.append((field, f"is required: one of {', '.join(choices)}"))
+        return None
+    if value not in choices:
+        errors.append((field, f"must be one of {', '.join(choices)}"))
+        return None
+    return value
+
+
+def number(data, field, errors, region, reader=phones.normalise, required=True):
+    """A phone number read by ``reader`` (phones.parse, normalise or normalise_mobile) into a ``Phone``."""
+    value = data.get(field)
+    if value is None and not required:
+        return None
+    if value is not None and not isinstance(value, str):
+        errors.append((field, "must be a phone number written as text"))
+        return None
+    try:
+        return reader(value, region)
+    except phones.InvalidNumber as exc:
+        errors.append((field, str(exc)))
+        return None
+
+
+def code(data, errors, field="code"):
+    """The 6-digit code a caller read out; full-width digits, spaces and dashes are fine."""
+    value = data.get(field)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1_000_000:
+        value = f"{value:06d}"
+    if not isinstance(value, str):
+        errors.append((field, "is required: the 6-digit code the caller told you"))
+        return None
+    digits = "".join(unicodedata.normalize("NFKC", value).split()).replace("-", "")
+    if len(digits) != 6 or not digits.isdigit() or not digits.isascii():
+        errors.append((field, "must be the 6 digits the caller told you"))
+        return None
+    return digits
+
+
+def no_unknown(data, allowed, errors):
+    """Report every field that is not in ``allowed`` (a typo should not pass silently)."""
+    for field in sorted(set(data) - set(allowed)):
+        errors.append((field, f"unknown field; allowed: {', '.join(allowed)}"))
