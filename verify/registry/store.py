@@ -4,6 +4,8 @@ import atexit
 import functools
 import logging
 import os
+import signal
+import sys
 import threading
 import time
 
@@ -91,8 +93,16 @@ def embedded_socket(data_dir):
             # Stop it when this process ends, but not from forked workers that inherited the hook.
             owner = os.getpid()
             atexit.register(lambda: os.getpid() == owner and stop_embedded(data_dir))
+            _exit_on_sigterm()
             log.info("embedded redis-server started, data in %s", data_dir)
         return server.socket_file
+
+
+def _exit_on_sigterm():
+    # Python dies on SIGTERM without running atexit, which would leave the embedded server behind.
+    # Only where nobody else handles SIGTERM (servers such as gunicorn install their own later).
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def stop_embedded(data_dir):
