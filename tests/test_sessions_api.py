@@ -211,7 +211,8 @@ GOOD = {"borrower": BORROWER, "caller": "021-6080-0000", "agent_id": "A1", "agen
         ({"caller": "021-6080-1111"}, "caller"),  # retired
         ({"caller": "13900000000"}, "caller"),  # not ours
         ({"agent_id": ""}, "agent_id"),
-        ({"agent_name": "x" * 65}, "agent_name"),
+        ({"agent_name": "x" * 33}, "agent_name"),
+        ({"agent_id": "x" * 13}, "agent_id"),
         ({"purpose": 7}, "purpose"),
         ({"ttl_seconds": 0}, "ttl_seconds"),
         ({"ttl_seconds": 3601}, "ttl_seconds"),

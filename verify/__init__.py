@@ -9,8 +9,12 @@ from flask import Flask
 
 from verify import config
 from verify.registry import store as store_module
+from verify.messaging import Twilio
+from verify.notices import Notifier
+from verify.registry.messages import Messages
 from verify.registry.sessions import Sessions
 from verify.services import Services
+from verify.sms import Answerer
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +35,18 @@ def create_app(test_config=None):
     app.json.sort_keys = False
 
     app.extensions["verify"] = _build_services(app, settings, hmac_key, production)
+    if settings["VERIFY_PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from verify.routes import api, health, problems
+        hops = settings["VERIFY_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+
+    from verify.routes import api, health, problems, sms
 
     problems.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(sms.bp)
 
     from verify import cli
 
@@ -72,7 +82,7 @@ def _build_services(app, settings, hmac_key, production):
         client = store_module.connect(socket_path=socket_path, timeout=timeout)
     store_module.check_durability(client, production, settings["VERIFY_ALLOW_UNSAFE_REDIS"])
     store = store_module.Store(client, settings["VERIFY_REDIS_PREFIX"])
-    return Services(
+    svc = Services(
         store=store,
         sessions=Sessions(store, hmac_key, settings["VERIFY_MAX_FAILURES"], settings["VERIFY_LOCKOUT_SECONDS"]),
         region=settings["VERIFY_DEFAULT_REGION"],
@@ -85,4 +95,18 @@ def _build_services(app, settings, hmac_key, production):
         reported_threshold=settings["VERIFY_REPORTED_THRESHOLD"],
         session_ttl=settings["VERIFY_SESSION_TTL"],
         session_ttl_max=settings["VERIFY_SESSION_TTL_MAX"],
+        public_url=(settings["VERIFY_PUBLIC_URL"] or "").rstrip("/") or None,
     )
+    svc.messages = Messages(store, settings["VERIFY_SMS_RATE_LIMIT"], settings["VERIFY_SMS_RATE_WINDOW"])
+    svc.twilio = Twilio(
+        settings["TWILIO_ACCOUNT_SID"],
+        settings["TWILIO_AUTH_TOKEN"],
+        settings["VERIFY_SMS_NUMBER"],
+        api_base=settings["VERIFY_TWILIO_API_BASE"],
+        timeout=settings["VERIFY_NOTICE_TIMEOUT"],
+    )
+    if not svc.twilio.can_validate:
+        log.warning("TWILIO_AUTH_TOKEN is not set: /sms/inbound refuses every request (403)")
+    svc.answerer = Answerer(svc, hmac_key, settings["VERIFY_TIMEZONE"], settings["VERIFY_SMS_LANGUAGE"])
+    svc.notifier = Notifier(svc, svc.twilio, hmac_key, settings["VERIFY_SMS_LANGUAGE"])
+    return svc

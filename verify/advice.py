@@ -108,3 +108,104 @@ def for_number(verdict, brand, imitated=None):
 def for_call(verdict, brand):
     """Advice for a call verification: ``{"zh": ..., "en": ...}``."""
     return _render(CALL, verdict, brand)
+
+
+# --- SMS replies ------------------------------------------------------------------------------------
+# One SMS each: at most 70 characters in Chinese (UCS-2), 160 GSM-7 characters in English (so no
+# curly quotes or other characters outside GSM-7). tests/test_sms_texts.py renders every one with the
+# longest realistic values and counts. Every reply but `genuine` says to hang up and call the hotline.
+SMS = {
+    "genuine": {
+        "zh": "核验通过：{brand}正在回访您。工号{agent_id}{agent}，来电{caller}，{time}开始。勿透露验证码，勿转账。",
+        "en": "Verified: {brand_en} is calling you. Agent {agent_id} {agent}, from {caller}, started {time}. "
+        "Still never share codes or move money.",
+    },
+    "wrong_code": {
+        "zh": "核验码与我们正在拨打的电话不符，请挂断，自己拨打{hotline}核实。我们不会索要验证码或让您转账。",
+        "en": "That code does not match the call we are making. Hang up and call {hotline} yourself. "
+        "We never ask for codes or money.",
+    },
+    "not_calling": {
+        "zh": "{brand}现在没有给您打电话。请挂断，自己拨打{hotline}核实。我们不会索要验证码或让您转账。",
+        "en": "{brand_en} is not calling you now. Hang up and call {hotline} yourself. We never ask for codes "
+        "or money.",
+    },
+    "locked": {
+        "zh": "核验码错误次数过多，已暂停核验。请挂断，自己拨打{hotline}。我们不会索要验证码或让您转账。",
+        "en": "Too many wrong codes: checking is paused. Hang up and call {hotline} yourself. We never ask for "
+        "codes or money.",
+    },
+    "unavailable": {
+        "zh": "暂时无法核实。请挂断，自己拨打{hotline}核实。我们不会索要验证码或让您转账。",
+        "en": "We cannot check right now. Hang up and call {hotline} yourself. We never ask for codes or money.",
+    },
+    "number_official": {
+        "zh": "{number}是{brand}官方号码，但来电显示可伪造：请对方报核验码并发到本号。不确定就挂断打{hotline}。",
+        "en": "{number} is a {brand_en} number, but caller ID can be faked: ask for the code and text it here, "
+        "or hang up and call {hotline}.",
+    },
+    "number_inbound_only": {
+        "zh": "{number}是{brand}客服热线，从不外呼，显示它的来电是假的。请挂断，自己拨打{hotline}。",
+        "en": "{number} is our hotline and never calls out: a call showing it is fake. Hang up and call {hotline} "
+        "yourself.",
+    },
+    "number_retired": {
+        "zh": "{number}是{brand}已停用的号码，不会再用它来电。请挂断，自己拨打{hotline}。",
+        "en": "{brand_en} no longer uses {number}. Hang up and call {hotline} yourself. We never ask for codes "
+        "or money.",
+    },
+    "number_lookalike": {
+        "zh": "{number}冒充{brand}号码{imitated}，很可能是诈骗。请挂断，自己拨打{hotline}。",
+        "en": "{number} imitates our number {imitated}: likely a scam. Hang up and call {hotline} yourself. "
+        "We never ask for codes or money.",
+    },
+    "number_known_scam": {
+        "zh": "{number}已被确认为诈骗号码。请挂断，勿转账，自己拨打{hotline}核实。",
+        "en": "{number} is a confirmed scam number. Hang up, send no money, and call {hotline} yourself.",
+    },
+    "number_reported": {
+        "zh": "{number}被多人举报，不是{brand}号码。请挂断，自己拨打{hotline}核实。",
+        "en": "{number} has been reported by several people and is not ours. Hang up and call {hotline} "
+        "yourself.",
+    },
+    "number_unknown": {
+        "zh": "{number}不是{brand}官方号码。请挂断，自己拨打{hotline}核实。我们不会索要验证码。",
+        "en": "{number} is not a {brand_en} number. Hang up and call {hotline} yourself. We never ask for codes "
+        "or money.",
+    },
+    "number_unavailable": {
+        "zh": "暂时无法查询。请挂断，自己拨打{hotline}核实。我们不会索要验证码或让您转账。",
+        "en": "We cannot check right now. Hang up and call {hotline} yourself. We never ask for codes or money.",
+    },
+    "bad_number": {
+        "zh": "没看懂这个号码。请发“查 号码”，例如：查 02160800000",
+        "en": "We could not read that number. Send CHECK and the number, e.g. CHECK 02160800000",
+    },
+    "reported": {
+        "zh": "已收到举报，编号{reference}，谢谢。若已转账请立即报警(110)。我们不会索要验证码。",
+        "en": "Report received, reference {reference}. Thank you. If you sent money, call the police (110) now.",
+    },
+    "help": {
+        "zh": "客服报给您的6位核验码发到本号即可核实来电；发“查 号码”查号码；发“举报 号码”举报。",
+        "en": "Text the 6-digit code the caller gave you to verify a call. CHECK <number> checks a number, "
+        "REPORT <number> reports one. Hotline {hotline}",
+    },
+    "usage": {
+        "zh": "请发送客服报给您的6位核验码，或“查 号码”、“举报 号码”。发“帮助”了解更多。",
+        "en": "Send the 6-digit code the caller gave you, CHECK <number> or REPORT <number>. HELP for more.",
+    },
+    "notice": {
+        "zh": "{brand}将在{minutes}分钟内用{caller}给您回访。客服会报给您6位核验码，发到本号即可核实。我们不会索要验证码或转账。",
+        "en": "{brand_en} will call you within {minutes} min from {caller}. The agent will tell you a 6-digit "
+        "code: text it to this number to check the call. We never ask for codes or money.",
+    },
+    "slow_down": {
+        "zh": "您发送得太频繁了，请稍后再试。紧急情况请拨打{hotline}。",
+        "en": "Too many messages. Please try again later, or call {hotline}.",
+    },
+}
+
+
+def sms(kind, lang, brand, **values):
+    """One SMS reply of ``kind`` in ``lang`` (zh or en), filled with the brand and ``values``."""
+    return SMS[kind][lang].format(**brand, **values)

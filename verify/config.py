@@ -29,6 +29,16 @@ SETTINGS = {
     "VERIFY_REPORTED_THRESHOLD": (3, int, "distinct reporters in 30 days that make a number `reported`"),
     "VERIFY_MAX_BODY_BYTES": (16384, int, "largest request body accepted (413 above)"),
     "VERIFY_LOG_LEVEL": ("INFO", str, "log level"),
+    "TWILIO_ACCOUNT_SID": (None, str, "Twilio account SID, for sending pre-call notices. Unset: notices go to the log"),
+    "TWILIO_AUTH_TOKEN": (None, str, "Twilio auth token: checks `X-Twilio-Signature` on `/sms/inbound`. Unset: every webhook request is refused (403)"),
+    "VERIFY_TWILIO_API_BASE": (None, str, "base URL of Twilio's REST API; only set it for a stand-in (tests, staging)"),
+    "VERIFY_PUBLIC_URL": (None, str, "public base URL Twilio calls, e.g. `https://verify.example.com`: signatures are checked against it"),
+    "VERIFY_PROXY_COUNT": (0, int, "reverse proxies in front that set `X-Forwarded-*` (Werkzeug ProxyFix); used when `VERIFY_PUBLIC_URL` is unset"),
+    "VERIFY_TIMEZONE": ("Asia/Shanghai", str, "time zone of times in SMS replies"),
+    "VERIFY_SMS_LANGUAGE": ("zh", str, "language of replies to texts without letters (a bare code), and of notices: `zh` or `en`"),
+    "VERIFY_SMS_RATE_LIMIT": (10, int, "texts one sender may send per window before one polite refusal"),
+    "VERIFY_SMS_RATE_WINDOW": (600, int, "the SMS rate-limit window in seconds"),
+    "VERIFY_NOTICE_TIMEOUT": (5.0, float, "seconds a pre-call notice may take to reach Twilio (sent in the background)"),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -60,6 +70,8 @@ def load(environ=None, overrides=None):
         raise ConfigError("VERIFY_ENV must be 'development' or 'production'")
     if not 0 < config["VERIFY_REDIS_TIMEOUT"] <= 0.5:
         raise ConfigError("VERIFY_REDIS_TIMEOUT must be above 0 and at most 0.5 seconds")
+    if config["VERIFY_SMS_LANGUAGE"] not in ("zh", "en"):
+        raise ConfigError("VERIFY_SMS_LANGUAGE must be 'zh' or 'en'")
     if not 60 <= config["VERIFY_SESSION_TTL"] <= config["VERIFY_SESSION_TTL_MAX"] <= 3600:
         raise ConfigError("need 60 <= VERIFY_SESSION_TTL <= VERIFY_SESSION_TTL_MAX <= 3600")
     return config

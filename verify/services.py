@@ -1,6 +1,7 @@
 """The objects views work with, built once in the app factory and found through ``services()``."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 
@@ -19,6 +20,11 @@ class Services:
     reported_threshold: int
     session_ttl: int
     session_ttl_max: int
+    messages: Any = None  # registry.messages.Messages
+    twilio: Any = None  # messaging.Twilio
+    answerer: Any = None  # sms.Answerer
+    notifier: Any = None  # notices.Notifier
+    public_url: str | None = None
 
 
 def services():

@@ -99,5 +99,8 @@ def session_state(ended, expired, locked, successes):
 
 
 def mask_name(name):
-    """Show an agent's name to a borrower without giving it away: 王小明 -> 王**, Li Wei -> L* W**."""
-    return " ".join(word[0] + "*" * (len(word) - 1) if len(word) > 1 else word for word in name.split())
+    """Show an agent's name to a borrower without giving it away: 王小明 -> 王**, Li Wei -> L**.
+
+    Always two stars, so the mask does not tell the name's length either.
+    """
+    return name.strip()[:1] + "**"

