@@ -213,6 +213,7 @@ GOOD = {"borrower": BORROWER, "caller": "021-6080-0000", "agent_id": "A1", "agen
         ({"agent_id": ""}, "agent_id"),
         ({"agent_name": "x" * 33}, "agent_name"),
         ({"agent_id": "x" * 13}, "agent_id"),
+        ({"agent_id": "工号7"}, "agent_id"),
         ({"purpose": 7}, "purpose"),
         ({"ttl_seconds": 0}, "ttl_seconds"),
         ({"ttl_seconds": 3601}, "ttl_seconds"),

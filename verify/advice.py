@@ -117,7 +117,8 @@ def for_call(verdict, brand):
 SMS = {
     "genuine": {
         "zh": "核验通过：{brand}正在回访您。工号{agent_id}{agent}，来电{caller}，{time}开始。勿透露验证码，勿转账。",
-        "en": "Verified: {brand_en} is calling you. Agent {agent_id} {agent}, from {caller}, started {time}. "
+        # {agent} is " 王**" in Chinese; in English only a Latin name fits GSM-7, else it is left out.
+        "en": "Verified: {brand_en} is calling you. Agent {agent_id}{agent}, from {caller}, started {time}. "
         "Still never share codes or move money.",
     },
     "wrong_code": {
@@ -196,8 +197,8 @@ SMS = {
     },
     "notice": {
         "zh": "{brand}将在{minutes}分钟内用{caller}给您回访。客服会报给您6位核验码，发到本号即可核实。我们不会索要验证码或转账。",
-        "en": "{brand_en} will call you within {minutes} min from {caller}. The agent will tell you a 6-digit "
-        "code: text it to this number to check the call. We never ask for codes or money.",
+        "en": "{brand_en} will call you within {minutes} min from {caller}. The agent will give you a 6-digit "
+        "code: text it here to verify. We never ask for codes or money.",
     },
     "slow_down": {
         "zh": "您发送得太频繁了，请稍后再试。紧急情况请拨打{hotline}。",

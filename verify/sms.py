@@ -155,11 +155,14 @@ class Answerer:
 
     def _genuine(self, details, lang):
         started = dt.datetime.fromtimestamp(details["created"], self.zone).strftime("%H:%M")
+        agent = v.mask_name(details["agent_name"])
+        # A Chinese character would turn an English SMS into UCS-2 and split it in three.
+        agent = f" {agent}" if lang == "zh" or agent.isascii() else ""
         return self._say(
             "genuine",
             lang,
             agent_id=details["agent_id"],
-            agent=v.mask_name(details["agent_name"]),
+            agent=agent,
             caller=phones.parse(details["caller"], self.svc.region).display,
             time=started,
         )

@@ -5,6 +5,7 @@ Views parse input, call one domain function and shape the answer; errors are pro
 
 import functools
 import json
+import re
 import time
 from importlib import resources
 
@@ -119,6 +120,7 @@ def verify_call():
 
 
 # --- call centre: sessions ------------------------------------------------------------------------
+_AGENT_ID = re.compile(r"^[A-Za-z0-9._-]+$")
 _SESSION_FIELDS = ("borrower", "caller", "agent_id", "agent_name", "purpose", "loan_ref", "ttl_seconds", "notify")
 
 
@@ -134,6 +136,9 @@ def open_session():
     caller = fields.number(data, "caller", errors, svc.region)
     # Short enough to fit one SMS with everything else a genuine reply says.
     agent_id = fields.text(data, "agent_id", errors, 12)
+    if agent_id and not _AGENT_ID.match(agent_id):
+        errors.append(("agent_id", "use letters, digits, dot, dash or underscore"))
+        agent_id = None
     agent_name = fields.text(data, "agent_name", errors, 32)
     purpose = fields.text(data, "purpose", errors, 120)
     loan_ref = fields.text(data, "loan_ref", errors, 64, required=False)

@@ -1,0 +1,403 @@
+"""The SMS channel end to end: signed Twilio webhooks (real RequestValidator), every command in both
+languages, duplicates, rate limit, opt-outs, Redis down, and outbound notices through the real
+twilio client to a local stand-in for Twilio's REST API."""
+
+import threading
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from tests.redis_process import RedisProcess
+from tests.twilio_standin import TwilioStandIn
+from verify import demo
+from verify.registry import reports
+
+TOKEN = "test-auth-token"
+SID = "AC" + "0" * 32
+URL = "http://localhost/sms/inbound"
+BORROWER = "+8613800138000"
+
+
+@pytest.fixture
+def standin():
+    server = TwilioStandIn()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def sms_app(make_app, standin):
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, TWILIO_ACCOUNT_SID=SID, VERIFY_TWILIO_API_BASE=standin.url)
+    svc = app.extensions["verify"]
+    demo.seed(svc.store, svc.region, svc.brand)
+    return app
+
+
+_counter = iter(range(10**9))
+
+
+def sign(form, url=URL, token=TOKEN):
+    return RequestValidator(token).compute_signature(url, form)
+
+
+def text(client, body, sender=BORROWER, sid=None, headers=None, url=URL, **extra):
+    """POST a correctly signed inbound message; return (status, reply text or None, response)."""
+    form = {"MessageSid": sid or f"SM{next(_counter):032x}", "AccountSid": SID, "From": sender,
+            "To": "+8610690009518", "Body": body, "NumMedia": "0", **extra}
+    signature = {"X-Twilio-Signature": sign(form, url)}
+    response = client.post("/sms/inbound", data=form, headers={**signature, **(headers or {})})
+    return response.status_code, _message(response), response
+
+
+def _message(response):
+    if response.status_code != 200:
+        return None
+    assert response.mimetype == "text/xml"
+    message = ET.fromstring(response.get_data()).find("Message")
+    return None if message is None else message.text
+
+
+def open_session(app, borrower=BORROWER, **extra):
+    from verify.registry import apikeys
+
+    token = apikeys.create(app.extensions["verify"].store, f"k{next(_counter)}", "sessions")
+    body = {"borrower": borrower, "caller": "021-6080-0000", "agent_id": "A17", "agent_name": "王小明",
+            "purpose": "贷后回访", **extra}
+    response = app.test_client().post("/api/v1/sessions", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json(), {"Authorization": f"Bearer {token}"}
+
+
+# --- signatures ------------------------------------------------------------------------------------
+def test_valid_signature_is_answered(sms_app):
+    status, reply, _ = text(sms_app.test_client(), "帮助")
+    assert status == 200 and "核验码" in reply
+
+
+def test_changed_parameter_is_refused(sms_app):
+    form = {"MessageSid": "SM" + "1" * 32, "From": BORROWER, "Body": "123456"}
+    signature = sign(form)
+    response = sms_app.test_client().post("/sms/inbound", data={**form, "Body": "654321"},
+                                          headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 403
+
+
+def test_missing_or_garbage_signature_is_refused(sms_app):
+    client = sms_app.test_client()
+    form = {"MessageSid": "SM" + "1" * 32, "From": BORROWER, "Body": "123456"}
+    assert client.post("/sms/inbound", data=form).status_code == 403
+    assert client.post("/sms/inbound", data=form, headers={"X-Twilio-Signature": "bm9wZQ=="}).status_code == 403
+    assert client.post("/sms/inbound", data=form, headers={"X-Twilio-Signature": sign(form, token="other")}).status_code == 403
+
+
+def test_signature_over_https_url_does_not_match_http_request(sms_app):
+    form = {"MessageSid": "SM" + "2" * 32, "From": BORROWER, "Body": "HELP"}
+    signature = sign(form, url="https://localhost/sms/inbound")
+    assert sms_app.test_client().post("/sms/inbound", data=form, headers={"X-Twilio-Signature": signature}).status_code == 403
+
+
+def test_public_url_setting_is_what_gets_signed(make_app):
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, VERIFY_PUBLIC_URL="https://verify.example.com/")
+    client = app.test_client()
+    assert text(client, "HELP", url="https://verify.example.com/sms/inbound")[0] == 200
+    assert text(client, "HELP", url=URL)[0] == 403
+
+
+def test_behind_a_proxy_with_forwarded_headers(make_app):
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, VERIFY_PROXY_COUNT=1)
+    client = app.test_client()
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "sms.example.org"}
+    assert text(client, "HELP", url="https://sms.example.org/sms/inbound", headers=forwarded)[0] == 200
+    assert text(client, "HELP", url=URL, headers=forwarded)[0] == 403
+
+
+def test_forwarded_headers_are_ignored_without_a_configured_proxy(sms_app):
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"}
+    assert text(sms_app.test_client(), "HELP", url="https://evil.example/sms/inbound", headers=forwarded)[0] == 403
+
+
+def test_extra_unknown_parameters_are_signed_too(sms_app):
+    status, reply, _ = text(sms_app.test_client(), "HELP", FromCity="SHANGHAI", SmsStatus="received", ApiVersion="2010-04-01")
+    assert status == 200 and reply
+
+
+def test_without_auth_token_everything_is_refused(make_app, caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        app = make_app()
+    assert "TWILIO_AUTH_TOKEN" in caplog.text
+    assert text(app.test_client(), "HELP")[0] == 403
+
+
+# --- codes ---------------------------------------------------------------------------------------------
+def test_right_code_is_genuine_without_repeating_it(sms_app):
+    created, _ = open_session(sms_app)
+    status, reply, response = text(sms_app.test_client(), created["code"])
+    assert status == 200
+    assert reply.startswith("核验通过") and "A17" in reply and "王**" in reply and "021 6080 0000" in reply
+    assert created["code"] not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "template, english",
+    [("{code}", False), ("验证 {code}", False), ("code {code}", True), ("CODE {code}", True), ("{spaced}", False),
+     ("{wide}", False), ("验证码是{wide}", False)],
+)
+def test_code_forms(sms_app, template, english):
+    created, _ = open_session(sms_app)
+    code = created["code"]
+    body = template.format(code=code, spaced=f"{code[:3]} {code[3:]}", wide="".join(chr(ord(c) + 0xFEE0) for c in code))
+    reply = text(sms_app.test_client(), body)[1]
+    assert "核验通过" in reply or "Verified" in reply
+    assert ("Verified" in reply) == english
+
+
+def test_english_genuine(sms_app):
+    created, _ = open_session(sms_app)
+    reply = text(sms_app.test_client(), f"code {created['code']}")[1]
+    assert reply.startswith("Verified: OK Wallet is calling you") and "A17" in reply
+
+
+def test_english_genuine_with_a_chinese_agent_name_stays_gsm7(sms_app):
+    from tests.test_sms_texts import gsm7_septets
+
+    created, _ = open_session(sms_app, agent_id="CC-2026-0042")
+    reply = text(sms_app.test_client(), f"code {created['code']}")[1]
+    assert "王" not in reply and gsm7_septets(reply) <= 160
+    created, _ = open_session(sms_app, agent_name="Li Wei")
+    assert "Agent A17 L**," in text(sms_app.test_client(), f"code {created['code']}")[1]
+
+
+def test_wrong_code_while_a_session_exists(sms_app):
+    created, _ = open_session(sms_app)
+    wrong = f"{(int(created['code']) + 1) % 1000000:06d}"
+    assert "不符" in text(sms_app.test_client(), wrong)[1]
+    assert "does not match" in text(sms_app.test_client(), f"code {wrong}")[1]
+
+
+def test_no_session_is_not_calling(sms_app):
+    reply = text(sms_app.test_client(), "123456")[1]
+    assert "现在没有给您打电话" in reply and "400-000-9518" in reply
+    assert "is not calling you now" in text(sms_app.test_client(), "code 123456")[1]
+
+
+def test_lockout_by_sms_applies_to_the_api_and_back(sms_app):
+    created, _ = open_session(sms_app)
+    wrong = f"{(int(created['code']) + 1) % 1000000:06d}"
+    client = sms_app.test_client()
+    for _ in range(4):
+        text(client, wrong)
+    assert "暂停" in text(client, wrong)[1]
+    response = client.post("/api/v1/verify", json={"phone": BORROWER, "code": created["code"]})
+    assert response.status_code == 429
+    # and the other way round, for another borrower
+    other = "+8613900000000"
+    created, _ = open_session(sms_app, borrower=other)
+    for _ in range(5):
+        client.post("/api/v1/verify", json={"phone": other, "code": wrong if wrong != created["code"] else "000000"})
+    assert "Too many wrong codes" in text(client, f"code {created['code']}", sender=other)[1]
+
+
+# --- status, check, report, help, unknown ------------------------------------------------------------------
+@pytest.mark.parametrize("body", ["?", "？", "核实", "来电", "CALL", "verify", "Verify"])
+def test_is_the_lender_calling_me(sms_app, body):
+    client = sms_app.test_client()
+    assert "400-000-9518" in text(client, body)[1]  # not calling: hang up and call the hotline
+    open_session(sms_app)
+    reply = text(client, body)[1]
+    assert "A17" in reply and ("核验通过" in reply or "Verified" in reply)
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("查 021-6080-0000", "官方号码"),
+        ("查02160800000", "官方号码"),
+        ("查询 400 000 9518", "从不外呼"),
+        ("CHECK 4000009518", "never calls out"),
+        ("check 021 6080 1111", "no longer uses"),
+        ("CHECK 13912345678", "is not a OK Wallet number"),
+        ("查 abc", "没看懂"),
+        ("CHECK", "could not read"),
+    ],
+)
+def test_check_a_number(sms_app, body, expected):
+    assert expected in text(sms_app.test_client(), body)[1]
+
+
+def test_check_lookalike_names_the_official_number(sms_app, key):
+    sms_app.test_client().post("/api/v1/numbers", headers=key("registry"), json={
+        "number": "95188", "labels": {"zh": "客服", "en": "Service"}, "purpose": "hotline", "direction": "both"})
+    reply = text(sms_app.test_client(), "CHECK 0095188")[1]
+    assert "imitates our number 95188" in reply
+
+
+@pytest.mark.parametrize("body, lang", [("举报 021-9999-8888 冒充客服要验证码", "zh"), ("REPORT +86 21 9999 8888 asked for my code", "en")])
+def test_report_is_filed_durably_with_a_reference(sms_app, body, lang):
+    reply = text(sms_app.test_client(), body)[1]
+    reference = reply.split("编号")[1].split("，")[0] if lang == "zh" else reply.split("reference ")[1].split(".")[0]
+    svc = sms_app.extensions["verify"]
+    stored = reports.get(svc.store, reference)
+    assert stored["number"] == "+862199998888" and stored["source"] == "sms" and stored["status"] == "new"
+    assert stored["text"] in ("冒充客服要验证码", "asked for my code")
+    assert stored["contact_masked"] == "138****8000" and BORROWER not in str(stored)
+    counts = reports.reporter_counts(svc.store, "+862199998888", int(time.time()))
+    assert counts == {"24h": 1, "7d": 1, "30d": 1}
+
+
+def test_report_twice_counts_one_reporter(sms_app):
+    client = sms_app.test_client()
+    text(client, "举报 021-9999-8888")
+    text(client, "举报 021-9999-8888 again")
+    svc = sms_app.extensions["verify"]
+    assert reports.reporter_counts(svc.store, "+862199998888", int(time.time()))["24h"] == 1
+
+
+@pytest.mark.parametrize("body, expected", [("帮助", "核验码"), ("HELP", "6-digit code"), ("info", "6-digit code"),
+                                            ("你好", "帮助"), ("hello there", "HELP for more"), ("", "帮助"), ("12345", "帮助")])
+def test_help_and_anything_else(sms_app, body, expected):
+    status, reply, _ = text(sms_app.test_client(), body)
+    assert status == 200 and expected in reply
+
+
+# --- opt-out -----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("word", ["STOP", "stop", "Unsubscribe", "CANCEL", "END", "QUIT", "STOPALL", "退订"])
+def test_opt_out_gets_an_empty_response_and_skips_notices(sms_app, standin, word):
+    status, reply, response = text(sms_app.test_client(), word)
+    assert status == 200 and reply is None
+    assert ET.fromstring(response.get_data()).tag == "Response" and len(ET.fromstring(response.get_data())) == 0
+    created, headers = open_session(sms_app, notify=True)
+    assert created["notice"] == "skipped_opted_out"
+    assert standin.sent == []
+    text(sms_app.test_client(), "START")
+    created, headers = open_session(sms_app, notify=True)
+    assert created["notice"] == "pending"
+    assert standin.event.wait(5)
+
+
+# --- duplicates and limits ------------------------------------------------------------------------------------
+def test_same_message_sid_gets_the_same_reply_and_counts_once(sms_app):
+    created, headers = open_session(sms_app)
+    wrong = f"{(int(created['code']) + 1) % 1000000:06d}"
+    client = sms_app.test_client()
+    first = text(client, wrong, sid="SM" + "a" * 32)[1]
+    for _ in range(6):
+        assert text(client, wrong, sid="SM" + "a" * 32)[1] == first
+    state = client.get(f"/api/v1/sessions/{created['id']}", headers=headers).get_json()
+    assert state["failed_checks"] == 1 and state["status"] == "active"
+
+
+def test_same_message_sid_at_the_same_moment(sms_app):
+    created, headers = open_session(sms_app)
+    replies = []
+    barrier = threading.Barrier(4)
+
+    def deliver():
+        client = sms_app.test_client()
+        barrier.wait()
+        replies.append(text(client, created["code"], sid="SM" + "b" * 32)[1])
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(replies) == 4 and len(set(replies)) == 1 and "核验通过" in replies[0]
+    state = sms_app.test_client().get(f"/api/v1/sessions/{created['id']}", headers=headers).get_json()
+    assert state["successful_checks"] == 1
+
+
+def test_per_sender_limit_with_one_polite_reply(make_app):
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, VERIFY_SMS_RATE_LIMIT=3)
+    client = app.test_client()
+    replies = [text(client, "HELP")[1] for _ in range(6)]
+    assert all(replies[:3]) and "Too many messages" in replies[3]
+    assert replies[4] is None and replies[5] is None
+    assert text(client, "HELP", sender="+8613900000000")[1]  # others are not affected
+
+
+# --- failing closed ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_redis_down_gives_the_unavailable_reply_within_two_seconds(make_app, tmp_path):
+    private = RedisProcess(tmp_path / "sms-redis").start()
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, REDIS_URL=private.url)
+    private.stop()
+    client = app.test_client()
+    for body, expected in (("123456", "暂时无法核实"), ("code 123456", "cannot check"), ("查 95188", "暂时无法查询"),
+                           ("?", "暂时无法核实"), ("举报 02199998888", "暂时无法核实")):
+        started = time.monotonic()
+        status, reply, _ = text(client, body)
+        assert time.monotonic() - started < 2
+        assert status == 200 and expected in reply and "400-000-9518" in reply
+
+
+# --- outbound notices ------------------------------------------------------------------------------------------
+def _wait_notice(app, created, headers):
+    client = app.test_client()
+    for _ in range(200):
+        state = client.get(f"/api/v1/sessions/{created['id']}", headers=headers).get_json()
+        if state["notice"] != "pending":
+            return state["notice"]
+        time.sleep(0.02)
+    raise AssertionError("notice still pending")
+
+
+def test_notice_goes_through_the_twilio_client(sms_app, standin):
+    created, headers = open_session(sms_app, notify=True, ttl_seconds=900)
+    assert created["notice"] == "pending"
+    assert _wait_notice(sms_app, created, headers) == "sent"
+    (message,) = standin.sent
+    assert message["To"] == BORROWER and message["From"] == "10690009518"
+    assert "15分钟" in message["Body"] and "021 6080 0000" in message["Body"]
+    assert created["code"] not in message["Body"]
+    assert message["path"] == f"/2010-04-01/Accounts/{SID}/Messages.json"
+
+
+def test_failed_notice_is_recorded_and_does_not_fail_the_api(make_app):
+    server = TwilioStandIn(fail=True)
+    try:
+        app = make_app(TWILIO_AUTH_TOKEN=TOKEN, TWILIO_ACCOUNT_SID=SID, VERIFY_TWILIO_API_BASE=server.url)
+        svc = app.extensions["verify"]
+        demo.seed(svc.store, svc.region, svc.brand)
+        created, headers = open_session(app, notify=True)
+        assert _wait_notice(app, created, headers) == "failed"
+    finally:
+        server.close()
+
+
+def test_slow_twilio_does_not_slow_the_api(make_app):
+    server = TwilioStandIn(delay=1.5)
+    try:
+        app = make_app(TWILIO_AUTH_TOKEN=TOKEN, TWILIO_ACCOUNT_SID=SID, VERIFY_TWILIO_API_BASE=server.url,
+                       VERIFY_NOTICE_TIMEOUT=0.5)
+        svc = app.extensions["verify"]
+        demo.seed(svc.store, svc.region, svc.brand)
+        started = time.monotonic()
+        created, headers = open_session(app, notify=True)
+        assert time.monotonic() - started < 0.5
+        assert _wait_notice(app, created, headers) == "failed"  # the 0.5 s timeout ran out
+    finally:
+        server.close()
+
+
+def test_without_credentials_the_notice_is_logged(make_app, caplog):
+    import logging
+
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN)
+    svc = app.extensions["verify"]
+    demo.seed(svc.store, svc.region, svc.brand)
+    with caplog.at_level(logging.INFO, logger="verify.notices"):
+        created, headers = open_session(app, notify=True)
+    assert created["notice"] == "logged"
+    assert "138****8000" in caplog.text and "13800138000" not in caplog.text
+    assert app.test_client().get(f"/api/v1/sessions/{created['id']}", headers=headers).get_json()["notice"] == "logged"
+
+
+def test_no_notice_unless_asked(sms_app, standin):
+    created, headers = open_session(sms_app)
+    assert "notice" not in created
+    time.sleep(0.1)
+    assert standin.sent == []

@@ -1,0 +1,101 @@
+"""Every SMS reply fits one message: 70 UCS-2 characters in Chinese, 160 GSM-7 characters in English.
+And the pure reading of what a borrower texts."""
+
+import pytest
+
+from verify import advice, sms
+
+# GSM 03.38 basic set; the extension set (^{}\[~]|€) costs two septets each.
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€")
+
+BRAND = {"brand": "OK钱包", "brand_en": "OK Wallet", "hotline": "400-000-9518", "sms": "10690009518"}
+# The longest values the service lets through: agent ids are at most 12 characters (API limit), a
+# masked name is one character and two stars, numbers display at most like +852 2160 800000.
+LONGEST = {
+    "agent_id": "CC-2026-0042",
+    "agent": " 欧**",
+    "caller": "0755 1234 5678",
+    "time": "23:59",
+    "number": "+852 2160 800000",
+    "imitated": "0755 1234 5678",
+    "reference": "R261130-7KQ2MD",
+    "minutes": 60,
+}
+
+
+def gsm7_septets(text):
+    assert all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text), [c for c in text if c not in GSM7_BASIC | GSM7_EXTENDED]
+    return sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+
+
+@pytest.mark.parametrize("kind", sorted(advice.SMS))
+def test_chinese_reply_fits_one_sms(kind):
+    reply = advice.sms(kind, "zh", BRAND, **LONGEST)
+    assert len(reply) <= 70, f"{kind}: {len(reply)} characters: {reply}"
+    assert len(reply.encode("utf-16-le")) // 2 <= 70  # no characters outside the BMP
+
+
+@pytest.mark.parametrize("kind", sorted(advice.SMS))
+def test_english_reply_fits_one_gsm7_sms(kind):
+    reply = advice.sms(kind, "en", BRAND, **{**LONGEST, "agent": " W**"})
+    assert gsm7_septets(reply) <= 160, f"{kind}: {gsm7_septets(reply)} septets: {reply}"
+
+
+WARNINGS = {"wrong_code", "not_calling", "locked", "unavailable", "number_inbound_only", "number_retired",
+            "number_lookalike", "number_known_scam", "number_reported", "number_unknown", "number_unavailable"}
+
+
+@pytest.mark.parametrize("kind", sorted(WARNINGS))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_warning_says_hang_up_and_call_the_hotline(kind, lang):
+    reply = advice.sms(kind, lang, BRAND, **LONGEST)
+    assert "400-000-9518" in reply
+    assert ("挂断" in reply) if lang == "zh" else ("Hang up" in reply)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_genuine_reminds_never_to_share_codes_or_move_money(lang):
+    reply = advice.sms("genuine", lang, BRAND, **LONGEST)
+    assert ("验证码" in reply and "转账" in reply) if lang == "zh" else ("codes" in reply and "money" in reply)
+
+
+@pytest.mark.parametrize(
+    "body, kind, lang, extra",
+    [
+        ("482193", "code", "zh", {"code": "482193"}),
+        ("验证 482193", "code", "zh", {"code": "482193"}),
+        ("code 482193", "code", "en", {"code": "482193"}),
+        ("４８２１９３", "code", "zh", {"code": "482193"}),
+        ("482 193", "code", "zh", {"code": "482193"}),
+        ("?", "status", "zh", {}),
+        ("？", "status", "zh", {}),
+        ("核实", "status", "zh", {}),
+        ("call", "status", "en", {}),
+        ("查 021-6080-0000", "check", "zh", {"number": "021-6080-0000"}),
+        ("查021 6080 0000", "check", "zh", {"number": "021 6080 0000"}),
+        ("ＣＨＥＣＫ　95188", "check", "en", {"number": "95188"}),
+        ("checkout 95188", "unknown", "en", {}),
+        ("举报 021 9999 8888 冒充客服", "report", "zh", {"number": "021 9999 8888", "text": "冒充客服"}),
+        ("REPORT +86 21 9999 8888 wanted money", "report", "en", {"number": "+86 21 9999 8888", "text": "wanted money"}),
+        ("report 95188", "report", "en", {"number": "95188", "text": ""}),
+        ("STOP", "opt_out", "en", {}),
+        ("stop please", "unknown", "en", {}),
+        ("start", "opt_in", "en", {}),
+        ("帮助", "help", "zh", {}),
+        ("13800138000", "unknown", "zh", {}),
+        ("", "unknown", "zh", {}),
+    ],
+)
+def test_parse(body, kind, lang, extra):
+    command = sms.parse(body)
+    assert (command.kind, command.lang) == (kind, lang)
+    for field, value in extra.items():
+        assert getattr(command, field) == value
+
+
+def test_default_language_for_bare_codes_is_configurable():
+    assert sms.parse("482193", default_lang="en").lang == "en"
