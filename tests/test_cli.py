@@ -91,3 +91,23 @@ def test_keys_create_list_revoke(runner, app):
     assert "revoked" in runner.invoke(args=["keys", "list"]).output
     assert runner.invoke(args=["keys", "revoke", "nobody"]).exit_code != 0
     assert runner.invoke(args=["keys", "create", "--scope", "sessions", "--name", "bad name!"]).exit_code != 0
+
+
+def test_sms_simulate_signs_and_prints_the_reply(make_app):
+    app = make_app(TWILIO_AUTH_TOKEN="local")
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo"])
+    result = runner.invoke(args=["sms", "simulate", "--from", "+8613800138000", "482193"])
+    assert result.exit_code == 0, result.output
+    assert "HTTP 200" in result.output and "<Message>" in result.output and "没有给您打电话" in result.output
+
+
+def test_sms_simulate_with_a_public_url(make_app):
+    app = make_app(TWILIO_AUTH_TOKEN="local", VERIFY_PUBLIC_URL="https://verify.example.com")
+    result = app.test_cli_runner().invoke(args=["sms", "simulate", "--from", "+8613800138000", "HELP"])
+    assert "HTTP 200" in result.output and "6-digit code" in result.output
+
+
+def test_sms_simulate_needs_a_token(runner):
+    result = runner.invoke(args=["sms", "simulate", "--from", "+8613800138000", "HELP"])
+    assert result.exit_code != 0 and "TWILIO_AUTH_TOKEN" in result.output

@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import secrets
 import sys
 
 import click
@@ -16,6 +17,7 @@ from verify.services import services
 
 numbers_cli = AppGroup("numbers", help="Manage the registry of official numbers.")
 keys_cli = AppGroup("keys", help="Manage API keys (shown once at creation, stored hashed).")
+sms_cli = AppGroup("sms", help="Try the SMS channel locally.")
 
 CSV_FIELDS = ("number", "label_zh", "label_en", "purpose", "direction", "status", "retired_on", "variants", "notes")
 
@@ -236,8 +238,32 @@ def keys_revoke(name):
     click.echo(f"revoked {name}")
 
 
+@sms_cli.command("simulate")
+@click.option("--from", "sender", required=True, help="the borrower's phone, e.g. +8613800138000")
+@click.argument("body")
+def sms_simulate(sender, body):
+    """Send BODY to /sms/inbound as Twilio would (correctly signed) and print the reply."""
+    svc = services()
+    if not svc.twilio.can_validate:
+        raise click.ClickException("set TWILIO_AUTH_TOKEN (any value, for a local try-out) first")
+    base = svc.public_url or "http://localhost"
+    form = {
+        "MessageSid": "SM" + secrets.token_hex(16),
+        "AccountSid": current_app.config["TWILIO_ACCOUNT_SID"] or "AC" + "0" * 32,
+        "From": sender,
+        "To": current_app.config["VERIFY_SMS_NUMBER"],
+        "Body": body,
+        "NumMedia": "0",
+    }
+    headers = {"X-Twilio-Signature": svc.twilio.sign(base + "/sms/inbound", form)}
+    response = current_app.test_client().post("/sms/inbound", data=form, headers=headers, base_url=base)
+    click.echo(f"HTTP {response.status_code}")
+    click.echo(response.get_data(as_text=True))
+
+
 def register(app):
     """Attach the commands to ``app``."""
     app.cli.add_command(seed_demo)
     app.cli.add_command(numbers_cli)
     app.cli.add_command(keys_cli)
+    app.cli.add_command(sms_cli)
