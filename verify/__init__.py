@@ -41,12 +41,30 @@ def create_app(test_config=None):
         hops = settings["VERIFY_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
-    from verify.routes import api, health, problems, sms
+    from verify import forms, headers, i18n, limits
+    from verify.routes import api, health, problems, sms, web
 
-    problems.register(app)
+    i18n.init_app(app)
+    forms.init_app(app)
+    headers.init_app(app)
+    problems.register(app, page=web.error_page)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(sms.bp)
+    web.register(app)
+    forms.exempt(api.bp)  # key-authenticated
+    forms.exempt(sms.bp)  # signed by Twilio
+    limits.init_app(
+        app,
+        limits.storage_uri(settings["REDIS_URL"], app.extensions["verify"].store.socket_path),
+        settings["VERIFY_REDIS_PREFIX"],
+        settings["VERIFY_REDIS_TIMEOUT"],
+        {
+            "web.check": settings["VERIFY_RATE_CHECK"],
+            "web.verify_call": settings["VERIFY_RATE_VERIFY"],
+            "web.file_report": settings["VERIFY_RATE_REPORT"],
+        },
+    )
 
     from verify import cli
 
@@ -75,13 +93,14 @@ def _secrets(instance_path, settings, production):
 
 def _build_services(app, settings, hmac_key, production):
     timeout = settings["VERIFY_REDIS_TIMEOUT"]
+    socket_path = None
     if settings["REDIS_URL"]:
         client = store_module.connect(url=settings["REDIS_URL"], timeout=timeout)
     else:
         socket_path = store_module.embedded_socket(os.path.join(app.instance_path, "redis"))
         client = store_module.connect(socket_path=socket_path, timeout=timeout)
     store_module.check_durability(client, production, settings["VERIFY_ALLOW_UNSAFE_REDIS"])
-    store = store_module.Store(client, settings["VERIFY_REDIS_PREFIX"])
+    store = store_module.Store(client, settings["VERIFY_REDIS_PREFIX"], socket_path)
     svc = Services(
         store=store,
         sessions=Sessions(store, hmac_key, settings["VERIFY_MAX_FAILURES"], settings["VERIFY_LOCKOUT_SECONDS"]),
@@ -96,6 +115,7 @@ def _build_services(app, settings, hmac_key, production):
         session_ttl=settings["VERIFY_SESSION_TTL"],
         session_ttl_max=settings["VERIFY_SESSION_TTL_MAX"],
         public_url=(settings["VERIFY_PUBLIC_URL"] or "").rstrip("/") or None,
+        hmac_key=hmac_key,
     )
     svc.messages = Messages(store, settings["VERIFY_SMS_RATE_LIMIT"], settings["VERIFY_SMS_RATE_WINDOW"])
     svc.twilio = Twilio(

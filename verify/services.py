@@ -25,6 +25,7 @@ class Services:
     answerer: Any = None  # sms.Answerer
     notifier: Any = None  # notices.Notifier
     public_url: str | None = None
+    hmac_key: bytes = b""
 
 
 def services():

@@ -43,14 +43,20 @@ def unavailable_on_error(func):
     return wrapper
 
 
+def is_store_error(exc):
+    """True for a Redis failure that escaped the registry (the rate limiter talks to Redis itself)."""
+    return isinstance(exc, redis.RedisError)
+
+
 class Store:
     """A Redis client plus the key prefix; each registry module builds its own keys through ``key``."""
 
-    def __init__(self, client, prefix="verify:"):
+    def __init__(self, client, prefix="verify:", socket_path=None):
         if "{" in prefix or "}" in prefix:
             raise ValueError("the key prefix must not contain braces: they are hash tags")
         self.redis = client
         self.prefix = prefix
+        self.socket_path = socket_path  # the embedded server's socket, for other clients (rate limits)
 
     def key(self, tag, name):
         """A key in hash slot ``tag``: every key of one multi-key operation shares its tag."""

@@ -7,9 +7,10 @@ no input produces a 500 or a stack trace.
 import logging
 
 from flask import jsonify, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from verify.errors import Conflict, Invalid, NotFound, StoreUnavailable
+from verify.registry.store import is_store_error
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +109,8 @@ def _is_api():
     return request.path.startswith("/api/")
 
 
-def register(app):
-    """Install the error handlers: problems on the API, short plain pages elsewhere (until the web UI)."""
+def register(app, page):
+    """Install the error handlers: problems on the API, ``page(status)`` (an HTML page) elsewhere."""
 
     @app.errorhandler(Problem)
     def on_problem(exc):
@@ -129,12 +130,12 @@ def register(app):
 
     @app.errorhandler(StoreUnavailable)
     def on_unavailable(exc):
-        return unavailable_problem()
+        return unavailable_problem() if _is_api() else page(503)
 
     @app.errorhandler(HTTPException)
     def on_http(exc):
         if not _is_api():
-            return exc
+            return page(exc.code)
         headers = {}
         if exc.code == 405 and exc.valid_methods:
             headers["Allow"] = ", ".join(exc.valid_methods)
@@ -142,7 +143,10 @@ def register(app):
 
     @app.errorhandler(Exception)
     def on_error(exc):
+        if is_store_error(exc):  # raised past the registry, e.g. by the rate limiter's storage
+            log.warning("store unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__)
+            return on_unavailable(exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
         if not _is_api():
-            return InternalServerError()
+            return page(500)
         return problem_response(500, _DETAILS[500])

@@ -1,0 +1,70 @@
+"""The public web forms, with CSRF protection. The only importer of flask_wtf and wtforms."""
+
+from flask_wtf import CSRFProtect, FlaskForm
+from wtforms import DecimalField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms.fields import DateTimeLocalField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from verify.i18n import _l
+from verify.registry import reports
+
+csrf = CSRFProtect()
+
+
+class CheckForm(FlaskForm):
+    """Check the number that called me (a GET form: the result page can be shared)."""
+
+    class Meta:
+        csrf = False  # read-only, and the result URL should be shareable
+
+    number = StringField(_l("The number that called you"), validators=[DataRequired(_l("Please enter the number that called you."))])
+
+
+class VerifyForm(FlaskForm):
+    """Verify a call with the code the caller gave."""
+
+    phone = StringField(_l("Your own mobile number"), validators=[DataRequired(_l("Please enter your own mobile number."))])
+    code = StringField(_l("The 6-digit code the caller told you"), validators=[DataRequired(_l("Please enter the 6-digit code."))])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes: one label per choice, no JavaScript."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+CATEGORY_LABELS = {
+    "sms_code": _l("SMS or verification code"),
+    "card_password": _l("Password or card details"),
+    "transfer": _l("Transfer money"),
+    "screen_share": _l("Install an app or share the screen"),
+    "cancel_account": _l("Cancel a loan account or \u201cfix\u201d a credit record"),
+    "threats": _l("Threats"),
+    "police_court": _l("Claimed to be police or a court"),
+    "other": _l("Something else"),
+}
+
+
+class ReportForm(FlaskForm):
+    """Report a call or SMS."""
+
+    number = StringField(_l("The number that called or texted you"), validators=[DataRequired(_l("Please enter the number."))])
+    channel = SelectField(_l("How did they contact you?"), choices=[("call", _l("A phone call")), ("sms", _l("An SMS"))], default="call")
+    occurred_at = DateTimeLocalField(_l("When (optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    categories = MultiCheckboxField(_l("What did they ask for?"), choices=[(key, CATEGORY_LABELS[key]) for key in reports.CATEGORIES])
+    text = TextAreaField(_l("What happened (optional)"), validators=[Optional(), Length(max=reports.MAX_TEXT, message=_l("At most 2000 characters, please."))])
+    amount_lost = DecimalField(_l("Money lost, in yuan (optional)"), places=2, validators=[Optional(), NumberRange(min=0, message=_l("Please enter an amount of 0 or more."))])
+    reporter_phone = StringField(_l("Your phone, if we may contact you (optional)"), validators=[Optional()])
+
+
+def init_app(app):
+    """Turn on CSRF checks for every form post (the API and the Twilio webhook are exempted by their blueprints)."""
+    csrf.init_app(app)
+
+
+def exempt(blueprint):
+    """No CSRF on ``blueprint`` (key-authenticated API, signed Twilio webhook)."""
+    csrf.exempt(blueprint)
+
+

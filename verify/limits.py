@@ -1,0 +1,34 @@
+"""Rate limits per client IP on the public pages, stored in verify's Redis. The only importer of
+flask_limiter.
+
+Never ``memory://`` (each worker would count alone) and never switched off when Redis fails: a
+store error makes the page answer 503, like every other store error.
+"""
+
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+
+def storage_uri(redis_url, socket_path):
+    """The limits library's URI for the same Redis the app uses."""
+    if redis_url:
+        return redis_url.replace("unix://", "redis+unix://", 1) if redis_url.startswith("unix://") else redis_url
+    return f"redis+unix://{socket_path}"
+
+
+def init_app(app, uri, prefix, timeout, rules):
+    """Give ``app`` its own limiter on Redis and apply ``rules`` ({endpoint: "10 per minute"})."""
+    limiter = Limiter(
+        get_remote_address,
+        storage_uri=uri,
+        storage_options={"socket_timeout": timeout, "socket_connect_timeout": timeout},
+        key_prefix=f"{prefix}limits",
+        swallow_errors=False,
+        in_memory_fallback_enabled=False,
+        headers_enabled=True,
+        retry_after="delta-seconds",
+    )
+    limiter.init_app(app)
+    for endpoint, rule in rules.items():
+        app.view_functions[endpoint] = limiter.limit(rule)(app.view_functions[endpoint])
+    return limiter
