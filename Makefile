@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
 
-.PHONY: run test serve clean
+.PHONY: run test serve translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ test: $(VENV)/.dev
 ## serve: production server (set REDIS_URL, VERIFY_ENV=production and the secrets first)
 serve: $(VENV)/.runtime
 	$(BIN)/gunicorn --preload --workers $(WORKERS) --bind $(HOST):$(PORT) wsgi:app
+
+## translations: re-extract page texts, merge them into the catalogs, compile (commit the .po and .mo)
+translations: $(VENV)/.dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --omit-header -o verify/translations/messages.pot .
+	$(BIN)/pybabel update -i verify/translations/messages.pot -d verify/translations --no-location --no-fuzzy-matching
+	$(BIN)/pybabel compile -d verify/translations
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache

@@ -3,6 +3,7 @@
 from flask_wtf import CSRFProtect, FlaskForm
 from wtforms import DecimalField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.fields import DateTimeLocalField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from verify.i18n import _l
@@ -50,9 +51,15 @@ class ReportForm(FlaskForm):
     """Report a call or SMS."""
 
     number = StringField(_l("The number that called or texted you"), validators=[DataRequired(_l("Please enter the number."))])
-    channel = SelectField(_l("How did they contact you?"), choices=[("call", _l("A phone call")), ("sms", _l("An SMS"))], default="call")
+    channel = SelectField(
+        _l("How did they contact you?"),
+        choices=[SelectChoice("call", _l("A phone call")), SelectChoice("sms", _l("An SMS"))],
+        default="call",
+    )
     occurred_at = DateTimeLocalField(_l("When (optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    categories = MultiCheckboxField(_l("What did they ask for?"), choices=[(key, CATEGORY_LABELS[key]) for key in reports.CATEGORIES])
+    categories = MultiCheckboxField(
+        _l("What did they ask for?"), choices=[SelectChoice(key, CATEGORY_LABELS[key]) for key in reports.CATEGORIES]
+    )
     text = TextAreaField(_l("What happened (optional)"), validators=[Optional(), Length(max=reports.MAX_TEXT, message=_l("At most 2000 characters, please."))])
     amount_lost = DecimalField(_l("Money lost, in yuan (optional)"), places=2, validators=[Optional(), NumberRange(min=0, message=_l("Please enter an amount of 0 or more."))])
     reporter_phone = StringField(_l("Your phone, if we may contact you (optional)"), validators=[Optional()])

@@ -21,8 +21,8 @@ def init_app(app, uri, prefix, timeout, rules):
     limiter = Limiter(
         get_remote_address,
         storage_uri=uri,
-        storage_options={"socket_timeout": timeout, "socket_connect_timeout": timeout},
-        key_prefix=f"{prefix}limits",
+        # Keys read verify:limits:LIMITER/<ip>/<endpoint>/...: one prefix for everything verify stores.
+        storage_options={"socket_timeout": timeout, "socket_connect_timeout": timeout, "key_prefix": f"{prefix}limits"},
         swallow_errors=False,
         in_memory_fallback_enabled=False,
         headers_enabled=True,

@@ -1,0 +1,218 @@
+"""The public pages in a real headless Chromium (Debian's /usr/bin/chromium through Playwright),
+with and without JavaScript: the flows, the language switch, layout at 360 px, tap targets,
+screenshots at 375x812, and axe-core's accessibility check on every page."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser import CHROMIUM_ARGS, LiveServer, chromium_or_skip
+
+SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live(app):
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=[True, False], ids=["js", "no-js"])
+def page(request, browser):
+    context = browser.new_context(viewport={"width": 375, "height": 812}, java_script_enabled=request.param,
+                                  locale="zh-CN")
+    page = context.new_page()
+    page.js = request.param
+    yield page
+    context.close()
+
+
+def shot(page, name):
+    if page.js:  # one set is enough for people to look at
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def verdict(page):
+    return page.locator("[data-verdict]").get_attribute("data-verdict")
+
+
+def check_number(page, live, number):
+    page.goto(live.url + "/")
+    page.get_by_label("给您来电的号码").fill(number)
+    page.get_by_role("button", name="查询这个号码").click()
+    page.wait_for_load_state()
+    return verdict(page)
+
+
+@pytest.mark.parametrize(
+    "number, expected, words",
+    [
+        ("021-6080-0000", "official", "来电显示可以伪造"),
+        ("400 000 9518", "inbound_only", "我们从不用这个号码外呼"),
+        ("13912345678", "unknown", "不是我们的号码"),
+    ],
+)
+def test_check_numbers(page, live, number, expected, words):
+    assert check_number(page, live, number) == expected
+    assert words in page.content()
+    shot(page, f"check-{expected}")
+
+
+def test_check_lookalike(page, live, client, key):
+    client.post("/api/v1/numbers", headers=key("registry"), json={
+        "number": "95188", "labels": {"zh": "客服", "en": "Service"}, "purpose": "hotline", "direction": "both"})
+    assert check_number(page, live, "0095188") == "lookalike"
+    assert "我们真正的号码是 95188" in page.content()
+    shot(page, "check-lookalike")
+
+
+def _verify(page, live, phone, code):
+    page.goto(live.url + "/")
+    page.get_by_label("您自己的手机号").fill(phone)
+    page.get_by_label("来电客服告诉您的6位核验码").fill(code)
+    page.get_by_role("button", name="核实来电").click()
+    page.wait_for_load_state()
+    return verdict(page)
+
+
+def test_verify_with_the_right_code(page, live, open_session):
+    created = open_session()
+    assert _verify(page, live, "138 0013 8000", created["code"]) == "genuine"
+    assert "王**" in page.content() and "A17" in page.content()
+    shot(page, "verify-genuine")
+
+
+def test_verify_with_a_wrong_code(page, live, open_session):
+    created = open_session()
+    wrong = f"{(int(created['code']) + 1) % 1000000:06d}"
+    assert _verify(page, live, "13800138000", wrong) == "not_verified"
+    assert "400-000-9518" in page.content()
+    shot(page, "verify-not-verified")
+
+
+def test_file_a_report(page, live, app):
+    page.goto(live.url + "/report")
+    page.get_by_label("给您打电话或发短信的号码").fill("021-9999-8888")
+    page.get_by_label("短信验证码").check()
+    page.get_by_label("转账汇款").check()
+    page.get_by_label("经过（选填）").fill("<b>自称客服</b>，要我报验证码")
+    page.get_by_role("button", name="提交举报").click()
+    page.wait_for_load_state()
+    reference = page.locator(".reference").inner_text()
+    assert re.fullmatch(r"R\d{6}-[A-Z0-9]{6}", reference)
+    from verify.registry import reports
+
+    assert reports.get(app.extensions["verify"].store, reference)["categories"] == "sms_code,transfer"
+    shot(page, "report-done")
+
+
+def test_report_errors_keep_what_was_typed(page, live):
+    page.goto(live.url + "/report")
+    page.get_by_label("给您打电话或发短信的号码").fill("no number here")
+    page.get_by_label("经过（选填）").fill("他让我转账")
+    page.get_by_role("button", name="提交举报").click()
+    page.wait_for_load_state()
+    assert page.get_by_label("经过（选填）").input_value() == "他让我转账"
+    assert "这看起来不像电话号码" in page.content() or "电话号码只有数字" in page.content()
+
+
+def test_switch_language_and_it_is_remembered(page, live):
+    page.goto(live.url + "/")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    assert "Is OK Wallet really calling you?" in page.content()
+    page.goto(live.url + "/numbers")
+    assert "Our official numbers" in page.content()
+    shot(page, "home-en")
+    page.get_by_role("link", name="中文").click()
+    page.wait_for_load_state()
+    assert "我们的官方号码" in page.content()
+
+
+def test_no_horizontal_scrolling_at_360_px_and_big_tap_targets(browser, live, open_session):
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        for path in ("/", "/report", "/numbers", "/check?number=021-6080-0000", "/check?number=4000009518&lang=en"):
+            page.goto(live.url + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 360, f"{path} scrolls sideways: {width}px"
+            small = page.evaluate("""() => [...document.querySelectorAll(
+                'button, .button, input:not([type=hidden]):not([type=checkbox]), select, textarea, header a, footer a, .checks li')]
+                .map(e => [e.outerHTML.slice(0, 60), e.getBoundingClientRect().height])
+                .filter(([_, h]) => h < 44)""")
+            assert small == [], f"{path}: tap targets under 44 px: {small}"
+    finally:
+        context.close()
+
+
+def test_home_screenshot(page, live):
+    page.goto(live.url + "/")
+    assert "真的是OK钱包给您打电话吗？" in page.content()
+    shot(page, "home")
+
+
+AXE = None
+
+
+def _axe_source():
+    global AXE
+    if AXE is None:
+        import axe_playwright_python
+
+        AXE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+    return AXE
+
+
+def test_accessibility_of_every_page(browser, live, open_session, client, key):
+    client.post("/api/v1/numbers", headers=key("registry"), json={
+        "number": "95188", "labels": {"zh": "客服", "en": "Service"}, "purpose": "hotline", "direction": "both"})
+    created = open_session()
+    context = browser.new_context(viewport={"width": 375, "height": 812})
+    page = context.new_page()
+    pages = [
+        "/", "/?lang=en", "/report", "/numbers", "/check?number=021-6080-0000", "/check?number=4000009518",
+        "/check?number=0095188", "/check?number=13912345678", "/check?number=021-6080-1111", "/nowhere",
+        "/check?number=letters",
+    ]
+    try:
+        found = {}
+        for path in pages:
+            page.goto(live.url + path)
+            found[path] = _serious(page)
+        # result pages that come from a form post
+        for code in (created["code"], "000000" if created["code"] != "000000" else "000001"):
+            page.goto(live.url + "/")
+            page.fill("#phone", "13800138000")
+            page.fill("#code", code)
+            page.click("form[action='/verify'] button")
+            page.wait_for_load_state()
+            found[f"verify {verdict(page)}"] = _serious(page)
+        page.goto(live.url + "/report")
+        page.click("form[action='/report'] button")  # empty: the error state
+        page.wait_for_load_state()
+        found["report errors"] = _serious(page)
+        assert {path: v for path, v in found.items() if v} == {}
+    finally:
+        context.close()
+
+
+def _serious(page):
+    # Evaluated over the DevTools protocol, so the page's CSP (no inline script) does not block it.
+    page.evaluate(_axe_source())
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"] if v["impact"] in ("serious", "critical")]

@@ -1,0 +1,291 @@
+"""The public pages through Flask's test client: every verdict page, forms, CSRF, limits, escaping,
+headers, languages and error pages."""
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from tests.redis_process import RedisProcess
+from verify.registry import reports
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def csrf(client, path="/"):
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def page(response):
+    return response.get_data(as_text=True)
+
+
+def verdict_of(response):
+    match = re.search(r'data-verdict="([a-z_]+)"', page(response))
+    return match and match.group(1)
+
+
+# --- home and languages -------------------------------------------------------------------------------
+def test_home_is_chinese_by_default_with_the_rules(client):
+    response = client.get("/")
+    html = page(response)
+    assert response.status_code == 200 and '<html lang="zh-CN">' in html
+    assert "真的是OK钱包给您打电话吗？" in html
+    assert "10690009518" in html and "400-000-9518" in html
+    for rule in ("短信验证码", "安全账户", "屏幕共享", "威胁"):
+        assert rule in html
+    assert 'inputmode="tel"' in html and 'inputmode="numeric"' in html
+
+
+def test_english_by_switch_is_remembered(client):
+    html = page(client.get("/?lang=en"))
+    assert '<html lang="en">' in html and "Is OK Wallet really calling you?" in html
+    assert "Is OK Wallet really calling you?" in page(client.get("/"))  # the cookie remembers
+    assert "真的是OK钱包" in page(client.get("/?lang=zh"))
+
+
+def test_english_by_accept_language(client):
+    assert "Is OK Wallet" in page(client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}))
+    assert "真的是OK钱包" in page(client.get("/", headers={"Accept-Language": "zh-TW,zh;q=0.9,en;q=0.5"}))
+    assert "真的是OK钱包" in page(client.get("/", headers={"Accept-Language": "fr-FR"}))
+
+
+def test_switch_keeps_the_page(client):
+    html = page(client.get("/check?number=4000009518"))
+    assert 'href="/check?number=4000009518&amp;lang=en"' in html
+
+
+def test_compiled_catalogs_are_current():
+    for po in (ROOT / "verify" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        with po.open("rb") as handle:
+            catalog = read_po(handle)
+        fresh = __import__("io").BytesIO()
+        write_mo(fresh, catalog)
+        assert po.with_suffix(".mo").read_bytes() == fresh.getvalue(), f"run `make translations`: {po} changed"
+
+
+def test_every_page_text_is_translated():
+    with (ROOT / "verify/translations/zh/LC_MESSAGES/messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    untranslated = [m.id for m in catalog if m.id and not m.string]
+    assert untranslated == []
+
+
+# --- number verdict pages ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "number, verdict, words",
+    [
+        ("021-6080-0000", "official", ["来电显示可以伪造", "10690009518", "400-000-9518"]),
+        ("400-000-9518", "inbound_only", ["我们从不用这个号码外呼"]),
+        ("021-6080-1111", "retired", ["已停用"]),
+        ("13912345678", "unknown", ["不是我们的号码", "400-000-9518"]),
+    ],
+)
+def test_number_pages(client, number, verdict, words):
+    response = client.get("/check", query_string={"number": number})
+    assert response.status_code == 200 and verdict_of(response) == verdict
+    for word in words:
+        assert word in page(response)
+    assert "/report?number=" in page(response)
+
+
+def test_lookalike_names_the_official_number(client, key):
+    client.post("/api/v1/numbers", headers=key("registry"), json={
+        "number": "95188", "labels": {"zh": "客服", "en": "Service"}, "purpose": "hotline", "direction": "both"})
+    response = client.get("/check?number=0095188&lang=en")
+    assert verdict_of(response) == "lookalike"
+    assert "Our real number is 95188." in page(response)
+
+
+def test_reported_and_known_scam_pages(app, client):
+    svc = app.extensions["verify"]
+    for reporter in "abc":
+        svc.store.redis.zadd(reports.reporters_key(svc.store, "+8613911111111"), {reporter: time.time()})
+    svc.store.redis.sadd(reports.known_scam_key(svc.store), "+8613922222222")
+    assert verdict_of(client.get("/check?number=13911111111")) == "reported"
+    assert verdict_of(client.get("/check?number=13922222222")) == "known_scam"
+
+
+def test_bad_number_is_shown_next_to_the_field_keeping_what_was_typed(client):
+    response = client.get("/check", query_string={"number": "call me"})
+    assert response.status_code == 400
+    html = page(response)
+    assert "电话号码只有数字，没有字母。" in html and 'value="call me"' in html and 'aria-invalid="true"' in html
+
+
+# --- call verification -------------------------------------------------------------------------------------
+def _verify(client, phone, code, token=None):
+    return client.post("/verify", data={"phone": phone, "code": code, "csrf_token": token or csrf(client)})
+
+
+def test_genuine_shows_masked_agent_and_details(client, open_session):
+    created = open_session()
+    response = _verify(client, "138 0013 8000", created["code"])
+    html = page(response)
+    assert response.status_code == 200 and verdict_of(response) == "genuine"
+    for word in ("王**", "A17", "021 6080 0000", "贷后回访"):
+        assert word in html
+    assert created["code"] not in html and "王小明" not in html
+
+
+def test_wrong_code_and_no_session_look_the_same(client, open_session):
+    created = open_session()
+    wrong = f"{(int(created['code']) + 1) % 1000000:06d}"
+    token = csrf(client)
+    a = _verify(client, "13800138000", wrong, token)
+    b = _verify(client, "13900000000", "123456", token)
+    assert a.status_code == b.status_code == 200
+    assert verdict_of(a) == verdict_of(b) == "not_verified"
+    strip = lambda html: re.sub(r'value="[^"]*"', "", html)  # noqa: E731
+    assert strip(page(a)) == strip(page(b))
+
+
+def test_locked_page(client):
+    token = csrf(client)
+    for _ in range(5):
+        _verify(client, "13700000000", "111111", token)
+    response = _verify(client, "13700000000", "111111", token)
+    assert response.status_code == 429 and verdict_of(response) == "locked"
+    assert "400-000-9518" in page(response) and int(response.headers["Retry-After"]) > 0
+
+
+def test_verify_form_errors_keep_what_was_typed(client):
+    response = _verify(client, "021-60800000", "12ab")
+    html = page(response)
+    assert response.status_code == 400
+    assert "请输入手机号码。" in html and "核验码是来电客服告诉您的6位数字。" in html
+    assert 'value="021-60800000"' in html and 'value="12ab"' in html
+
+
+def test_verify_without_csrf_token_is_refused(client):
+    response = client.post("/verify", data={"phone": "13800138000", "code": "123456"})
+    assert response.status_code == 400
+    assert "<html" in page(response) and "Traceback" not in page(response)
+
+
+def test_api_and_sms_stay_exempt_from_csrf(client):
+    assert client.post("/api/v1/verify", json={"phone": "13800138000", "code": "123456"}).status_code == 200
+    assert client.post("/sms/inbound", data={"Body": "x"}).status_code == 403  # signature, not CSRF
+
+
+# --- reports -------------------------------------------------------------------------------------------------
+def test_report_is_filed_and_confirmed_with_a_reference(app, client):
+    token = csrf(client, "/report")
+    response = client.post("/report", data={
+        "csrf_token": token, "number": "021-9999-8888", "channel": "call", "categories": ["sms_code", "transfer"],
+        "text": "自称客服，要我报验证码", "amount_lost": "5000", "reporter_phone": "13800138000",
+        "occurred_at": "2026-11-29T14:05",
+    })
+    assert response.status_code == 303
+    done = client.get(response.headers["Location"])
+    reference = re.search(r'class="reference">([^<]+)<', page(done)).group(1)
+    stored = reports.get(app.extensions["verify"].store, reference)
+    assert stored["source"] == "web" and stored["number"] == "+862199998888"
+    assert stored["categories"] == "sms_code,transfer" and stored["amount_lost"] == "5000.00"
+    assert stored["contact_masked"] == "138****8000" and "13800138000" not in str(stored)
+    assert stored["occurred_at"] == "2026-11-29T14:05:00Z"
+
+
+def test_report_errors_are_next_to_their_fields_keeping_what_was_typed(client):
+    token = csrf(client, "/report")
+    response = client.post("/report", data={"csrf_token": token, "number": "not a number", "text": "x" * 2001,
+                                            "amount_lost": "-3", "categories": ["sms_code"]})
+    html = page(response)
+    assert response.status_code == 400
+    assert "请不要超过2000字。" in html and "请输入0或以上的金额。" in html
+    assert 'value="not a number"' in html
+    assert re.search(r'<input checked id="categories-0" name="categories" type="checkbox" value="sms_code">', html)
+
+
+def test_report_text_with_script_comes_back_inert(client):
+    token = csrf(client, "/report")
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    response = client.post("/report", data={"csrf_token": token, "number": "abc", "text": evil})
+    html = page(response)
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_report_prefills_the_number(client):
+    assert 'value="021 9999 8888"' in page(client.get("/report?number=021 9999 8888"))
+
+
+def test_report_without_csrf_is_refused(client):
+    assert client.post("/report", data={"number": "021-9999-8888"}).status_code == 400
+
+
+# --- official numbers -----------------------------------------------------------------------------------------
+def test_numbers_page(client):
+    html = page(client.get("/numbers"))
+    assert "021 6080 0000" in html and "021 6080 0099" in html
+    assert "400 000 9518" in html and "我们从不用这个号码外呼" in html
+    assert "021 6080 1111" in html and "2025-06-30" in html
+
+
+# --- safety --------------------------------------------------------------------------------------------------
+def test_security_headers(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_no_inline_script_and_no_external_assets(client, open_session):
+    for path in ("/", "/report", "/numbers", "/check?number=95188"):
+        html = page(client.get(path))
+        assert "<script" not in html and " style=" not in html and "on" + "click=" not in html
+        assert not re.search(r'(src|href)="(https?:)?//', html), path
+
+
+def test_typed_number_is_escaped(client):
+    response = client.get("/check", query_string={"number": '"><script>alert(1)</script>'})
+    assert "<script>alert(1)" not in page(response)
+
+
+def test_rate_limit_page(make_app):
+    app = make_app(VERIFY_RATE_CHECK="2 per minute")
+    client = app.test_client()
+    assert client.get("/check?number=95188").status_code == 200
+    assert client.get("/check?number=95188").status_code == 200
+    response = client.get("/check?number=95188")
+    assert response.status_code == 429 and "操作太频繁" in page(response)
+    assert int(response.headers["Retry-After"]) > 0
+    other = client.get("/check?number=95188", environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert other.status_code == 200  # per client IP
+
+
+def test_rate_limits_live_in_redis_not_in_memory(make_app, redis_server):
+    app = make_app(VERIFY_RATE_CHECK="1 per minute")
+    app.test_client().get("/check?number=95188")
+    keys = redis_server.client().keys("verify:limits*")
+    assert keys and all("web.check" in k for k in keys)
+
+
+@pytest.mark.parametrize("path, status, words", [("/nothing", 404, "找不到页面"), ("/report/done/x", 404, "找不到页面")])
+def test_error_pages(client, path, status, words):
+    response = client.get(path)
+    assert response.status_code == status and words in page(response) and "400-000-9518" in page(response)
+
+
+def test_405_and_413_pages(client):
+    assert "不能这样使用本页" in page(client.put("/"))
+    big = client.post("/report", data={"text": "x" * 20000})
+    assert big.status_code == 413 and "内容太长" in page(big)
+
+
+def test_redis_down_gives_503_pages(make_app, tmp_path):
+    private = RedisProcess(tmp_path / "web-redis").start()
+    app = make_app(REDIS_URL=private.url)
+    client = app.test_client()
+    token = csrf(client)
+    private.stop()
+    response = client.get("/check?number=95188")
+    assert response.status_code == 503 and "400-000-9518" in page(response)
+    response = _verify(client, "13800138000", "123456", token)
+    assert response.status_code == 503 and "genuine" not in page(response)
+    assert client.get("/").status_code == 200  # the home page needs no store
