@@ -216,3 +216,40 @@ def _serious(page):
     page.evaluate(_axe_source())
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     return [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_screenshots_of_the_other_result_pages(browser, live, app):
+    """retired, reported, known_scam and locked, for people to look at."""
+    import time
+
+    from verify.registry import reports
+
+    svc = app.extensions["verify"]
+    for reporter in "abc":
+        svc.store.redis.zadd(reports.reporters_key(svc.store, "+8613911111111"), {reporter: time.time()})
+    svc.store.redis.sadd(reports.known_scam_key(svc.store), "+8613922222222")
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+    page = context.new_page()
+    page.js = True
+    try:
+        for number, expected in (("021-6080-1111", "retired"), ("13911111111", "reported"), ("13922222222", "known_scam")):
+            assert check_number(page, live, number) == expected
+            shot(page, f"check-{expected}")
+        for _ in range(6):
+            _verify(page, live, "13700000000", "111111")
+        assert verdict(page) == "locked"
+        shot(page, "verify-locked")
+    finally:
+        context.close()
+
+
+def test_missing_chromium_fails_in_ci(monkeypatch):
+    from tests import browser as helpers
+
+    monkeypatch.setattr(helpers, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="Chromium not found"):
+        helpers.chromium_or_skip()
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception):
+        helpers.chromium_or_skip()

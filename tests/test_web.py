@@ -289,3 +289,18 @@ def test_redis_down_gives_503_pages(make_app, tmp_path):
     response = _verify(client, "13800138000", "123456", token)
     assert response.status_code == 503 and "genuine" not in page(response)
     assert client.get("/").status_code == 200  # the home page needs no store
+
+
+def test_500_page_is_friendly_and_in_the_page_language(make_app):
+    app = make_app()
+
+    def boom():
+        raise RuntimeError("unexpected")
+
+    app.add_url_rule("/boom", "boom", boom)
+    app.add_url_rule("/api/v1/boom", "api-boom", boom)
+    client = app.test_client()
+    response = client.get("/boom")
+    assert response.status_code == 500 and "我们这边出了问题" in page(response) and "Traceback" not in page(response)
+    assert "Something went wrong on our side" in page(client.get("/boom?lang=en"))
+    assert client.get("/api/v1/boom").content_type == "application/problem+json"
