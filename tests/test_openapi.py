@@ -107,6 +107,11 @@ def test_real_answers_match_the_document(app, client, key, spec):
     call("patch", "/api/v1/numbers/{number}", "/api/v1/numbers/+862160807777", 200, json={"status": "retired"}, headers=registry)
     call("patch", "/api/v1/numbers/{number}", "/api/v1/numbers/+862160807777", 422, json={"status": "x"}, headers=registry)
     call("patch", "/api/v1/numbers/{number}", "/api/v1/numbers/+862199990000", 404, json={}, headers=registry)
+    report = {"number": "021-9999-8888", "categories": ["transfer"], "text": "wanted money", "amount_lost": 100}
+    call("post", "/api/v1/reports", "/api/v1/reports", 201, json=report)
+    call("post", "/api/v1/reports", "/api/v1/reports", 422, json={"number": "x"})
+    call("post", "/api/v1/reports", "/api/v1/reports", 400, data="{", content_type="application/json")
+    call("post", "/api/v1/reports", "/api/v1/reports", 415, data="x")
     call("get", "/api/v1/openapi.json", "/api/v1/openapi.json", 200)
     call("get", "/healthz", "/healthz", 200)
     call("get", "/readyz", "/readyz", 200)

@@ -63,6 +63,7 @@ def create_app(test_config=None):
             "web.check": settings["VERIFY_RATE_CHECK"],
             "web.verify_call": settings["VERIFY_RATE_VERIFY"],
             "web.file_report": settings["VERIFY_RATE_REPORT"],
+            "api.file_report": settings["VERIFY_RATE_REPORT"],
         },
     )
 

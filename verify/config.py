@@ -31,7 +31,7 @@ SETTINGS = {
     "VERIFY_LOG_LEVEL": ("INFO", str, "log level"),
     "VERIFY_RATE_CHECK": ("30 per minute", str, "number checks one IP may make on the web pages (limits syntax; `;` separates several)"),
     "VERIFY_RATE_VERIFY": ("10 per minute", str, "code checks one IP may make on the web pages"),
-    "VERIFY_RATE_REPORT": ("5 per minute;30 per day", str, "reports one IP may file on the web pages"),
+    "VERIFY_RATE_REPORT": ("5 per minute;30 per day", str, "reports one IP may file (web form and `POST /api/v1/reports`)"),
     "TWILIO_ACCOUNT_SID": (None, str, "Twilio account SID, for sending pre-call notices. Unset: notices go to the log"),
     "TWILIO_AUTH_TOKEN": (None, str, "Twilio auth token: checks `X-Twilio-Signature` on `/sms/inbound`. Unset: every webhook request is refused (403)"),
     "VERIFY_TWILIO_API_BASE": (None, str, "base URL of Twilio's REST API; only set it for a stand-in (tests, staging)"),

@@ -137,20 +137,14 @@ def new_id(now):
     return f"R{day}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
 
 
-@unavailable_on_error
-def submit(store, hmac_key, report, source, now, client_ip=None):
-    """File a cleaned report (from ``clean_report``) with its indexes in one MULTI; return its id.
-
-    The one function the web form, the SMS REPORT command and the API all call.
-    """
+def build_record(hmac_key, report, source, now, client_ip=None):
+    """The stored form of a cleaned report (from ``clean_report``), with a new id."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
-    e164 = report["phone"].e164
     reporter = report["reporter"]
-    report_id = new_id(now)
-    record = {
-        "id": report_id,
-        "number": e164,
+    return {
+        "id": new_id(now),
+        "number": report["phone"].e164,
         "number_raw": report["number_raw"],
         "occurred_at": report["occurred_at"] or clock.iso(now),
         "received_at": clock.iso(now),
@@ -167,15 +161,30 @@ def submit(store, hmac_key, report, source, now, client_ip=None):
         "notes": "[]",
         "history": json.dumps([{"at": clock.iso(now), "by": source, "change": "filed"}]),
     }
+
+
+def queue_write(pipe, store, record, now):
+    """Queue a report and its indexes on ``pipe`` (a MULTI pipeline, or a bulk loader's)."""
+    report_id, e164 = record["id"], record["number"]
+    pipe.hset(_key(store, f"r:{report_id}"), mapping=record)
+    pipe.zadd(_key(store, "by-time"), {report_id: now})
+    pipe.zadd(_key(store, "status:new"), {report_id: now})
+    pipe.zadd(_key(store, f"number:{e164}"), {report_id: now})
+    # GT keeps each reporter's latest time: one reporter counts once, in every window.
+    pipe.zadd(reporters_key(store, e164), {record["fingerprint"]: now}, gt=True)
+
+
+@unavailable_on_error
+def submit(store, hmac_key, report, source, now, client_ip=None):
+    """File a cleaned report with its indexes in one MULTI (one round trip); return its id.
+
+    The one function the web form, the SMS REPORT command and the API all call.
+    """
+    record = build_record(hmac_key, report, source, now, client_ip)
     with store.redis.pipeline(transaction=True) as pipe:
-        pipe.hset(_key(store, f"r:{report_id}"), mapping=record)
-        pipe.zadd(_key(store, "by-time"), {report_id: now})
-        pipe.zadd(_key(store, "status:new"), {report_id: now})
-        pipe.zadd(_key(store, f"number:{e164}"), {report_id: now})
-        # GT keeps each reporter's latest time: one reporter counts once, in every window.
-        pipe.zadd(reporters_key(store, e164), {record["fingerprint"]: now}, gt=True)
+        queue_write(pipe, store, record, now)
         pipe.execute()
-    return report_id
+    return record["id"]
 
 
 @unavailable_on_error

@@ -14,7 +14,7 @@ from flask import Blueprint, g, jsonify, request, url_for
 from verify import advice, clock, fields, phones
 from verify import verdicts as v
 from verify.errors import Invalid, NotFound, StoreUnavailable
-from verify.registry import apikeys, numbers
+from verify.registry import apikeys, numbers, reports
 from verify.routes.problems import Problem, json_body, problem_response, unavailable_problem
 from verify.services import services
 
@@ -193,6 +193,20 @@ def end_session(session_id):
     except NotFound:
         raise Problem(404, "There is no such session (sessions are forgotten an hour after they expire).") from None
     return "", 204
+
+
+# --- reports -----------------------------------------------------------------------------------
+@bp.post("/reports")
+def file_report():
+    """Report a scam call or SMS. Public and rate limited per client IP; the same domain function
+    as the web form and the SMS REPORT command."""
+    svc = services()
+    report = reports.clean_report(json_body(), svc.region)
+    now = int(time.time())
+    report_id = reports.submit(svc.store, svc.hmac_key, report, "api", now, client_ip=request.remote_addr)
+    response = jsonify({"id": report_id, "received_at": clock.iso(now)})
+    response.status_code = 201
+    return response
 
 
 # --- registry -----------------------------------------------------------------------------------

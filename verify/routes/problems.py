@@ -25,6 +25,7 @@ _DETAILS = {
     405: "This address does not accept that method.",
     413: "The request body is too large.",
     415: "Send the body as JSON with 'Content-Type: application/json'.",
+    429: "Too many requests from your address. Please wait a little and try again.",
     500: "Something went wrong on our side. Nothing you sent was lost; please try again.",
 }
 
