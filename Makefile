@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
 
-.PHONY: run test serve translations clean
+.PHONY: run test serve bench translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test: $(VENV)/.dev
 ## serve: production server (set REDIS_URL, VERIFY_ENV=production and the secrets first)
 serve: $(VENV)/.runtime
 	$(BIN)/gunicorn --preload --workers $(WORKERS) --bind $(HOST):$(PORT) wsgi:app
+
+## bench: load benchmark (not part of `make test`); needs wrk (apt-get install wrk)
+bench: $(VENV)/.dev
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## translations: re-extract page texts, merge them into the catalogs, compile (commit the .po and .mo)
 translations: $(VENV)/.dev

@@ -1,0 +1,169 @@
+"""What `bench/run.py` seeds and sends: a fast bulk loader and the wrk scripts of each endpoint."""
+
+import json
+import time
+from collections import namedtuple
+from urllib.parse import urlencode
+
+from twilio.request_validator import RequestValidator
+
+from verify import demo, phones
+from verify.registry import reports
+from verify.registry.sessions import Sessions
+from verify.registry.store import Store, connect
+
+SECRET = "bench-secret"
+HMAC_KEY = "bench-hmac-key"
+TWILIO_TOKEN = "bench-twilio-token"
+PUBLIC_URL = "https://verify.bench"
+BRAND = {"brand": "OK钱包", "brand_en": "OK Wallet", "hotline": "400-000-9518", "sms": "10690009518"}
+CALLER = "+862160800000"
+
+Endpoint = namedtuple("Endpoint", "name path script")
+
+
+def borrower(i):
+    return f"+86138{i:08d}"
+
+
+def code(i):
+    return f"{(i * 7919 + 13) % 1_000_000:06d}"
+
+
+def seed(redis, sessions, reports_count, keep=None):
+    """Registry, ``sessions`` active sessions with known codes, ``reports_count`` reports (bulk, pipelined)."""
+    store = Store(connect(url=redis.url, timeout=5.0))
+    if keep is None:
+        demo.seed(store, "CN", BRAND)
+    start = keep["sessions"] if keep else 0
+    loader = Sessions(store, HMAC_KEY.encode())
+    now = int(time.time())
+    rows = ((borrower(i), CALLER, [CALLER, "+862160800099"], "A17", "王小明", "贷后回访", code(i))
+            for i in range(start, start + sessions))
+    loader.bulk_load(rows, now, ttl=3600)
+    _bulk_reports(store, reports_count, now)
+    return {"sessions": start + sessions}
+
+
+def _bulk_reports(store, count, now, batch=2000):
+    numbers = [phones.parse(f"+86139{i:08d}") for i in range(1000)]
+    pipe = store.redis.pipeline(transaction=False)
+    for i in range(count):
+        report = {"phone": numbers[i % 1000], "number_raw": numbers[i % 1000].display, "channel": "call",
+                  "categories": ["sms_code"], "text": "自称客服，要验证码", "occurred_at": None, "amount_lost": None,
+                  "reporter": None}
+        record = reports.build_record(HMAC_KEY.encode(), report, "api", now - i % 86400, client_ip=f"10.{i % 250}.0.1")
+        reports.queue_write(pipe, store, record, now - i % 86400)
+        if (i + 1) % batch == 0:
+            pipe.execute()
+    pipe.execute()
+
+
+def _script(workdir, name, method, path, requests):
+    """A wrk script sending ``requests`` ([(headers, body)]) in turn; each wrk thread starts elsewhere.
+
+    The requests go to a data file read at start: a Lua table literal of 60k bodies breaks LuaJIT.
+    """
+    data = workdir / f"{name}.tsv"
+    with data.open("w", encoding="utf-8") as handle:
+        for headers, body in requests:
+            handle.write(headers.get("X-Twilio-Signature", "-") + "\t" + body + "\n")
+    content_type = requests[0][0]["Content-Type"]
+    script = workdir / f"{name}.lua"
+    script.write_text(f"""
+local counter = 0
+function setup(thread) counter = counter + 1; thread:set("tid", counter) end
+local reqs = {{}}
+local i = 0
+function init(args)
+  for line in io.lines("{data}") do
+    local sig, body = line:match("^([^\t]*)\t(.*)$")
+    local headers = {{["Content-Type"] = "{content_type}"}}
+    if sig ~= "-" then headers["X-Twilio-Signature"] = sig end
+    reqs[#reqs + 1] = wrk.format("{method}", "{path}", headers, body)
+  end
+  i = (tid or 1) * 7919
+end
+function request()
+  i = i + 1
+  return reqs[(i % #reqs) + 1]
+end
+""", encoding="utf-8")
+    return script
+
+
+def _lua_table(headers):
+    return "{" + ", ".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()) + "}"
+
+
+def _verify_requests(first, count, right):
+    head = {"Content-Type": "application/json"}
+    return [(head, json.dumps({"phone": borrower(i), "code": code(i) if right else f"{(int(code(i)) + 1) % 1_000_000:06d}"}))
+            for i in range(first, first + count)]
+
+
+def _unknown_requests(count):
+    # No session and a different phone each time: wrong codes spread so no phone reaches the lockout.
+    head = {"Content-Type": "application/json"}
+    return [(head, json.dumps({"phone": f"+86137{i:08d}", "code": "123456"})) for i in range(count)]
+
+
+def _sms_requests(senders, per_sender):
+    validator = RequestValidator(TWILIO_TOKEN)
+    url = PUBLIC_URL + "/sms/inbound"
+    out = []
+    for n in range(per_sender):
+        for i in range(senders):
+            form = {"MessageSid": f"SM{n:08x}{i:024x}", "AccountSid": "AC" + "0" * 32, "From": borrower(i),
+                    "To": "+8610690009518", "Body": code(i), "NumMedia": "0"}
+            headers = {"Content-Type": "application/x-www-form-urlencoded",
+                       "X-Twilio-Signature": validator.compute_signature(url, form)}
+            out.append((headers, urlencode(form)))
+    return out
+
+
+def _report_requests(count):
+    head = {"Content-Type": "application/json"}
+    return [(head, json.dumps({"number": f"+86135{i:08d}", "categories": ["transfer"], "text": "要我转账到安全账户"}))
+            for i in range(count)]
+
+
+def endpoints(workdir, seeded):
+    """The endpoints of the main table; the bare one first."""
+    n = min(seeded["sessions"], 1000)
+    return [
+        Endpoint("bare (GET /healthz)", "/healthz", None),
+        Endpoint("check official", "/api/v1/check?number=021-6080-0000", None),
+        Endpoint("check unknown", "/api/v1/check?number=13912345678", None),
+        Endpoint("verify genuine", "/api/v1/verify", _script(workdir, "genuine", "POST", "/api/v1/verify", _verify_requests(0, n, True))),
+        Endpoint("verify not_verified", "/api/v1/verify", _script(workdir, "unknown", "POST", "/api/v1/verify", _unknown_requests(60000))),
+        Endpoint("sms inbound (code)", "/sms/inbound", _script(workdir, "sms", "POST", "/sms/inbound", _sms_requests(n, 60))),
+        Endpoint("report write", "/api/v1/reports", _script(workdir, "report", "POST", "/api/v1/reports", _report_requests(20000))),
+        Endpoint("home page", "/", None),
+    ]
+
+
+def scale_endpoints(workdir, seeded):
+    """Check and verify again once the store holds 10^6 sessions and reports."""
+    total = seeded["sessions"]
+    step = max(total // 1000, 1)
+    head = {"Content-Type": "application/json"}
+    spread = [(head, json.dumps({"phone": borrower(i), "code": code(i)})) for i in range(0, total, step)]
+    return [
+        Endpoint("bare (GET /healthz)", "/healthz", None),
+        Endpoint("check official", "/api/v1/check?number=021-6080-0000", None),
+        Endpoint("check unknown", "/api/v1/check?number=13912345678", None),
+        Endpoint("verify genuine", "/api/v1/verify", _script(workdir, "genuine-big", "POST", "/api/v1/verify", spread)),
+        Endpoint("verify not_verified", "/api/v1/verify", _script(workdir, "unknown-big", "POST", "/api/v1/verify", _unknown_requests(60000)[::-1])),
+    ]
+
+
+def memory_per_session(redis, sample=2000):
+    """MEMORY USAGE of the session hashes of ``sample`` seeded borrowers."""
+    store = Store(connect(url=redis.url, timeout=5.0))
+    sessions = Sessions(store, HMAC_KEY.encode())
+    with store.redis.pipeline(transaction=False) as pipe:
+        for i in range(sample):
+            pipe.memory_usage(store.key(sessions.tag(borrower(i)), "s"), samples=0)
+        sizes = [s for s in pipe.execute() if s]
+    return {"sample": len(sizes), "bytes_per_session": round(sum(sizes) / max(len(sizes), 1))}

@@ -1,0 +1,206 @@
+"""`make bench`: load the production server from a second process with wrk and print one table.
+
+Starts a private redis-server configured as in production (AOF everysec, noeviction), seeds it,
+starts verify under the production server, runs wrk (~15 s per endpoint, 32 connections) and
+prints endpoint, req/s, p50, p99, errors, Redis commands per request and the ratio to the bare
+endpoint (/healthz: a constant small JSON body through the same app and server). Then the scale
+run: check and verify with 10^6 sessions and 10^6 reports against 10^3, and Redis memory per
+session. Results also go to bench/results-<time>.json (git-ignored).
+
+    python bench/run.py [--servers granian,gunicorn-sync,gunicorn-gthread] [--duration 15] [--no-scale]
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import loads  # noqa: E402
+from tests.redis_process import RedisProcess  # noqa: E402
+
+PORT = 5077
+CORES = os.cpu_count() or 2
+SERVERS = {
+    # One worker per core and few blocking threads: the prototype's fastest and steadiest granian.
+    "granian": ["granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(PORT),
+                "--workers", str(CORES), "--blocking-threads", "1", "--backlog", "2048", "--no-ws", "wsgi:app"],
+    "gunicorn-sync": ["gunicorn", "--bind", f"127.0.0.1:{PORT}", "--workers", str(2 * CORES),
+                      "--backlog", "2048", "wsgi:app"],
+    "gunicorn-gthread": ["gunicorn", "--bind", f"127.0.0.1:{PORT}", "--workers", str(CORES), "--threads", "8",
+                         "--worker-class", "gthread", "--backlog", "2048", "wsgi:app"],
+}
+
+
+def production_env(redis_url):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VERIFY_") and k != "REDIS_URL"}
+    env.update({
+        "VERIFY_ENV": "production",
+        "REDIS_URL": redis_url,
+        "VERIFY_SECRET_KEY": loads.SECRET,
+        "VERIFY_HMAC_KEY": loads.HMAC_KEY,
+        "TWILIO_AUTH_TOKEN": loads.TWILIO_TOKEN,
+        "VERIFY_PUBLIC_URL": loads.PUBLIC_URL,
+        "VERIFY_LOG_LEVEL": "WARNING",
+        # One client address sends everything: per-IP limits would turn the load into 429s.
+        "VERIFY_RATE_REPORT": "10000000 per minute",
+        "VERIFY_RATE_CHECK": "10000000 per minute",
+        "VERIFY_RATE_VERIFY": "10000000 per minute",
+        "VERIFY_SMS_RATE_LIMIT": "1000000",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    })
+    return env
+
+
+def start_server(name, env):
+    binary = ROOT / ".venv" / "bin" / SERVERS[name][0]
+    proc = subprocess.Popen([str(binary), *SERVERS[name][1:]], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1) as answer:
+                if answer.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.1)
+        if proc.poll() is not None:
+            raise SystemExit(f"{name} exited at start:\n{proc.stderr.read().decode()[-2000:]}")
+    raise SystemExit(f"{name} did not answer /healthz in 30 s")
+
+
+def stop_server(proc):
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def run_wrk(wrk, script, path, duration, connections):
+    cmd = [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s"]
+    if script:
+        cmd += ["-s", str(script)]
+    out = subprocess.run(cmd + [f"http://127.0.0.1:{PORT}{path}"], capture_output=True, text=True, check=True).stdout
+    return parse_wrk(out)
+
+
+def _ms(text):
+    value, unit = float(re.match(r"([\d.]+)", text).group(1)), re.search(r"(us|ms|s)$", text).group(1)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def parse_wrk(out):
+    """req/s, p50, p99 (ms), requests, socket errors and non-2xx answers from wrk's --latency output."""
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": _ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
+        "p99_ms": _ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "errors": sum(int(x) for x in errors.groups()) if errors else 0,
+        "non_2xx": int(re.search(r"Non-2xx or 3xx responses: (\d+)", out).group(1)) if "Non-2xx" in out else 0,
+    }
+
+
+def commands(redis):
+    with redis.client() as client:
+        return int(client.info("stats")["total_commands_processed"])
+
+
+def measure(wrk, redis, endpoints, duration, connections, label=""):
+    rows = []
+    for endpoint in endpoints:
+        before = commands(redis)
+        result = run_wrk(wrk, endpoint.script, endpoint.path, duration, connections)
+        # Minus the INFO calls made here; Lua scripts' inner commands count (Redis counts them).
+        result["redis_commands"] = round((commands(redis) - before - 1) / max(result["requests"], 1), 2)
+        result["endpoint"] = endpoint.name + label
+        rows.append(result)
+        print(f"  {result['endpoint']:<34} {result['rps']:>9.0f} req/s  p99 {result['p99_ms']:.1f} ms", flush=True)
+    bare = next((r["rps"] for r in rows if r["endpoint"].startswith("bare")), None)
+    for row in rows:
+        row["ratio"] = round(row["rps"] / bare, 2) if bare else None
+    return rows
+
+
+def table(rows):
+    head = f"{'endpoint':<34} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7} {'cmds/req':>8} {'÷ bare':>7}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        errors = r["errors"] + r["non_2xx"]
+        ratio = f"{r['ratio']:.2f}" if r.get("ratio") is not None else "-"
+        lines.append(f"{r['endpoint']:<34} {r['rps']:>9.0f} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {errors:>7} "
+                     f"{r['redis_commands']:>8} {ratio:>7}")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--servers", default="granian,gunicorn-sync,gunicorn-gthread")
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--no-scale", action="store_true", help="skip the 10^6 sessions and reports run")
+    parser.add_argument("--scale-size", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    wrk = shutil.which("wrk")
+    if not wrk:
+        raise SystemExit("wrk is not installed. On Debian/Ubuntu: sudo apt-get install wrk (see README, Performance).")
+    workdir = Path(tempfile.mkdtemp(prefix="verify-bench-"))
+    redis = RedisProcess(workdir / "redis").start()
+    results = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "cores": CORES,
+               "duration_s": args.duration, "connections": args.connections, "runs": {}}
+    try:
+        env = production_env(redis.url)
+        small = loads.seed(redis, sessions=1000, reports_count=1000)
+        endpoints = loads.endpoints(workdir, small)
+        for name in args.servers.split(","):
+            print(f"\n{name}: {' '.join(SERVERS[name])}", flush=True)
+            proc = start_server(name, env)
+            try:
+                results["runs"][name] = measure(wrk, redis, endpoints, args.duration, args.connections)
+            finally:
+                stop_server(proc)
+            print(table(results["runs"][name]))
+        if not args.no_scale:
+            best = max(results["runs"], key=lambda n: next(r["rps"] for r in results["runs"][n] if r["endpoint"].startswith("check")))
+            print(f"\nscale on {best}: seeding {args.scale_size:,} sessions and {args.scale_size:,} reports ...", flush=True)
+            started = time.monotonic()
+            big = loads.seed(redis, sessions=args.scale_size, reports_count=args.scale_size, keep=small)
+            print(f"  seeded in {time.monotonic() - started:.0f} s", flush=True)
+            proc = start_server(best, env)
+            try:
+                scaled = measure(wrk, redis, loads.scale_endpoints(workdir, big), args.duration, args.connections, " @10^6")
+            finally:
+                stop_server(proc)
+            small_rows = {r["endpoint"]: r for r in results["runs"][best]}
+            for row in scaled:
+                base = small_rows.get(row["endpoint"].replace(" @10^6", ""))
+                row["vs_10^3"] = round(row["rps"] / base["rps"], 2) if base else None
+            results["scale"] = {"server": best, "rows": scaled, "memory": loads.memory_per_session(redis)}
+            print(table(scaled))
+            print(f"  throughput at 10^6 / at 10^3: " + ", ".join(f"{r['endpoint']}: {r['vs_10^3']}" for r in scaled))
+            print(f"  Redis memory per active session: {results['scale']['memory']['bytes_per_session']} bytes "
+                  f"(MEMORY USAGE over {results['scale']['memory']['sample']} sessions)")
+    finally:
+        redis.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    out = ROOT / "bench" / f"results-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"\nresults: {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
