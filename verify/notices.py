@@ -29,7 +29,7 @@ class Notifier:
     def text(self, caller, ttl):
         """The notice itself, in the default SMS language."""
         minutes = max(1, round(ttl / 60))
-        display = phones.parse(caller.e164, self.svc.region).display
+        display = phones.display(caller.e164, self.svc.region)
         return advice.sms("notice", self.lang, self.svc.brand, minutes=minutes, caller=display)
 
     def first_state(self, borrower):

@@ -3,10 +3,10 @@
 The only module that imports ``phonenumbers``. Everything else handles numbers as E.164 strings.
 """
 
+import functools
 import hashlib
 import hmac
 import unicodedata
-from dataclasses import dataclass
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
@@ -25,17 +25,34 @@ class InvalidNumber(ValueError):
         self.code = code
 
 
-@dataclass(frozen=True)
 class Phone:
-    """A parsed number: canonical E.164 key, what to show, and what kind of number it is."""
+    """A parsed number: canonical E.164 key, what kind of number it is, and (on demand) how to show it."""
 
-    e164: str
-    display: str
-    valid: bool  # a valid full number, or a valid short number of the default region
-    mobile: bool
-    home: bool  # in the default region
-    digits: str  # country code + national significant number, for lookalike matching
-    national: str  # national significant number, an official number's lookalike signature
+    __slots__ = ("e164", "valid", "mobile", "home", "digits", "national", "_number", "_display")
+
+    def __init__(self, number, region):
+        national = phonenumbers.national_significant_number(number)
+        # The number type is computed once: is_valid_number and number_type would each compute it.
+        kind = phonenumbers.number_type(number)
+        self.home = phonenumbers.region_code_for_country_code(number.country_code) == region
+        self.e164 = f"+{number.country_code}{national}"  # what format_number(E164) builds, without the cost
+        self.valid = kind != PhoneNumberType.UNKNOWN or (self.home and phonenumbers.is_valid_short_number(number))
+        self.mobile = kind in _MOBILE_TYPES
+        self.digits = f"{number.country_code}{national}"  # country code + national number: lookalike matching
+        self.national = national  # an official number's lookalike signature
+        self._number = number
+        self._display = None
+
+    @property
+    def display(self):
+        """National format at home (021 6080 0000), international abroad (+852 2160 800000)."""
+        if self._display is None:
+            fmt = PhoneNumberFormat.NATIONAL if self.home else PhoneNumberFormat.INTERNATIONAL
+            self._display = phonenumbers.format_number(self._number, fmt)
+        return self._display
+
+    def __repr__(self):
+        return f"Phone({self.e164})"
 
 
 def _clean(raw):
@@ -64,22 +81,15 @@ def parse(raw, region="CN"):
         if exc.error_type in (NumberParseException.TOO_SHORT_NSN, NumberParseException.TOO_SHORT_AFTER_IDD):
             raise InvalidNumber("too_short", "That is too short to be a phone number.") from None
         raise InvalidNumber("not_a_number", "That does not look like a phone number.") from None
-    national = phonenumbers.national_significant_number(number)
-    if len(national) < 3:
+    if len(phonenumbers.national_significant_number(number)) < 3:
         raise InvalidNumber("too_short", "That is too short to be a phone number.")
-    home = phonenumbers.region_code_for_country_code(number.country_code) == region
-    valid_full = phonenumbers.is_valid_number(number)
-    valid = valid_full or (home and phonenumbers.is_valid_short_number(number))
-    fmt = PhoneNumberFormat.NATIONAL if home else PhoneNumberFormat.INTERNATIONAL
-    return Phone(
-        e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
-        display=phonenumbers.format_number(number, fmt),
-        valid=valid,
-        mobile=valid_full and phonenumbers.number_type(number) in _MOBILE_TYPES,
-        home=home,
-        digits=f"{number.country_code}{national}",
-        national=national,
-    )
+    return Phone(number, region)
+
+
+@functools.lru_cache(maxsize=1024)
+def display(e164, region="CN"):
+    """How to show a stored E.164 number (cached: official numbers are shown over and over)."""
+    return parse(e164, region).display
 
 
 def normalise(raw, region="CN"):

@@ -163,7 +163,7 @@ class Answerer:
             lang,
             agent_id=details["agent_id"],
             agent=agent,
-            caller=phones.parse(details["caller"], self.svc.region).display,
+            caller=phones.display(details["caller"], self.svc.region),
             time=started,
         )
 
@@ -174,7 +174,7 @@ class Answerer:
             return self._say("bad_number", command.lang)
         facts = numbers.lookup(self.svc.store, phone, int(time.time()))
         verdict = v.number_verdict(facts, self.svc.reported_threshold)
-        imitated = phones.parse(facts.imitated["number"], self.svc.region).display if facts.imitated else ""
+        imitated = phones.display(facts.imitated["number"], self.svc.region) if facts.imitated else ""
         return self._say(f"number_{verdict}", command.lang, number=phone.display, imitated=imitated)
 
     def _report(self, sender, command):

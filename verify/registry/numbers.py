@@ -129,7 +129,7 @@ def build_index(entries, region):
 
 def _decorate(entry, region):
     entry = dict(entry)
-    entry["display"] = phones.parse(entry["number"], region).display
+    entry["display"] = phones.display(entry["number"], region)
     return entry
 
 

@@ -74,7 +74,7 @@ def check():
 
 
 def _display(entry):
-    return phones.parse(entry["number"], services().region).display
+    return phones.display(entry["number"], services().region)
 
 
 @bp.post("/verify")
@@ -111,7 +111,7 @@ def verify_call():
             "agent_name": v.mask_name(details["agent_name"]),
             "agent_id": details["agent_id"],
             "caller": details["caller"],
-            "caller_display": phones.parse(details["caller"], svc.region).display,
+            "caller_display": phones.display(details["caller"], svc.region),
             "purpose": details["purpose"],
             "started_at": clock.iso(details["created"]),
             "expires_at": clock.iso(details["expires"]),

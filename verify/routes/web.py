@@ -105,7 +105,7 @@ def verify_call():
         session = {
             "agent_name": v.mask_name(details["agent_name"]),
             "agent_id": details["agent_id"],
-            "caller": phones.parse(details["caller"], svc.region).display,
+            "caller": phones.display(details["caller"], svc.region),
             "purpose": details["purpose"],
             "started": details["created"],
             "expires": details["expires"],
@@ -151,7 +151,7 @@ def _field_code(field):
 
 
 def _display(entry):
-    return phones.parse(entry["number"], services().region).display
+    return phones.display(entry["number"], services().region)
 
 
 @bp.get("/report")
@@ -209,7 +209,7 @@ def official_numbers():
     svc = services()
     entries = numbers.all_entries(svc.store, svc.region)
     for entry in entries:
-        entry["variant_displays"] = [phones.parse(e164, svc.region).display for e164 in entry["variants"]]
+        entry["variant_displays"] = [phones.display(e164, svc.region) for e164 in entry["variants"]]
     return render_template(
         "numbers.html",
         calling=[e for e in entries if e["status"] == "active" and e["direction"] != "inbound_only"],
