@@ -125,3 +125,17 @@ def test_bad_numbers_are_explained(client, query, message):
     body = response.get_json()
     assert body["errors"][0]["field"] == "number"
     assert message in body["errors"][0]["message"]
+
+
+def test_a_registry_change_reaches_every_process_copy(app, make_app, key):
+    """Each process keeps a copy of the index; a change made elsewhere shows on the next check."""
+    client = app.test_client()
+    assert check(client, "021-6080-5555")[1]["verdict"] == "unknown"  # this copy is now warm
+    other = app.extensions["verify"].store  # another process would write through its own client
+    from verify.registry import numbers
+
+    numbers.add(other, {"number": "021-6080-5555", "labels": {"zh": "新", "en": "New"}, "purpose": "callback",
+                        "direction": "outbound"}, "CN")
+    assert check(client, "021-6080-5555")[1]["verdict"] == "official"
+    numbers.retire(other, "021-6080-5555", "CN")
+    assert check(client, "021-6080-5555")[1]["verdict"] == "retired"

@@ -12,6 +12,7 @@ from verify.registry import store as store_module
 from verify.messaging import Twilio
 from verify.notices import Notifier
 from verify.registry.messages import Messages
+from verify.registry.numbers import RegistryCache
 from verify.registry.sessions import Sessions
 from verify.services import Services
 from verify.sms import Answerer
@@ -118,6 +119,7 @@ def _build_services(app, settings, hmac_key, production):
         public_url=(settings["VERIFY_PUBLIC_URL"] or "").rstrip("/") or None,
         hmac_key=hmac_key,
     )
+    svc.registry = RegistryCache()
     svc.messages = Messages(store, settings["VERIFY_SMS_RATE_LIMIT"], settings["VERIFY_SMS_RATE_WINDOW"])
     svc.twilio = Twilio(
         settings["TWILIO_ACCOUNT_SID"],

@@ -125,24 +125,18 @@ def number_hmac(key, e164):
     return hmac.new(key, e164.encode(), hashlib.sha256).hexdigest()
 
 
-def lookalike_probes(phone):
-    """The digit strings that would be official signatures if ``phone`` imitates an official number.
+def carries(phone, signature):
+    """True when ``phone`` carries an official number's ``signature`` (see ``signature``): it imitates it.
 
     A number imitates an official one when its digits (country code included) contain the official
     number's national significant number with something added or changed around it: 0095188 (+95 188),
     400-95188-00 or 021-95188 against 95188, or the official number under another country code.
     Ordinary mobile numbers of the home region are personal lines; five digits of a service number
-    inside one are coincidence, so they yield no probes.
+    inside one are coincidence.
     """
     if phone.mobile and phone.home:
-        return []
-    digits = phone.digits
-    probes = {
-        digits[start:end]
-        for start in range(len(digits))
-        for end in range(start + MIN_LOOKALIKE_DIGITS, len(digits) + 1)
-    }
-    return sorted(probes)
+        return False
+    return signature in phone.digits
 
 
 def signature(phone):

@@ -172,7 +172,7 @@ class Answerer:
             phone = phones.parse(command.number, self.svc.region)
         except phones.InvalidNumber:
             return self._say("bad_number", command.lang)
-        facts = numbers.lookup(self.svc.store, phone, int(time.time()))
+        facts = numbers.lookup(self.svc.store, phone, int(time.time()), self.svc.registry)
         verdict = v.number_verdict(facts, self.svc.reported_threshold)
         imitated = phones.display(facts.imitated["number"], self.svc.region) if facts.imitated else ""
         return self._say(f"number_{verdict}", command.lang, number=phone.display, imitated=imitated)

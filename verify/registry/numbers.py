@@ -1,8 +1,13 @@
 """The registry of the lender's official numbers, and the one-round-trip number lookup.
 
-Entries live in one hash (E.164 -> JSON). A second hash, the index, is rebuilt on every change and
-answers a number check in one HMGET: ``=<e164>`` for each number and display variant, ``~<digits>``
-for the signature a lookalike would carry. Both share the ``{registry}`` hash tag.
+Entries live in one hash (E.164 -> JSON). A second hash, the index, is rebuilt on every change:
+``=<e164>`` for each number and display variant, ``~<digits>`` for the signature a lookalike would
+carry. A version counter goes up with every change. All share the ``{registry}`` hash tag.
+
+The registry is small and read on every check, so each process keeps the parsed index and the
+version it belongs to (``RegistryCache``). A check reads the version in the same pipeline as the
+report counts and only fetches the index again when the version moved: one round trip normally,
+two right after a change.
 """
 
 import datetime as dt
@@ -30,6 +35,26 @@ def _entries_key(store):
 
 def _index_key(store):
     return store.key(TAG, "index")
+
+
+def _version_key(store):
+    return store.key(TAG, "version")
+
+
+class RegistryCache:
+    """This process's copy of the index: exact numbers and lookalike signatures, with their version."""
+
+    def __init__(self):
+        self.version = None
+        self.exact = {}
+        self.signatures = {}
+
+    def load(self, version, index):
+        """Replace the copy with ``index`` (the raw hash) at ``version``."""
+        exact, signatures = {}, {}
+        for field, packed in index.items():
+            (exact if field[0] == "=" else signatures)[field[1:]] = json.loads(packed)
+        self.exact, self.signatures, self.version = exact, signatures, version
 
 
 def clean_entry(data, region, existing=None):
@@ -196,6 +221,7 @@ def _write(store, entry, region, creating):
                 pipe.hset(entries_key, entry["number"], json.dumps(entry, ensure_ascii=False))
                 pipe.delete(index_key)
                 pipe.hset(index_key, mapping=index)
+                pipe.incr(_version_key(store))
                 pipe.execute()
                 return entry
             except redis.WatchError:
@@ -221,27 +247,27 @@ def is_empty(store):
 
 
 @unavailable_on_error
-def lookup(store, phone, now):
-    """Everything the number verdict needs about ``phone``, in one round trip (one pipeline)."""
-    probes = phones.lookalike_probes(phone)
+def lookup(store, phone, now, cache):
+    """Everything the number verdict needs about ``phone``: one round trip (two after a registry change)."""
     with store.redis.pipeline(transaction=False) as pipe:
-        pipe.hmget(_index_key(store), ["=" + phone.e164] + ["~" + p for p in probes])
+        pipe.get(_version_key(store))
         reports.queue_number_facts(pipe, store, phone.e164, now)
-        found, *report_replies = pipe.execute()
-    exact, *similar = found
+        version, *report_replies = pipe.execute()
+    if version != cache.version or cache.version is None:
+        with store.redis.pipeline(transaction=False) as pipe:
+            pipe.get(_version_key(store))
+            pipe.hgetall(_index_key(store))
+            version, index = pipe.execute()
+        cache.load(version, index)
+    entry = cache.exact.get(phone.e164)
     imitated = None
-    if exact is None:
+    if entry is None:
         # The longest signature carried is the official number being imitated.
-        matches = [(len(p), raw) for p, raw in zip(probes, similar) if raw is not None]
-        if matches:
-            imitated = json.loads(max(matches)[1])
+        carried = [sig for sig in cache.signatures if phones.carries(phone, sig)]
+        if carried:
+            imitated = cache.signatures[max(carried, key=len)]
     reporters_30d, known_scam = reports.parse_number_facts(report_replies)
-    return NumberFacts(
-        entry=json.loads(exact) if exact is not None else None,
-        imitated=imitated,
-        reporters_30d=reporters_30d,
-        known_scam=known_scam,
-    )
+    return NumberFacts(entry=entry, imitated=imitated, reporters_30d=reporters_30d, known_scam=known_scam)
 
 
 def outbound_numbers(store, region):

@@ -55,7 +55,7 @@ def check():
     if errors:
         raise Invalid(errors)
     try:
-        facts = numbers.lookup(svc.store, phone, int(time.time()))
+        facts = numbers.lookup(svc.store, phone, int(time.time()), svc.registry)
     except StoreUnavailable:
         return unavailable_problem(verdict=v.UNAVAILABLE, advice=advice.for_number(v.UNAVAILABLE, svc.brand))
     verdict = v.number_verdict(facts, svc.reported_threshold)

@@ -62,7 +62,7 @@ def check():
         return render_template("index.html", check_form=form, verify_form=forms.VerifyForm()), 400
     status = 200
     try:
-        facts = numbers.lookup(svc.store, phone, int(time.time()))
+        facts = numbers.lookup(svc.store, phone, int(time.time()), svc.registry)
         verdict = v.number_verdict(facts, svc.reported_threshold)
     except StoreUnavailable:
         facts, verdict, status = None, v.UNAVAILABLE, 503
