@@ -304,3 +304,13 @@ def test_500_page_is_friendly_and_in_the_page_language(make_app):
     assert response.status_code == 500 and "我们这边出了问题" in page(response) and "Traceback" not in page(response)
     assert "Something went wrong on our side" in page(client.get("/boom?lang=en"))
     assert client.get("/api/v1/boom").content_type == "application/problem+json"
+
+
+def test_home_page_is_rendered_once_but_every_visitor_gets_their_own_token(app, open_session):
+    created = open_session()
+    first, second = app.test_client(), app.test_client()
+    token_a, token_b = csrf(first), csrf(second)
+    assert token_a != token_b
+    assert "真的是OK钱包" in page(first.get("/")) and "Is OK Wallet" in page(second.get("/?lang=en"))
+    assert _verify(second, "13800138000", created["code"], token_b).status_code == 200
+    assert _verify(first, "13800138000", created["code"], token_b).status_code == 400  # not first's token

@@ -1,6 +1,7 @@
 """The public web forms, with CSRF protection. The only importer of flask_wtf and wtforms."""
 
 from flask_wtf import CSRFProtect, FlaskForm
+from flask_wtf.csrf import generate_csrf
 from wtforms import DecimalField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice
@@ -63,6 +64,11 @@ class ReportForm(FlaskForm):
     text = TextAreaField(_l("What happened (optional)"), validators=[Optional(), Length(max=reports.MAX_TEXT, message=_l("At most 2000 characters, please."))])
     amount_lost = DecimalField(_l("Money lost, in yuan (optional)"), places=2, validators=[Optional(), NumberRange(min=0, message=_l("Please enter an amount of 0 or more."))])
     reporter_phone = StringField(_l("Your phone, if we may contact you (optional)"), validators=[Optional()])
+
+
+def csrf_token():
+    """This visitor's CSRF token (the same one the forms render)."""
+    return generate_csrf()
 
 
 def init_app(app):

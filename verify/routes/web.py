@@ -44,8 +44,24 @@ def _headline(verdict):
 
 @bp.get("/")
 def index():
-    """Is the lender really calling you? Check the number, or verify the call with its code."""
-    return render_template("index.html", check_form=forms.CheckForm(request.args), verify_form=forms.VerifyForm())
+    """Is the lender really calling you? Check the number, or verify the call with its code.
+
+    The page is the same for everyone who speaks the same language but for the CSRF token, so it
+    is rendered once per language and process, and each visitor's token is put in.
+    """
+    lang = current_language()
+    if set(request.args) - {"lang"}:
+        return render_template("index.html", check_form=forms.CheckForm(request.args), verify_form=forms.VerifyForm())
+    cache = current_app.extensions.setdefault("verify.home", {})
+    key = (lang, request.args.get("lang"))
+    if key not in cache:
+        token = forms.csrf_token()
+        html = render_template("index.html", check_form=forms.CheckForm(), verify_form=forms.VerifyForm())
+        cache[key] = html.replace(token, _TOKEN_SLOT)
+    return cache[key].replace(_TOKEN_SLOT, forms.csrf_token())
+
+
+_TOKEN_SLOT = "\x00csrf\x00"
 
 
 @bp.get("/check")
