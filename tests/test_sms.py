@@ -401,3 +401,21 @@ def test_no_notice_unless_asked(sms_app, standin):
     assert "notice" not in created
     time.sleep(0.1)
     assert standin.sent == []
+
+
+def test_odd_signature_headers_are_refused_not_crashed(sms_app):
+    form = {"MessageSid": "SM" + "3" * 32, "From": BORROWER, "Body": "HELP"}
+    for header in ("签名", "é" * 28, "x" * 5000, ""):
+        response = sms_app.test_client().post("/sms/inbound", data=form, headers={"X-Twilio-Signature": header})
+        assert response.status_code == 403
+
+
+def test_a_texted_code_takes_two_round_trips(sms_app, monkeypatch):
+    from tests.test_store import RoundTrips
+
+    created, _ = open_session(sms_app)
+    client = sms_app.test_client()
+    text(client, "000000", sender="+8613900000001")  # warm up: scripts loaded once per server
+    trips = RoundTrips(monkeypatch)
+    assert "核验通过" in text(client, created["code"])[1]
+    assert trips.count == 2  # claim + code check, then the reply kept for retries

@@ -120,13 +120,22 @@ class Answerer:
         if not messages.valid_sid(message_sid):
             return self._run(sender, command)
         tag = self.svc.sessions.tag(sender.e164)
-        outcome, value = messages.claim(tag, message_sid)
+        checked = None
+        if command.kind == "code" and sender.mobile:
+            # Claim and code check in one round trip; the reply is stored in a second.
+            outcome, value = self.svc.sessions.check_message(sender, command.code, *messages.claim_keys(tag, message_sid))
+            if outcome == "checked":
+                checked, outcome = value, "new"
+        else:
+            outcome, value = messages.claim(tag, message_sid)
         if outcome == "dup":
             reply = value or messages.wait_for_reply(tag, message_sid)
             return None if reply in (None, NO_REPLY) else reply
         if outcome == "limited":
             # One polite reply when the limit is crossed; silence after that (no SMS pumping).
             reply = self._say("slow_down", command.lang) if int(value) == messages.limit + 1 else None
+        elif checked is not None:
+            reply = self._code_reply(checked, command.lang)
         else:
             reply = self._run(sender, command)
         messages.remember_reply(tag, message_sid, NO_REPLY if reply is None else reply)
@@ -139,13 +148,16 @@ class Answerer:
     def _code(self, sender, command):
         if not sender.mobile:
             return self._say("not_calling", command.lang)
-        outcome, details = self.svc.sessions.check(sender, command.code)
+        return self._code_reply(self.svc.sessions.check(sender, command.code), command.lang)
+
+    def _code_reply(self, checked, lang):
+        outcome, details = checked
         verdict = v.call_verdict(outcome, channel="sms")
         if verdict == v.GENUINE:
-            return self._genuine(details, command.lang)
+            return self._genuine(details, lang)
         if verdict == v.NOT_VERIFIED:
-            return self._say("wrong_code", command.lang)
-        return self._say(verdict, command.lang)
+            return self._say("wrong_code", lang)
+        return self._say(verdict, lang)
 
     def _status(self, sender, command):
         state, details = self.svc.sessions.current(sender)

@@ -16,16 +16,25 @@ from verify.registry.store import unavailable_on_error
 CLAIM_SECONDS = 48 * 3600
 _SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
 
-# KEYS: claim, rate counter. ARGV: claim ttl, limit, window.
-_CLAIM = """
-local prior = redis.call('GET', KEYS[1])
-if prior then return {'dup', prior} end
-redis.call('SET', KEYS[1], '', 'EX', ARGV[1])
-local n = redis.call('INCR', KEYS[2])
-if n == 1 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
-if n > tonumber(ARGV[2]) then return {'limited', n} end
-return {'new', n}
+
+
+def claim_lua(keys_from=1, args_from=1):
+    """The claim as Lua: KEYS claim and rate counter, ARGV claim ttl, limit and window, from the given
+    positions. Returns early with {'dup', reply} or {'limited', n}; otherwise falls through, so a
+    script can go on with the message's own work (the code check) in the same round trip."""
+    k1, k2 = keys_from, keys_from + 1
+    a1, a2, a3 = args_from, args_from + 1, args_from + 2
+    return f"""
+local prior = redis.call('GET', KEYS[{k1}])
+if prior then return {{'dup', prior}} end
+redis.call('SET', KEYS[{k1}], '', 'EX', ARGV[{a1}])
+local n = redis.call('INCR', KEYS[{k2}])
+if n == 1 then redis.call('EXPIRE', KEYS[{k2}], ARGV[{a3}]) end
+if n > tonumber(ARGV[{a2}]) then return {{'limited', n}} end
 """
+
+
+_CLAIM = claim_lua() + "return {'new', n}\n"
 
 
 class Messages:
@@ -42,14 +51,16 @@ class Messages:
         """Twilio's MessageSid looks like SM + 32 hex characters; anything odd is not deduplicated."""
         return bool(message_sid and _SID.match(message_sid))
 
+    def claim_keys(self, tag, message_sid):
+        """The claim's KEYS (claim, rate counter) and ARGV (ttl, limit, window), for ``claim_lua``."""
+        return [self.store.key(tag, f"m:{message_sid}"), self.store.key(tag, "r")], [CLAIM_SECONDS, self.limit, self.window]
+
     @unavailable_on_error
     def claim(self, tag, message_sid):
         """Claim a message: ``("new", n)``, ``("limited", n)`` (n-th message in the window), or
         ``("dup", reply)`` with the reply already sent ('' while the first delivery is answering)."""
-        outcome, value = self._claim(
-            keys=[self.store.key(tag, f"m:{message_sid}"), self.store.key(tag, "r")],
-            args=[CLAIM_SECONDS, self.limit, self.window],
-        )
+        keys, args = self.claim_keys(tag, message_sid)
+        outcome, value = self._claim(keys=keys, args=args)
         return outcome, value
 
     @unavailable_on_error

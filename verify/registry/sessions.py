@@ -17,6 +17,7 @@ import secrets
 
 from verify import phones
 from verify.errors import NotFound
+from verify.registry import messages
 from verify.registry.store import unavailable_on_error
 from verify.verdicts import CodeOutcome, session_state
 
@@ -98,6 +99,8 @@ class Sessions:
         self.lockout_seconds = lockout_seconds
         self._create = store.script(_CREATE)
         self._check = store.script(_CHECK)
+        # The SMS path: claim the MessageSid (dedupe, sender limit) and check the code at once.
+        self._claim_and_check = store.script(messages.claim_lua(keys_from=3, args_from=5) + _CHECK)
         self._end = store.script(_END)
         self._notice = store.script(_NOTICE)
 
@@ -187,6 +190,27 @@ class Sessions:
             keys=[session_key, fail_key],
             args=[self._code_hmac(tag, code), caller.e164 if caller else "", self.max_failures, self.lockout_seconds],
         )
+        return self._outcome(reply)
+
+    @unavailable_on_error
+    def check_message(self, borrower, code, claim_keys, claim_args):
+        """A texted code: claim the message and check the code in one round trip.
+
+        Returns ``("dup", reply)`` or ``("limited", n)`` from the claim (see registry.messages), else
+        ``("checked", (CodeOutcome, details))`` as ``check`` would.
+        """
+        tag = self.tag(borrower.e164)
+        session_key, fail_key = self._keys(tag)
+        reply = self._claim_and_check(
+            keys=[session_key, fail_key, *claim_keys],
+            args=[self._code_hmac(tag, code), "", self.max_failures, self.lockout_seconds, *claim_args],
+        )
+        if reply[0] in ("dup", "limited"):
+            return reply[0], reply[1]
+        return "checked", self._outcome(reply)
+
+    @staticmethod
+    def _outcome(reply):
         outcome = reply[0]
         if outcome == "locked":
             return CodeOutcome(locked=True, matched=False, session_exists=False), {"retry_after": max(int(reply[1]), 1)}
