@@ -45,18 +45,18 @@ def seed(redis, sessions, reports_count, keep=None):
     return {"sessions": start + sessions}
 
 
-def _bulk_reports(store, count, now, batch=2000):
+def _bulk_reports(store, count, now):
     numbers = [phones.parse(f"+86139{i:08d}") for i in range(1000)]
-    pipe = store.redis.pipeline(transaction=False)
-    for i in range(count):
-        report = {"phone": numbers[i % 1000], "number_raw": numbers[i % 1000].display, "channel": "call",
-                  "categories": ["sms_code"], "text": "自称客服，要验证码", "occurred_at": None, "amount_lost": None,
-                  "reporter": None}
-        record = reports.build_record(HMAC_KEY.encode(), report, "api", now - i % 86400, client_ip=f"10.{i % 250}.0.1")
-        reports.queue_write(pipe, store, record, now - i % 86400)
-        if (i + 1) % batch == 0:
-            pipe.execute()
-    pipe.execute()
+
+    def rows():
+        for i in range(count):
+            report = {"phone": numbers[i % 1000], "number_raw": numbers[i % 1000].display, "channel": "call",
+                      "categories": ["sms_code"], "text": "自称客服，要验证码", "occurred_at": None,
+                      "amount_lost": None, "reporter": None}
+            when = now - i % 86400
+            yield reports.build_record(HMAC_KEY.encode(), report, "api", when, client_ip=f"10.{i % 250}.0.1"), when
+
+    reports.bulk_submit(store, HMAC_KEY.encode(), rows())
 
 
 def _script(workdir, name, method, path, requests):

@@ -60,3 +60,18 @@ def test_rate_limited_per_ip_with_a_problem(make_app):
     assert response.status_code == 429 and response.content_type == "application/problem+json"
     assert int(response.headers["Retry-After"]) > 0
     assert client.post("/api/v1/reports", json={"number": "95188"}, environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 201
+
+
+def test_a_report_with_its_rate_limit_is_one_round_trip(client, monkeypatch):
+    from tests.test_store import RoundTrips
+
+    client.post("/api/v1/reports", json={"number": "95188"})  # warm up: the script is loaded once
+    trips = RoundTrips(monkeypatch)
+    assert client.post("/api/v1/reports", json={"number": "021-9999-8888", "text": "x"}).status_code == 201
+    assert trips.count == 1
+
+
+def test_limit_counters_do_not_hold_the_client_address(app, client):
+    client.post("/api/v1/reports", json={"number": "95188"}, environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    keys = app.extensions["verify"].store.redis.keys("*limit*")
+    assert keys and not any("203.0.113.7" in k for k in keys)

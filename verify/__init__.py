@@ -43,6 +43,8 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
     from verify import forms, headers, i18n, limits
+
+    app.extensions["verify"].report_limits = tuple(limits.windows(settings["VERIFY_RATE_REPORT"]))
     from verify.routes import api, health, problems, sms, web
 
     i18n.init_app(app)
@@ -64,7 +66,6 @@ def create_app(test_config=None):
             "web.check": settings["VERIFY_RATE_CHECK"],
             "web.verify_call": settings["VERIFY_RATE_VERIFY"],
             "web.file_report": settings["VERIFY_RATE_REPORT"],
-            "api.file_report": settings["VERIFY_RATE_REPORT"],
         },
     )
 

@@ -7,6 +7,12 @@ store error makes the page answer 503, like every other store error.
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse_many
+
+
+def windows(rule):
+    """``"5 per minute;30 per day"`` as ``[(5, 60), (30, 86400)]``: for limits kept inside a Lua call."""
+    return [(item.amount, item.get_expiry()) for item in parse_many(rule)]
 
 
 def storage_uri(redis_url, socket_path):

@@ -26,6 +26,7 @@ class Services:
     notifier: Any = None  # notices.Notifier
     public_url: str | None = None
     hmac_key: bytes = b""
+    report_limits: tuple = ()  # [(amount, seconds)] per client IP for POST /api/v1/reports
     registry: Any = None  # registry.numbers.RegistryCache: this process's copy of the number index
 
 

@@ -163,28 +163,80 @@ def build_record(hmac_key, report, source, now, client_ip=None):
     }
 
 
-def queue_write(pipe, store, record, now):
-    """Queue a report and its indexes on ``pipe`` (a MULTI pipeline, or a bulk loader's)."""
+# KEYS: report, by-time, status:new, number:<e164>, reporters:<e164>, then one counter per limit
+# window. ARGV: number of limits, (amount, seconds) per limit, now, id, fingerprint, then the
+# report's fields and values. Returns {1} when filed, {0, seconds to wait} when a limit is reached.
+_WRITE = """
+local limits = tonumber(ARGV[1])
+for i = 1, limits do
+  local used = tonumber(redis.call('GET', KEYS[5 + i]) or '0')
+  if used >= tonumber(ARGV[2 * i]) then return {0, redis.call('TTL', KEYS[5 + i])} end
+end
+for i = 1, limits do
+  if redis.call('INCR', KEYS[5 + i]) == 1 then redis.call('EXPIRE', KEYS[5 + i], ARGV[2 * i + 1]) end
+end
+local base = 2 + 2 * limits
+local now, id = ARGV[base], ARGV[base + 1]
+redis.call('HSET', KEYS[1], unpack(ARGV, base + 3))
+redis.call('ZADD', KEYS[2], now, id)
+redis.call('ZADD', KEYS[3], now, id)
+redis.call('ZADD', KEYS[4], now, id)
+-- GT keeps each reporter's latest time: one reporter counts once, in every window.
+redis.call('ZADD', KEYS[5], 'GT', now, ARGV[base + 2])
+return {1}
+"""
+
+
+class RateLimited(Exception):
+    """Too many reports from one client; ``retry_after`` seconds until the next is accepted."""
+
+    def __init__(self, retry_after):
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+def write_call(store, hmac_key, record, now, limits=(), limit_subject=""):
+    """KEYS and ARGV of the write script for ``record``, with per-subject ``limits`` [(amount, seconds)]."""
     report_id, e164 = record["id"], record["number"]
-    pipe.hset(_key(store, f"r:{report_id}"), mapping=record)
-    pipe.zadd(_key(store, "by-time"), {report_id: now})
-    pipe.zadd(_key(store, "status:new"), {report_id: now})
-    pipe.zadd(_key(store, f"number:{e164}"), {report_id: now})
-    # GT keeps each reporter's latest time: one reporter counts once, in every window.
-    pipe.zadd(reporters_key(store, e164), {record["fingerprint"]: now}, gt=True)
+    subject = hmac.new(hmac_key, f"limit:{limit_subject}".encode(), hashlib.sha256).hexdigest()[:24]
+    keys = [
+        _key(store, f"r:{report_id}"),
+        _key(store, "by-time"),
+        _key(store, "status:new"),
+        _key(store, f"number:{e164}"),
+        reporters_key(store, e164),
+        *(_key(store, f"limit:{seconds}:{now // seconds}:{subject}") for _amount, seconds in limits),
+    ]
+    args = [len(limits), *(v for pair in limits for v in pair), now, report_id, record["fingerprint"]]
+    args += [item for pair in record.items() for item in pair]
+    return keys, args
 
 
 @unavailable_on_error
-def submit(store, hmac_key, report, source, now, client_ip=None):
-    """File a cleaned report with its indexes in one MULTI (one round trip); return its id.
+def submit(store, hmac_key, report, source, now, client_ip=None, limits=()):
+    """File a cleaned report with its indexes in one Lua call (one round trip, all or nothing).
 
-    The one function the web form, the SMS REPORT command and the API all call.
+    The one function the web form, the SMS REPORT command and the API all call. ``limits``
+    ([(amount, seconds)]) are counted per client IP in the same call; ``RateLimited`` when one is reached.
     """
     record = build_record(hmac_key, report, source, now, client_ip)
-    with store.redis.pipeline(transaction=True) as pipe:
-        queue_write(pipe, store, record, now)
-        pipe.execute()
+    keys, args = write_call(store, hmac_key, record, now, limits, client_ip or "")
+    filed, *wait = store.script(_WRITE)(keys=keys, args=args)
+    if not filed:
+        raise RateLimited(max(int(wait[0]), 1))
     return record["id"]
+
+
+def bulk_submit(store, hmac_key, rows, batch=2000):
+    """File many ``(record, now)`` pairs through the same script, pipelined (benchmarks, imports)."""
+    script = store.script(_WRITE)
+    pipe = store.redis.pipeline(transaction=False)
+    for count, (record, now) in enumerate(rows, start=1):
+        keys, args = write_call(store, hmac_key, record, now)
+        script(keys=keys, args=args, client=pipe)
+        if count % batch == 0:
+            pipe.execute()
+    pipe.execute()
 
 
 @unavailable_on_error

@@ -57,14 +57,17 @@ class Store:
         self.redis = client
         self.prefix = prefix
         self.socket_path = socket_path  # the embedded server's socket, for other clients (rate limits)
+        self._scripts = {}
 
     def key(self, tag, name):
         """A key in hash slot ``tag``: every key of one multi-key operation shares its tag."""
         return f"{self.prefix}{{{tag}}}:{name}"
 
     def script(self, source):
-        """Register a Lua script (EVALSHA, loaded again by redis-py if the server forgot it)."""
-        return self.redis.register_script(source)
+        """Register a Lua script once per store (EVALSHA, loaded again by redis-py if the server forgot it)."""
+        if source not in self._scripts:
+            self._scripts[source] = self.redis.register_script(source)
+        return self._scripts[source]
 
 
 def _client_options(timeout):

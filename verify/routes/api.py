@@ -203,7 +203,12 @@ def file_report():
     svc = services()
     report = reports.clean_report(json_body(), svc.region)
     now = int(time.time())
-    report_id = reports.submit(svc.store, svc.hmac_key, report, "api", now, client_ip=request.remote_addr)
+    try:
+        # The per-IP limit is checked in the same Lua call as the write: one round trip.
+        report_id = reports.submit(svc.store, svc.hmac_key, report, "api", now, request.remote_addr, svc.report_limits)
+    except reports.RateLimited as exc:
+        raise Problem(429, "Too many reports from your address. Please wait a little and try again.",
+                      headers={"Retry-After": str(exc.retry_after)}) from None
     response = jsonify({"id": report_id, "received_at": clock.iso(now)})
     response.status_code = 201
     return response
