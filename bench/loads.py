@@ -102,19 +102,21 @@ def _verify_requests(first, count, right):
             for i in range(first, first + count)]
 
 
-def _unknown_requests(count):
-    # No session and a different phone each time: wrong codes spread so no phone reaches the lockout.
+def _unknown_requests(count, run=0):
+    # No session and a different phone each time (and each run): wrong codes spread so that no phone
+    # reaches the lockout.
     head = {"Content-Type": "application/json"}
-    return [(head, json.dumps({"phone": f"+86137{i:08d}", "code": "123456"})) for i in range(count)]
+    return [(head, json.dumps({"phone": f"+86137{run}{i:07d}", "code": "123456"})) for i in range(count)]
 
 
-def _sms_requests(senders, per_sender):
+def _sms_requests(senders, per_sender, run=0):
     validator = RequestValidator(TWILIO_TOKEN)
     url = PUBLIC_URL + "/sms/inbound"
     out = []
     for n in range(per_sender):
         for i in range(senders):
-            form = {"MessageSid": f"SM{n:08x}{i:024x}", "AccountSid": "AC" + "0" * 32, "From": borrower(i),
+            # A new MessageSid per message and run: a repeated one would only test the duplicate path.
+            form = {"MessageSid": f"SM{run:04x}{n:04x}{i:024x}", "AccountSid": "AC" + "0" * 32, "From": borrower(i),
                     "To": "+8610690009518", "Body": code(i), "NumMedia": "0"}
             headers = {"Content-Type": "application/x-www-form-urlencoded",
                        "X-Twilio-Signature": validator.compute_signature(url, form)}
@@ -128,16 +130,16 @@ def _report_requests(count):
             for i in range(count)]
 
 
-def endpoints(workdir, seeded):
-    """The endpoints of the main table; the bare one first."""
+def endpoints(workdir, seeded, run=0):
+    """The endpoints of the main table, the bare one first; ``run`` keeps each server's run fresh."""
     n = min(seeded["sessions"], 1000)
     return [
         Endpoint("bare (GET /healthz)", "/healthz", None),
         Endpoint("check official", "/api/v1/check?number=021-6080-0000", None),
         Endpoint("check unknown", "/api/v1/check?number=13912345678", None),
         Endpoint("verify genuine", "/api/v1/verify", _script(workdir, "genuine", "POST", "/api/v1/verify", _verify_requests(0, n, True))),
-        Endpoint("verify not_verified", "/api/v1/verify", _script(workdir, "unknown", "POST", "/api/v1/verify", _unknown_requests(60000))),
-        Endpoint("sms inbound (code)", "/sms/inbound", _script(workdir, "sms", "POST", "/sms/inbound", _sms_requests(n, 60))),
+        Endpoint("verify not_verified", "/api/v1/verify", _script(workdir, f"unknown{run}", "POST", "/api/v1/verify", _unknown_requests(60000, run))),
+        Endpoint("sms inbound (code)", "/sms/inbound", _script(workdir, f"sms{run}", "POST", "/sms/inbound", _sms_requests(n, 60, run))),
         Endpoint("report write", "/api/v1/reports", _script(workdir, "report", "POST", "/api/v1/reports", _report_requests(20000))),
         Endpoint("home page", "/", None),
     ]
@@ -154,7 +156,7 @@ def scale_endpoints(workdir, seeded):
         Endpoint("check official", "/api/v1/check?number=021-6080-0000", None),
         Endpoint("check unknown", "/api/v1/check?number=13912345678", None),
         Endpoint("verify genuine", "/api/v1/verify", _script(workdir, "genuine-big", "POST", "/api/v1/verify", spread)),
-        Endpoint("verify not_verified", "/api/v1/verify", _script(workdir, "unknown-big", "POST", "/api/v1/verify", _unknown_requests(60000)[::-1])),
+        Endpoint("verify not_verified", "/api/v1/verify", _script(workdir, "unknown-big", "POST", "/api/v1/verify", _unknown_requests(60000, 9))),
     ]
 
 

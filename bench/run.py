@@ -36,6 +36,8 @@ SERVERS = {
     # One worker per core and few blocking threads: the prototype's fastest and steadiest granian.
     "granian": ["granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(PORT),
                 "--workers", str(CORES), "--blocking-threads", "1", "--backlog", "2048", "--no-ws", "wsgi:app"],
+    "granian-bt2": ["granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(PORT),
+                    "--workers", str(CORES), "--blocking-threads", "2", "--backlog", "2048", "--no-ws", "wsgi:app"],
     "gunicorn-sync": ["gunicorn", "--bind", f"127.0.0.1:{PORT}", "--workers", str(2 * CORES),
                       "--backlog", "2048", "wsgi:app"],
     "gunicorn-gthread": ["gunicorn", "--bind", f"127.0.0.1:{PORT}", "--workers", str(CORES), "--threads", "8",
@@ -165,8 +167,8 @@ def main():
     try:
         env = production_env(redis.url)
         small = loads.seed(redis, sessions=1000, reports_count=1000)
-        endpoints = loads.endpoints(workdir, small)
-        for name in args.servers.split(","):
+        for run, name in enumerate(args.servers.split(",")):
+            endpoints = loads.endpoints(workdir, small, run)
             print(f"\n{name}: {' '.join(SERVERS[name])}", flush=True)
             proc = start_server(name, env)
             try:

@@ -5,6 +5,8 @@ filled from configuration and the facts. The API returns both languages; the SMS
 pick one.
 """
 
+import functools
+
 from verify import verdicts as v
 
 # Said with every warning: the rules that unmask most scams.
@@ -87,7 +89,12 @@ _WARN = {v.INBOUND_ONLY, v.RETIRED, v.LOOKALIKE, v.KNOWN_SCAM, v.REPORTED, v.UNK
          v.NOT_VERIFIED, v.NOT_CALLING, v.LOCKED}
 
 
-def _render(table, verdict, brand, **values):
+@functools.lru_cache(maxsize=1024)
+def _render(kind, verdict, brand_items, imitated=""):
+    # The same few texts are asked for over and over: each is rendered once. Callers only read
+    # the dict they get, so sharing it is safe.
+    table = NUMBER if kind == "number" else CALL
+    brand = dict(brand_items)
     texts = {}
     for lang in ("zh", "en"):
         parts = [table[verdict][lang]]
@@ -96,18 +103,18 @@ def _render(table, verdict, brand, **values):
         if verdict != v.GENUINE:
             parts.append(NEVER[lang])
         sep = "" if lang == "zh" else " "
-        texts[lang] = sep.join(parts).format(**brand, **values)
+        texts[lang] = sep.join(parts).format(**brand, imitated=imitated)
     return texts
 
 
 def for_number(verdict, brand, imitated=None):
     """Advice for a number check: ``{"zh": ..., "en": ...}``. ``brand`` holds brand, brand_en, hotline, sms."""
-    return _render(NUMBER, verdict, brand, imitated=imitated or "")
+    return _render("number", verdict, tuple(brand.items()), imitated or "")
 
 
 def for_call(verdict, brand):
     """Advice for a call verification: ``{"zh": ..., "en": ...}``."""
-    return _render(CALL, verdict, brand)
+    return _render("call", verdict, tuple(brand.items()))
 
 
 # --- SMS replies ------------------------------------------------------------------------------------

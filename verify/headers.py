@@ -14,10 +14,14 @@ HEADERS = {
 }
 
 
+_PAIRS = list(HEADERS.items())
+
+
 def add_security_headers(response):
-    """after_request hook: set the headers unless a view set its own."""
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+    """after_request hook: add the headers (no view sets them itself)."""
+    # extend() appends without looking each name up first; setdefault() raised and caught a
+    # KeyError per header per request.
+    response.headers.extend(_PAIRS)
     return response
 
 

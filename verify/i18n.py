@@ -35,6 +35,8 @@ def _locale():
 
 def remember_choice(response):
     """After a request with ``?lang=``, keep the choice in a cookie."""
+    if not request.query_string:
+        return response
     lang = request.args.get("lang")
     if lang in LANGUAGES and request.cookies.get(COOKIE) != lang:
         response.set_cookie(COOKIE, lang, max_age=COOKIE_SECONDS, samesite="Lax", secure=request.is_secure, httponly=True)

@@ -5,6 +5,7 @@ Never ``memory://`` (each worker would count alone) and never switched off when 
 store error makes the page answer 503, like every other store error.
 """
 
+from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse_many
@@ -41,4 +42,11 @@ def init_app(app, uri, prefix, timeout, rules):
     # global before_request hook would look every other request up too (~150 us each, /healthz
     # and the API included), so it is taken out.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
+    # Its header and clean-up hooks likewise only matter for the limited views.
+    limited = set(rules)
+    after = app.after_request_funcs[None]
+    teardown = app.teardown_request_funcs[None]
+    inject, release = after[-1], teardown[-1]  # the two hooks init_app just added
+    after[-1] = lambda response: inject(response) if request.endpoint in limited else response
+    teardown[-1] = lambda exc=None: release(exc) if request.endpoint in limited else None
     return limiter

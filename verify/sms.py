@@ -181,7 +181,7 @@ class Answerer:
 
     def _check(self, sender, command):
         try:
-            phone = phones.parse(command.number, self.svc.region)
+            phone = phones.parse_checked(command.number, self.svc.region)
         except phones.InvalidNumber:
             return self._say("bad_number", command.lang)
         facts = numbers.lookup(self.svc.store, phone, int(time.time()), self.svc.registry)

@@ -51,7 +51,7 @@ def check():
     """Is this number one of ours, imitating ours, or reported? Public."""
     svc = services()
     errors = []
-    phone = fields.number(request.args, "number", errors, svc.region, reader=phones.parse)
+    phone = fields.number(request.args, "number", errors, svc.region, reader=phones.parse_checked)
     if errors:
         raise Invalid(errors)
     try:

@@ -72,7 +72,7 @@ def check():
     if not form.validate():
         return render_template("index.html", check_form=form, verify_form=forms.VerifyForm()), 400
     try:
-        phone = phones.parse(form.number.data, svc.region)
+        phone = phones.parse_checked(form.number.data, svc.region)
     except phones.InvalidNumber as exc:
         form.number.errors.append(_number_error(exc))
         return render_template("index.html", check_form=form, verify_form=forms.VerifyForm()), 400
