@@ -2,15 +2,24 @@
 
 All keys of one borrower share a hash tag made from the HMAC of their number, so the code check, the
 success or failure count and the lockout counter are one Lua script: one round trip, atomic across
-every channel and client. A session id starts with that tag, so the API finds a session by id alone.
+every channel and client. A session id is that tag and a random suffix, so the API finds a session
+by id alone.
 
 Keys, for borrower tag T:
   {T}:s   hash, the borrower's current session; deleted by Redis TTL an hour after it expires
   {T}:f   wrong codes in the current lockout window (INCR, TTL = the window)
 
 Session times come from Redis's own clock (TIME), so app servers with drifting clocks agree.
+
+The session hash has two-letter field names: with a million sessions live during a campaign,
+every byte counts (see bench/). The names:
+  sx id suffix     cd code HMAC     cl calling number   cs numbers the agent may call from
+  ai agent id      an agent name    pu purpose          lr loan reference
+  ct created       ex expires       en ended            ok / fl right / wrong codes
+  no pre-call notice
 """
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -28,7 +37,7 @@ _CREATE = """
 local now = tonumber(redis.call('TIME')[1])
 local ttl = tonumber(ARGV[1])
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'created', now, 'expires', now + ttl, unpack(ARGV, 2))
+redis.call('HSET', KEYS[1], 'ct', now, 'ex', now + ttl, unpack(ARGV, 2))
 redis.call('EXPIRE', KEYS[1], ttl + %d)
 return {now, now + ttl}
 """ % RETAIN_SECONDS
@@ -42,19 +51,19 @@ local fails = tonumber(redis.call('GET', KEYS[2]) or '0')
 if fails >= max then
   return {'locked', redis.call('TTL', KEYS[2])}
 end
-local s = redis.call('HMGET', KEYS[1], 'code', 'expires', 'ended', 'callers')
+local s = redis.call('HMGET', KEYS[1], 'cd', 'ex', 'en', 'cl', 'cs')
 local now = tonumber(redis.call('TIME')[1])
 local active = s[1] and s[3] == false and now < tonumber(s[2])
 if active and s[1] == ARGV[1] then
-  local caller_ok = ARGV[2] == '' or string.find(',' .. s[4] .. ',', ',' .. ARGV[2] .. ',', 1, true)
+  local callers = s[5] or s[4]
+  local caller_ok = ARGV[2] == '' or string.find(',' .. callers .. ',', ',' .. ARGV[2] .. ',', 1, true)
   if caller_ok then
     redis.call('HINCRBY', KEYS[1], 'ok', 1)
-    return {'genuine', unpack(redis.call('HMGET', KEYS[1],
-      'id', 'caller', 'agent_id', 'agent', 'purpose', 'created', 'expires'))}
+    return {'genuine', unpack(redis.call('HMGET', KEYS[1], 'sx', 'cl', 'ai', 'an', 'pu', 'ct', 'ex'))}
   end
 end
 if active then
-  redis.call('HINCRBY', KEYS[1], 'fail', 1)
+  redis.call('HINCRBY', KEYS[1], 'fl', 1)
 end
 fails = redis.call('INCR', KEYS[2])
 if fails == 1 then
@@ -66,21 +75,20 @@ end
 return {'wrong', active and 1 or 0}
 """
 
-# KEYS: session hash. ARGV: session id. Returns 1 if it was open and is now ended, 0 if it was
+# KEYS: session hash. ARGV: id suffix. Returns 1 if it was open and is now ended, 0 if it was
 # already over, -1 if there is no such session.
 _END = """
-local s = redis.call('HMGET', KEYS[1], 'id', 'ended', 'expires')
+local s = redis.call('HMGET', KEYS[1], 'sx', 'en', 'ex')
 if s[1] ~= ARGV[1] then return -1 end
 if s[2] or tonumber(redis.call('TIME')[1]) >= tonumber(s[3]) then return 0 end
-redis.call('HSET', KEYS[1], 'ended', redis.call('TIME')[1])
+redis.call('HSET', KEYS[1], 'en', redis.call('TIME')[1])
 return 1
 """
 
-
-# KEYS: session hash. ARGV: session id, notice outcome. Only touches the session it names.
+# KEYS: session hash. ARGV: id suffix, notice outcome. Only touches the session it names.
 _NOTICE = """
-if redis.call('HGET', KEYS[1], 'id') == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'notice', ARGV[2])
+if redis.call('HGET', KEYS[1], 'sx') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'no', ARGV[2])
   return 1
 end
 return 0
@@ -113,15 +121,30 @@ class Sessions:
         return self.store.key(tag, "s"), self.store.key(tag, "f")
 
     def _code_hmac(self, tag, code):
-        # Bound to the borrower: the same code typed for another number never matches.
-        return hmac.new(self.hmac_key, f"{tag}:{code}".encode(), hashlib.sha256).hexdigest()[:32]
+        # Bound to the borrower: the same code typed for another number never matches. 96 bits in
+        # base64 (16 characters) hide the code as well as the full digest, in half the memory.
+        digest = hmac.new(self.hmac_key, f"{tag}:{code}".encode(), hashlib.sha256).digest()[:12]
+        return base64.b64encode(digest).decode()
 
     @staticmethod
     def _split_id(session_id):
         tag, _, suffix = str(session_id).partition("-")
         if len(tag) != TAG_CHARS or not suffix or not all(c in "0123456789abcdef" for c in tag + suffix):
             raise NotFound(session_id)
-        return tag
+        return tag, suffix
+
+    def _fields(self, tag, code, caller, callers, agent_id, agent_name, purpose, loan_ref=None, notice=None):
+        """The stored session, but for its times (Redis's clock adds them); returns (id, fields)."""
+        suffix = secrets.token_hex(4)
+        fields = {"sx": suffix, "cd": self._code_hmac(tag, code), "cl": caller, "ai": agent_id, "an": agent_name,
+                  "pu": purpose}
+        if list(callers) != [caller]:
+            fields["cs"] = ",".join(callers)  # only when the agent may call from more than one number
+        if loan_ref:
+            fields["lr"] = loan_ref
+        if notice:
+            fields["no"] = notice
+        return f"{tag}-{suffix}", fields
 
     # --- operations -------------------------------------------------------------------------
     @unavailable_on_error
@@ -132,25 +155,10 @@ class Sessions:
         ``notice`` the first state of the pre-call SMS notice, if one was asked for.
         """
         tag = self.tag(borrower.e164)
-        session_id = f"{tag}-{secrets.token_hex(4)}"
         code = f"{secrets.randbelow(1_000_000):06d}"
-        session_key, _fail_key = self._keys(tag)
-        fields = {
-            "id": session_id,
-            "code": self._code_hmac(tag, code),
-            "caller": caller.e164,
-            "callers": ",".join(callers),
-            "agent_id": agent_id,
-            "agent": agent_name,
-            "purpose": purpose,
-            "masked": phones.mask(borrower.e164),
-        }
-        if loan_ref:
-            fields["loan_ref"] = loan_ref
-        if notice:
-            fields["notice"] = notice
+        session_id, fields = self._fields(tag, code, caller.e164, callers, agent_id, agent_name, purpose, loan_ref, notice)
         argv = [ttl] + [item for pair in fields.items() for item in pair]
-        created, expires = self._create(keys=[session_key], args=argv)
+        created, expires = self._create(keys=[self._keys(tag)[0]], args=argv)
         return session_id, code, int(created), int(expires)
 
     @unavailable_on_error
@@ -165,12 +173,9 @@ class Sessions:
         for borrower, caller, callers, agent_id, agent_name, purpose, code in rows:
             tag = self.tag(borrower)
             key = self._keys(tag)[0]
+            _id, fields = self._fields(tag, code, caller, callers, agent_id, agent_name, purpose)
             pipe.delete(key)
-            pipe.hset(key, mapping={
-                "created": now, "expires": now + ttl, "id": f"{tag}-{secrets.token_hex(4)}",
-                "code": self._code_hmac(tag, code), "caller": caller, "callers": ",".join(callers),
-                "agent_id": agent_id, "agent": agent_name, "purpose": purpose, "masked": phones.mask(borrower),
-            })
+            pipe.hset(key, mapping={"ct": now, "ex": now + ttl, **fields})
             pipe.expire(key, ttl + RETAIN_SECONDS)
             count += 1
             if count % batch == 0:
@@ -190,7 +195,7 @@ class Sessions:
             keys=[session_key, fail_key],
             args=[self._code_hmac(tag, code), caller.e164 if caller else "", self.max_failures, self.lockout_seconds],
         )
-        return self._outcome(reply)
+        return self._outcome(tag, reply)
 
     @unavailable_on_error
     def check_message(self, borrower, code, claim_keys, claim_args):
@@ -207,32 +212,32 @@ class Sessions:
         )
         if reply[0] in ("dup", "limited"):
             return reply[0], reply[1]
-        return "checked", self._outcome(reply)
+        return "checked", self._outcome(tag, reply)
 
     @staticmethod
-    def _outcome(reply):
+    def _outcome(tag, reply):
         outcome = reply[0]
         if outcome == "locked":
             return CodeOutcome(locked=True, matched=False, session_exists=False), {"retry_after": max(int(reply[1]), 1)}
         if outcome == "genuine":
-            return CodeOutcome(locked=False, matched=True, session_exists=True), _details(reply[1:])
+            return CodeOutcome(locked=False, matched=True, session_exists=True), _details(tag, reply[1:])
         return CodeOutcome(locked=False, matched=False, session_exists=bool(reply[1])), {}
 
     @unavailable_on_error
     def get(self, session_id):
         """The session's state and counts for the call centre; ``NotFound`` if unknown or long gone."""
-        tag = self._split_id(session_id)
+        tag, suffix = self._split_id(session_id)
         session_key, fail_key = self._keys(tag)
         with self.store.redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(session_key)
             pipe.get(fail_key)
             pipe.time()
             record, fails, (now, _micro) = pipe.execute()
-        if record.get("id") != session_id:
+        if record.get("sx") != suffix:
             raise NotFound(session_id)
-        expires = int(record["expires"])
+        expires = int(record["ex"])
         state = session_state(
-            ended="ended" in record,
+            ended="en" in record,
             expired=now >= expires,
             locked=int(fails or 0) >= self.max_failures,
             successes=int(record.get("ok", 0)),
@@ -240,17 +245,16 @@ class Sessions:
         return {
             "id": session_id,
             "status": state,
-            "borrower": record["masked"],
-            "caller": record["caller"],
-            "agent_id": record["agent_id"],
-            "purpose": record["purpose"],
-            "loan_ref": record.get("loan_ref"),
-            "created": int(record["created"]),
+            "caller": record["cl"],
+            "agent_id": record["ai"],
+            "purpose": record["pu"],
+            "loan_ref": record.get("lr"),
+            "created": int(record["ct"]),
             "expires": expires,
-            "ended": int(record["ended"]) if "ended" in record else None,
+            "ended": int(record["en"]) if "en" in record else None,
             "successful_checks": int(record.get("ok", 0)),
-            "failed_checks": int(record.get("fail", 0)),
-            "notice": record.get("notice"),
+            "failed_checks": int(record.get("fl", 0)),
+            "notice": record.get("no"),
         }
 
     @unavailable_on_error
@@ -259,7 +263,8 @@ class Sessions:
 
         For the SMS question "is it really you calling?": the answer goes to the borrower's own phone.
         """
-        session_key, fail_key = self._keys(self.tag(borrower.e164))
+        tag = self.tag(borrower.e164)
+        session_key, fail_key = self._keys(tag)
         with self.store.redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(session_key)
             pipe.get(fail_key)
@@ -267,27 +272,26 @@ class Sessions:
             record, fails, (now, _micro) = pipe.execute()
         if int(fails or 0) >= self.max_failures:
             return "locked", {}
-        if record and "ended" not in record and now < int(record["expires"]):
-            record["agent_name"] = record.get("agent", "")
-            return "active", _details([record.get(name) for name in _DETAILS])
+        if record and "en" not in record and now < int(record["ex"]):
+            return "active", _details(tag, [record.get(name) for name in ("sx", "cl", "ai", "an", "pu", "ct", "ex")])
         return "none", {}
 
     @unavailable_on_error
     def set_notice(self, session_id, outcome):
         """Record how the pre-call notice went: sent, skipped_opted_out, failed or logged."""
-        tag = self._split_id(session_id)
-        self._notice(keys=[self._keys(tag)[0]], args=[session_id, outcome])
+        tag, suffix = self._split_id(session_id)
+        self._notice(keys=[self._keys(tag)[0]], args=[suffix, outcome])
 
     @unavailable_on_error
     def end(self, session_id):
         """End a session after the call; idempotent. ``NotFound`` if there is no such session."""
-        tag = self._split_id(session_id)
-        session_key, _fail_key = self._keys(tag)
-        if int(self._end(keys=[session_key], args=[session_id])) < 0:
+        tag, suffix = self._split_id(session_id)
+        if int(self._end(keys=[self._keys(tag)[0]], args=[suffix])) < 0:
             raise NotFound(session_id)
 
 
-def _details(values):
+def _details(tag, values):
     details = dict(zip(_DETAILS, values))
+    details["id"] = f"{tag}-{details['id']}"
     details["created"], details["expires"] = int(details["created"]), int(details["expires"])
     return details
