@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
+CORES  ?= $(shell nproc)
 
 .PHONY: run test serve bench translations clean
 
@@ -31,13 +31,14 @@ test: $(VENV)/.dev
 	mkdir -p test-artifacts
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## serve: production server (set REDIS_URL, VERIFY_ENV=production and the secrets first)
+## serve: production server, granian (set REDIS_URL, VERIFY_ENV=production and the secrets first)
 serve: $(VENV)/.runtime
-	$(BIN)/gunicorn --preload --workers $(WORKERS) --bind $(HOST):$(PORT) wsgi:app
+	@test -n "$$REDIS_URL" || { echo "make serve needs REDIS_URL (the embedded store is for make run)"; exit 2; }
+	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(CORES) --blocking-threads 1 \
+		--backlog 2048 --no-ws wsgi:app
 
 ## bench: load benchmark (not part of `make test`); needs wrk (apt-get install wrk)
 bench: $(VENV)/.dev
-	$(BIN)/pip install --quiet -r bench/requirements.txt
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## translations: re-extract page texts, merge them into the catalogs, compile (commit the .po and .mo)
