@@ -45,7 +45,7 @@ def test_every_api_route_is_described(app, spec):
     described = {(path, method.upper()) for path, item in spec["paths"].items() for method in item if method != "parameters"}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(("/api/", "/healthz", "/readyz")):
-            path = rule.rule.replace("<session_id>", "{id}").replace("<number>", "{number}")
+            path = rule.rule.replace("<session_id>", "{id}").replace("<report_id>", "{id}").replace("<number>", "{number}")
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 assert (path, method) in described, f"{method} {path} is not in openapi.json"
 
@@ -112,6 +112,23 @@ def test_real_answers_match_the_document(app, client, key, spec):
     call("post", "/api/v1/reports", "/api/v1/reports", 422, json={"number": "x"})
     call("post", "/api/v1/reports", "/api/v1/reports", 400, data="{", content_type="application/json")
     call("post", "/api/v1/reports", "/api/v1/reports", 415, data="x")
+    staff = key("reports")
+    filed = client.post("/api/v1/reports", json=report).get_json()["id"]
+    call("get", "/api/v1/reports", "/api/v1/reports?status=new&limit=2", 200, headers=staff)
+    call("get", "/api/v1/reports", "/api/v1/reports", 401)
+    call("get", "/api/v1/reports", "/api/v1/reports", 403, headers=sessions)
+    call("get", "/api/v1/reports", "/api/v1/reports?status=bogus", 422, headers=staff)
+    call("get", "/api/v1/reports/{id}", f"/api/v1/reports/{filed}", 200, headers=staff)
+    call("get", "/api/v1/reports/{id}", "/api/v1/reports/R000000-XXXXXX", 404, headers=staff)
+    call("get", "/api/v1/reports/{id}", f"/api/v1/reports/{filed}", 401)
+    call("get", "/api/v1/reports/{id}", f"/api/v1/reports/{filed}", 403, headers=registry)
+    call("patch", "/api/v1/reports/{id}", f"/api/v1/reports/{filed}", 200, json={"status": "reviewing", "note": "x"}, headers=staff)
+    call("patch", "/api/v1/reports/{id}", f"/api/v1/reports/{filed}", 422, json={"status": "x"}, headers=staff)
+    call("patch", "/api/v1/reports/{id}", "/api/v1/reports/R000000-XXXXXX", 404, json={}, headers=staff)
+    call("patch", "/api/v1/reports/{id}", f"/api/v1/reports/{filed}", 400, data="{", content_type="application/json", headers=staff)
+    call("patch", "/api/v1/reports/{id}", f"/api/v1/reports/{filed}", 415, data="x", headers=staff)
+    call("patch", "/api/v1/reports/{id}", f"/api/v1/reports/{filed}", 401, json={})
+    call("patch", "/api/v1/reports/{id}", f"/api/v1/reports/{filed}", 403, json={}, headers=sessions)
     call("get", "/api/v1/openapi.json", "/api/v1/openapi.json", 200)
     call("get", "/healthz", "/healthz", 200)
     call("get", "/readyz", "/readyz", 200)

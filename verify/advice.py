@@ -15,6 +15,12 @@ NEVER = {
     "en": "{brand_en} never asks for SMS codes, passwords or card details, and never asks you to move money.",
 }
 
+# Added to the check of one of our own numbers that people reported lately: it is being spoofed.
+IMPERSONATED = {
+    "zh": "近期有骗子冒充这个号码行骗。",
+    "en": "Scammers have recently impersonated this number.",
+}
+
 HANG_UP = {
     "zh": "请挂断电话，自己拨打官方客服热线 {hotline} 核实。",
     "en": "Hang up and call the official hotline {hotline} yourself.",
@@ -90,7 +96,7 @@ _WARN = {v.INBOUND_ONLY, v.RETIRED, v.LOOKALIKE, v.KNOWN_SCAM, v.REPORTED, v.UNK
 
 
 @functools.lru_cache(maxsize=1024)
-def _render(kind, verdict, brand_items, imitated=""):
+def _render(kind, verdict, brand_items, imitated="", impersonated=False):
     # The same few texts are asked for over and over: each is rendered once. Callers only read
     # the dict they get, so sharing it is safe.
     table = NUMBER if kind == "number" else CALL
@@ -98,6 +104,8 @@ def _render(kind, verdict, brand_items, imitated=""):
     texts = {}
     for lang in ("zh", "en"):
         parts = [table[verdict][lang]]
+        if impersonated:
+            parts.append(IMPERSONATED[lang])
         if verdict in _WARN:
             parts.append(HANG_UP[lang])
         if verdict != v.GENUINE:
@@ -107,9 +115,10 @@ def _render(kind, verdict, brand_items, imitated=""):
     return texts
 
 
-def for_number(verdict, brand, imitated=None):
-    """Advice for a number check: ``{"zh": ..., "en": ...}``. ``brand`` holds brand, brand_en, hotline, sms."""
-    return _render("number", verdict, tuple(brand.items()), imitated or "")
+def for_number(verdict, brand, imitated=None, impersonated=False):
+    """Advice for a number check: ``{"zh": ..., "en": ...}``. ``brand`` holds brand, brand_en, hotline, sms;
+    ``impersonated`` adds the warning that scammers spoofed this (official) number lately."""
+    return _render("number", verdict, tuple(brand.items()), imitated or "", impersonated)
 
 
 def for_call(verdict, brand):

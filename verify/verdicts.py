@@ -60,6 +60,11 @@ def number_verdict(facts, reported_threshold):
     return UNKNOWN
 
 
+def impersonated(facts):
+    """A report naming one of our own numbers is a spoofing signal: scammers show our number."""
+    return facts.entry is not None and facts.reporters_30d > 0
+
+
 @dataclass(frozen=True)
 class CodeOutcome:
     """What the atomic code check found: ``matched`` only for an active session, right code and caller."""

@@ -19,9 +19,12 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
+
+import redis
 
 from verify import clock, fields, phones
-from verify.errors import Invalid
+from verify.errors import Invalid, NotFound
 from verify.registry.store import unavailable_on_error
 
 DAY = 86400
@@ -261,3 +264,162 @@ def reporter_counts(store, e164, now):
             pipe.zcount(key, now - days * DAY, "+inf")
         day, week, month = pipe.execute()
     return {"24h": day, "7d": week, "30d": month}
+
+
+# --- review -------------------------------------------------------------------------------------------
+def _confirmed_key(store, e164):
+    return _key(store, f"confirmed:{e164}")
+
+
+def _decode(record):
+    out = dict(record)
+    out["categories"] = [c for c in out.get("categories", "").split(",") if c]
+    out["notes"] = json.loads(out.get("notes") or "[]")
+    out["history"] = json.loads(out.get("history") or "[]")
+    out["amount_lost"] = float(out["amount_lost"]) if out.get("amount_lost") else None
+    out.pop("contact_hmac", None)  # a lookup key, nothing a person needs to see
+    return out
+
+
+@unavailable_on_error
+def find(store, status=None, number=None, category=None, since=None, until=None, cursor=None, limit=50):
+    """Reports, newest first, from the sorted-set index that narrows most (number, status, or time).
+
+    ``cursor`` is what the previous page returned. Returns ``(reports, next_cursor)``. Reads pages of
+    the index and the reports in pipelines: a page costs a few round trips, whatever the store holds.
+    """
+    if status is not None and status not in STATUSES:
+        raise Invalid([("status", f"must be one of {', '.join(STATUSES)}")])
+    if category is not None and category not in CATEGORIES:
+        raise Invalid([("category", f"must be one of {', '.join(CATEGORIES)}")])
+    index = _key(store, f"number:{number}") if number else _key(store, f"status:{status}") if status else _key(store, "by-time")
+    top, after = ("+inf", None) if cursor is None else _parse_cursor(cursor)
+    if until is not None and (top == "+inf" or until < float(top)):
+        top, after = until, None
+    bottom = since if since is not None else "-inf"
+    found, chunk = [], max(limit * 2, 50)
+    while len(found) < limit:
+        page = store.redis.zrevrangebyscore(index, top, bottom, start=0, num=chunk, withscores=True)
+        if after is not None:
+            # Same-second reports sort by id: skip those already shown.
+            page = [(m, s) for m, s in page if not (s == float(top) and m >= after)]
+        if not page:
+            return found, None
+        with store.redis.pipeline(transaction=False) as pipe:
+            for member, _score in page:
+                pipe.hgetall(_key(store, f"r:{member}"))
+            records = pipe.execute()
+        for (member, score), record in zip(page, records):
+            top, after = score, member
+            if not record:
+                continue
+            if (status and record["status"] != status) or (category and category not in record["categories"].split(",")):
+                continue
+            found.append(_decode(record))
+            if len(found) == limit:
+                return found, f"{score:.0f}:{member}"
+        chunk = min(chunk * 2, 1000)  # a filter that matches few reports reads bigger pages next
+    return found, None
+
+
+def _parse_cursor(cursor):
+    score, _, member = str(cursor).partition(":")
+    if not score.isdigit() or not member:
+        raise Invalid([("cursor", "is not a cursor this service gave out")])
+    return score, member
+
+
+@unavailable_on_error
+def get_decoded(store, report_id):
+    """A report as people see it (lists decoded), or ``NotFound``."""
+    record = store.redis.hgetall(_key(store, f"r:{report_id}"))
+    if not record:
+        raise NotFound(report_id)
+    return _decode(record)
+
+
+@unavailable_on_error
+def review(store, report_id, who, status=None, assignee=None, note=None, now=None):
+    """Change a report's status, assignee and/or add a note; each change lands in its history.
+
+    Confirming a report as scam makes its number ``known_scam``; when no confirmed report is left for
+    the number, it stops being one (unless support marked it by hand).
+    """
+    now = now or int(time.time())
+    errors = []
+    if status is not None and status not in STATUSES:
+        errors.append(("status", f"must be one of {', '.join(STATUSES)}"))
+    if assignee is not None and (not isinstance(assignee, str) or len(assignee) > 32):
+        errors.append(("assignee", "must be a staff name"))
+    if note is not None and (not isinstance(note, str) or not note.strip() or len(note) > MAX_TEXT):
+        errors.append(("note", f"must be a text of 1 to {MAX_TEXT} characters"))
+    if errors:
+        raise Invalid(errors)
+    key = _key(store, f"r:{report_id}")
+    with store.redis.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(key)
+                record = pipe.hgetall(key)
+                if not record:
+                    raise NotFound(report_id)
+                e164, old = record["number"], record["status"]
+                history = json.loads(record["history"])
+                changes = {}
+                if status is not None and status != old:
+                    changes["status"] = status
+                    history.append({"at": clock.iso(now), "by": who, "change": f"status {old} -> {status}"})
+                if assignee is not None and assignee != record["assignee"]:
+                    changes["assignee"] = assignee
+                    history.append({"at": clock.iso(now), "by": who, "change": f"assigned to {assignee or 'nobody'}"})
+                if note is not None:
+                    notes = json.loads(record["notes"])
+                    notes.append({"at": clock.iso(now), "by": who, "text": note.strip()})
+                    changes["notes"] = json.dumps(notes, ensure_ascii=False)
+                    history.append({"at": clock.iso(now), "by": who, "change": "note added"})
+                if not changes:
+                    pipe.unwatch()
+                    return _decode(record)
+                changes["history"] = json.dumps(history, ensure_ascii=False)
+                confirmed = pipe.scard(_confirmed_key(store, e164))
+                pipe.multi()
+                pipe.hset(key, mapping=changes)
+                if "status" in changes:
+                    received = _received_score(record)
+                    pipe.zrem(_key(store, f"status:{old}"), report_id)
+                    pipe.zadd(_key(store, f"status:{status}"), {report_id: received})
+                    if status == "confirmed_scam":
+                        pipe.sadd(_confirmed_key(store, e164), report_id)
+                        pipe.sadd(known_scam_key(store), e164)
+                    elif old == "confirmed_scam":
+                        pipe.srem(_confirmed_key(store, e164), report_id)
+                        if confirmed <= 1:
+                            pipe.srem(known_scam_key(store), e164)
+                pipe.execute()
+                record.update(changes)
+                return _decode(record)
+            except redis.WatchError:
+                continue  # someone changed the report meanwhile: read it again
+
+
+def _received_score(record):
+    # A report's score in its indexes: the Unix time it was received.
+    return int(dt.datetime.fromisoformat(record["received_at"].replace("Z", "+00:00")).timestamp())
+
+
+@unavailable_on_error
+def mark_known_scam(store, e164, known):
+    """Support marks a number as a confirmed scam by hand, or clears it (also clearing confirmations)."""
+    with store.redis.pipeline() as pipe:
+        if known:
+            pipe.sadd(known_scam_key(store), e164)
+        else:
+            pipe.srem(known_scam_key(store), e164)
+            pipe.delete(_confirmed_key(store, e164))
+        pipe.execute()
+
+
+@unavailable_on_error
+def is_known_scam(store, e164):
+    """True when the number is marked as a confirmed scam."""
+    return bool(store.redis.sismember(known_scam_key(store), e164))

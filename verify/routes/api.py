@@ -3,6 +3,7 @@
 Views parse input, call one domain function and shape the answer; errors are problem details.
 """
 
+import datetime as dt
 import functools
 import json
 import re
@@ -14,7 +15,7 @@ from flask import Blueprint, g, jsonify, request, url_for
 from verify import advice, clock, fields, phones
 from verify import verdicts as v
 from verify.errors import Invalid, NotFound, StoreUnavailable
-from verify.registry import apikeys, numbers, reports
+from verify.registry import apikeys, audit, numbers, reports
 from verify.routes.problems import Problem, json_body, problem_response, unavailable_problem
 from verify.services import services
 
@@ -65,7 +66,8 @@ def check():
         "display": phone.display,
         "verdict": verdict,
         "label": shown["labels"] if facts.entry else None,
-        "advice": advice.for_number(verdict, svc.brand, imitated=_display(shown) if facts.imitated else None),
+        "advice": advice.for_number(verdict, svc.brand, imitated=_display(shown) if facts.imitated else None,
+                                    impersonated=v.impersonated(facts)),
         "reports_30d": facts.reporters_30d,
     }
     if verdict == v.LOOKALIKE:
@@ -212,6 +214,80 @@ def file_report():
     response = jsonify({"id": report_id, "received_at": clock.iso(now)})
     response.status_code = 201
     return response
+
+
+def _moment(value, field, errors):
+    """A query-string time: ISO 8601 (2026-11-30 or 2026-11-30T08:00:00Z) or Unix seconds."""
+    if value in (None, ""):
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        errors.append((field, "must be a date or time like 2026-11-30 or 2026-11-30T08:00:00Z"))
+        return None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).timestamp())
+
+
+@bp.get("/reports")
+@require_key("reports")
+def list_reports():
+    """Reports for review, newest first: filters status, number, category, since, until; cursor paging."""
+    svc = services()
+    args, errors = request.args, []
+    number = fields.number(args, "number", errors, svc.region, reader=phones.parse, required=False)
+    since, until = _moment(args.get("since"), "since", errors), _moment(args.get("until"), "until", errors)
+    limit = args.get("limit", "50")
+    if not limit.isdigit() or not 1 <= int(limit) <= 200:
+        errors.append(("limit", "must be a whole number from 1 to 200"))
+    if errors:
+        raise Invalid(errors)
+    found, cursor = reports.find(
+        svc.store, status=args.get("status"), number=number.e164 if number else None, category=args.get("category"),
+        since=since, until=until, cursor=args.get("cursor"), limit=int(limit),
+    )
+    return jsonify({"reports": found, "next_cursor": cursor})
+
+
+@bp.get("/reports/<report_id>")
+@require_key("reports")
+def get_report(report_id):
+    """One report with its notes and history."""
+    try:
+        return jsonify(reports.get_decoded(services().store, report_id))
+    except NotFound:
+        raise Problem(404, "There is no such report.") from None
+
+
+@bp.patch("/reports/<report_id>")
+@require_key("reports")
+def review_report(report_id):
+    """Change a report's status or assignee, or add a note; every change lands in its history."""
+    svc = services()
+    data = json_body()
+    errors = []
+    fields.no_unknown(data, ("status", "assignee", "note"), errors)
+    if errors:
+        raise Invalid(errors)
+    who = f"key:{g.api_key['name']}"
+    try:
+        before = reports.get_decoded(svc.store, report_id)
+        updated = reports.review(svc.store, report_id, who, data.get("status"), data.get("assignee"), data.get("note"))
+    except NotFound:
+        raise Problem(404, "There is no such report.") from None
+    _audit_review(svc.store, who, before, updated)
+    return jsonify(updated)
+
+
+def _audit_review(store, who, before, after):
+    ip = request.remote_addr
+    if before["status"] != after["status"]:
+        audit.record(store, who, "report_status", after["id"], ip, f"{before['status']} -> {after['status']}")
+    if before["assignee"] != after["assignee"]:
+        audit.record(store, who, "report_assign", after["id"], ip, after["assignee"])
+    if len(after["notes"]) > len(before["notes"]):
+        audit.record(store, who, "report_note", after["id"], ip)
 
 
 # --- registry -----------------------------------------------------------------------------------

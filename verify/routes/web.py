@@ -93,7 +93,7 @@ def check():
         entry=entry,
         imitated=imitated,
         reports_30d=facts.reporters_30d if facts else 0,
-        advice=advice.for_number(verdict, svc.brand, imitated=imitated)[current_language()],
+        advice=advice.for_number(verdict, svc.brand, imitated=imitated, impersonated=bool(facts) and v.impersonated(facts))[current_language()],
     ), status
 
 
