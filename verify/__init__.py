@@ -42,10 +42,10 @@ def create_app(test_config=None):
         hops = settings["VERIFY_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
-    from verify import forms, headers, i18n, limits
+    from verify import forms, headers, i18n, limits, logins
 
     app.extensions["verify"].report_limits = tuple(limits.windows(settings["VERIFY_RATE_REPORT"]))
-    from verify.routes import api, health, problems, sms, web
+    from verify.routes import api, dashboard, health, problems, sms, web
 
     i18n.init_app(app)
     forms.init_app(app)
@@ -55,6 +55,8 @@ def create_app(test_config=None):
     app.register_blueprint(api.bp)
     app.register_blueprint(sms.bp)
     web.register(app)
+    dashboard.register(app)
+    logins.init_app(app, production)
     forms.exempt(api.bp)  # key-authenticated
     forms.exempt(sms.bp)  # signed by Twilio
     limits.init_app(

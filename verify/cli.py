@@ -12,12 +12,13 @@ from flask.cli import AppGroup, with_appcontext
 
 from verify import demo
 from verify.errors import Conflict, Invalid, NotFound
-from verify.registry import apikeys, numbers
+from verify.registry import apikeys, audit, numbers, staff
 from verify.services import services
 
 numbers_cli = AppGroup("numbers", help="Manage the registry of official numbers.")
 keys_cli = AppGroup("keys", help="Manage API keys (shown once at creation, stored hashed).")
 sms_cli = AppGroup("sms", help="Try the SMS channel locally.")
+staff_cli = AppGroup("staff", help="Manage staff accounts for the dashboard.")
 
 CSV_FIELDS = ("number", "label_zh", "label_en", "purpose", "direction", "status", "retired_on", "variants", "notes")
 
@@ -261,9 +262,46 @@ def sms_simulate(sender, body):
     click.echo(response.get_data(as_text=True))
 
 
+@staff_cli.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(staff.ROLES), required=True,
+              help="support reviews reports; admin also manages numbers, staff and keys; agent: agent console")
+@click.option("--generate", is_flag=True, help="generate a password and show it once instead of asking")
+def staff_create(name, role, generate):
+    """Create a staff account (argon2id password hash)."""
+    password = secrets.token_urlsafe(15) if generate else click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        staff.create(services().store, name, role, password)
+    except (Invalid, Conflict) as exc:
+        _fail(exc)
+    audit.record(services().store, "cli", "staff_create", name, detail=role)
+    click.echo(f"staff {name} ({role}) created" + (f"; password (shown once): {password}" if generate else ""))
+
+
+@staff_cli.command("list")
+def staff_list():
+    """List staff accounts."""
+    for row in staff.all_staff(services().store):
+        state = f"disabled {row['disabled']}" if row.get("disabled") else "active"
+        click.echo(f"{row['name']:<20} {row['role']:<8} created {row['created']}  {state}")
+
+
+@staff_cli.command("disable")
+@click.argument("name")
+def staff_disable(name):
+    """Disable an account: its logins stop working at once."""
+    try:
+        staff.disable(services().store, name)
+    except NotFound as exc:
+        _fail(exc)
+    audit.record(services().store, "cli", "staff_disable", name)
+    click.echo(f"disabled {name}")
+
+
 def register(app):
     """Attach the commands to ``app``."""
     app.cli.add_command(seed_demo)
     app.cli.add_command(numbers_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(sms_cli)
+    app.cli.add_command(staff_cli)

@@ -2,7 +2,7 @@
 
 from flask_wtf import CSRFProtect, FlaskForm
 from flask_wtf.csrf import generate_csrf
-from wtforms import DecimalField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import DecimalField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -64,6 +64,33 @@ class ReportForm(FlaskForm):
     text = TextAreaField(_l("What happened (optional)"), validators=[Optional(), Length(max=reports.MAX_TEXT, message=_l("At most 2000 characters, please."))])
     amount_lost = DecimalField(_l("Money lost, in yuan (optional)"), places=2, validators=[Optional(), NumberRange(min=0, message=_l("Please enter an amount of 0 or more."))])
     reporter_phone = StringField(_l("Your phone, if we may contact you (optional)"), validators=[Optional()])
+
+
+class LoginForm(FlaskForm):
+    """Staff login."""
+
+    name = StringField("Name", validators=[DataRequired("Enter your name.")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+
+
+class ReviewForm(FlaskForm):
+    """Change a report's status or assignee, or add a note."""
+
+    status = SelectField("Status")
+    assignee = StringField("Assigned to", validators=[Optional(), Length(max=32)])
+    note = TextAreaField("Add a note", validators=[Optional(), Length(max=reports.MAX_TEXT)])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class AgentSessionForm(FlaskForm):
+    """Start a callback session from the agent console."""
+
+    borrower = StringField("Borrower's mobile number", validators=[DataRequired("Enter the borrower's number.")])
+    caller = SelectField("You will call from")
+    purpose = StringField("Purpose of the call", default="贷后回访", validators=[DataRequired(), Length(max=120)])
 
 
 def csrf_token():
