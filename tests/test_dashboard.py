@@ -1,0 +1,210 @@
+"""The dashboard: logins, roles on every route, CSRF, review, known scam, alerts, audit, agent console."""
+
+import re
+
+import pytest
+
+from verify.registry import audit, staff
+
+PASSWORD = "correct horse battery"
+CSRF = r'name="csrf_token"(?: type="hidden")? value="([^"]+)"'
+
+
+@pytest.fixture
+def accounts(app):
+    store = app.extensions["verify"].store
+    for name, role in (("ada", "admin"), ("sam", "support"), ("aga", "agent")):
+        staff.create(store, name, role, PASSWORD)
+    return store
+
+
+def token(client, path="/dashboard/login"):
+    html = client.get(path).get_data(as_text=True)
+    return re.search(CSRF, html).group(1)
+
+
+def login(client, name, password=PASSWORD):
+    return client.post("/dashboard/login", data={"name": name, "password": password, "csrf_token": token(client)})
+
+
+def filed(client, **extra):
+    response = client.post("/api/v1/reports", json={"number": "021-9999-8888", **extra})
+    return response.get_json()["id"]
+
+
+ROUTES = [
+    ("get", "/dashboard/reports", {"admin", "support"}),
+    ("get", "/dashboard/reports/{report}", {"admin", "support"}),
+    ("get", "/dashboard/numbers/%2B862199998888", {"admin", "support"}),
+    ("get", "/dashboard/alerts", {"admin", "support"}),
+    ("get", "/dashboard/audit", {"admin"}),
+    ("get", "/dashboard/agent", {"admin", "agent"}),
+]
+
+
+@pytest.mark.parametrize("method, path, allowed", ROUTES)
+@pytest.mark.parametrize("role, name", [("admin", "ada"), ("support", "sam"), ("agent", "aga"), (None, None)])
+def test_role_matrix(app, accounts, method, path, allowed, role, name):
+    client = app.test_client()
+    path = path.format(report=filed(client))
+    if name:
+        assert login(client, name).status_code == 302
+    response = getattr(client, method)(path)
+    if role is None:
+        assert response.status_code == 302 and "/dashboard/login" in response.headers["Location"]
+    elif role in allowed:
+        assert response.status_code == 200, (role, path)
+        assert response.headers["Cache-Control"] == "no-store"
+    else:
+        assert response.status_code == 403, (role, path)
+
+
+@pytest.mark.parametrize("key_scope, status", [(None, 401), ("sessions", 403), ("registry", 403), ("reports", 200)])
+def test_staff_api_matrix(client, key, key_scope, status):
+    headers = key(key_scope) if key_scope else {}
+    assert client.get("/api/v1/reports", headers=headers).status_code == status
+
+
+def test_login_logout_and_a_copied_cookie_stops_working(app, accounts):
+    client = app.test_client()
+    assert login(client, "sam").status_code == 302
+    cookie = client.get_cookie("session")
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    assert thief.get("/dashboard/reports").status_code == 200  # the copied cookie works while logged in
+    client.post("/dashboard/logout", data={"csrf_token": token(client, "/dashboard/reports")})
+    assert client.get("/dashboard/reports").status_code == 302
+    assert thief.get("/dashboard/reports").status_code == 302  # and not after logout: the server forgot it
+
+
+def test_session_cookie_flags(make_app):
+    app = make_app(VERIFY_SECURE_COOKIES=True)
+    store = app.extensions["verify"].store
+    staff.create(store, "sam", "support", PASSWORD)
+    client = app.test_client()
+    response = login(client, "sam")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_login_lockout_after_five_failures(app, accounts):
+    client = app.test_client()
+    for _ in range(5):
+        assert login(client, "sam", "wrong password!").status_code == 401
+    response = login(client, "sam")
+    assert response.status_code == 401 and "locked" in response.get_data(as_text=True)
+    logged = [e["action"] for e in audit.entries(accounts)[0]]
+    assert logged.count("login_failed") == 6
+
+
+def test_login_needs_csrf(app, accounts):
+    response = app.test_client().post("/dashboard/login", data={"name": "sam", "password": PASSWORD})
+    assert response.status_code in (400, 401)
+    assert app.test_client().get("/dashboard/reports").status_code == 302
+
+
+def test_no_open_redirect_after_login(app, accounts):
+    client = app.test_client()
+    response = client.post("/dashboard/login?next=https://evil.example/", data={
+        "name": "sam", "password": PASSWORD, "csrf_token": token(client)})
+    assert response.headers["Location"].endswith("/dashboard/")
+
+
+def test_support_confirms_a_report_and_the_public_check_says_known_scam(app, accounts):
+    client = app.test_client()
+    report_id = filed(client, text="<script>alert('x')</script> asked for my code")
+    login(client, "sam")
+    page = client.get(f"/dashboard/reports/{report_id}").get_data(as_text=True)
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    csrf = re.search(CSRF, page).group(1)
+    response = client.post(f"/dashboard/reports/{report_id}", data={
+        "csrf_token": csrf, "status": "confirmed_scam", "assignee": "sam", "note": "confirmed with the borrower"})
+    assert response.status_code == 303
+    assert client.get("/api/v1/check?number=02199998888").get_json()["verdict"] == "known_scam"
+    page = client.get(f"/dashboard/reports/{report_id}").get_data(as_text=True)
+    assert "status new -&gt; confirmed_scam" in page and "confirmed with the borrower" in page
+    actions = {e["action"] for e in audit.entries(accounts, who="sam")[0]}
+    assert {"login", "report_status", "report_assign", "report_note"} <= actions
+
+
+def test_review_without_csrf_is_refused(app, accounts):
+    client = app.test_client()
+    report_id = filed(client)
+    login(client, "sam")
+    response = client.post(f"/dashboard/reports/{report_id}", data={"status": "confirmed_scam"})
+    assert response.status_code == 400
+    assert client.get("/api/v1/check?number=02199998888").get_json()["verdict"] == "unknown"
+
+
+def test_mark_and_clear_known_scam_from_the_number_view(app, accounts):
+    client = app.test_client()
+    filed(client)
+    login(client, "sam")
+    page = client.get("/dashboard/numbers/%2B862199998888").get_data(as_text=True)
+    csrf = re.search(CSRF, page).group(1)
+    client.post("/dashboard/numbers/%2B862199998888", data={"csrf_token": csrf, "action": "mark"})
+    assert client.get("/api/v1/check?number=02199998888").get_json()["verdict"] == "known_scam"
+    client.post("/dashboard/numbers/%2B862199998888", data={"csrf_token": csrf, "action": "clear"})
+    assert client.get("/api/v1/check?number=02199998888").get_json()["verdict"] == "unknown"
+    logged = audit.entries(accounts, action="number_known_scam")[0]
+    assert logged and "862199998888" not in str(logged)  # masked in the audit log
+
+
+def test_spoofing_alerts_list_our_reported_numbers(app, accounts):
+    client = app.test_client()
+    filed(client, number="021-6080-0000")
+    login(client, "sam")
+    page = client.get("/dashboard/alerts").get_data(as_text=True)
+    assert "021 6080 0000" in page and "Callback line" in page
+
+
+def test_agent_starts_a_session_whose_code_verifies_through_the_api(app, accounts):
+    client = app.test_client()
+    login(client, "aga")
+    page = client.get("/dashboard/agent").get_data(as_text=True)
+    csrf = re.search(CSRF, page).group(1)
+    page = client.post("/dashboard/agent", data={"csrf_token": csrf, "borrower": "138 0013 8000",
+                                                 "caller": "+862160800000", "purpose": "贷后回访"}).get_data(as_text=True)
+    code = re.search(r'<p class="code" aria-label="code">(\d{6})</p>', page).group(1)
+    assert "10690009518" in page
+    session_url = re.search(r'href="(/dashboard/agent/sessions/[^"]+)"', page).group(1)
+    assert "<strong>active</strong>" in client.get(session_url).get_data(as_text=True)
+    verdict = app.test_client().post("/api/v1/verify", json={"phone": "13800138000", "code": code}).get_json()
+    assert verdict["verdict"] == "genuine" and verdict["session"]["agent_id"] == "aga"
+    page = client.get(session_url).get_data(as_text=True)
+    assert "<strong>confirmed</strong>" in page
+    csrf = re.search(CSRF, page).group(1)
+    client.post(session_url + "/end", data={"csrf_token": csrf})
+    assert "<strong>ended</strong>" in client.get(session_url).get_data(as_text=True)
+    actions = [e["action"] for e in audit.entries(accounts, who="aga")[0]]
+    assert "session_start" in actions and "session_end" in actions
+    assert "13800138000" not in str(audit.entries(accounts)[0])
+
+
+def test_audit_log_filters(app, accounts):
+    client = app.test_client()
+    login(client, "sam", "nope nope nope")
+    login(client, "ada")
+    page = client.get("/dashboard/audit?action=login_failed").get_data(as_text=True)
+    rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>", page)
+    assert rows and all(action == "login_failed" for _who, action in rows) and ("sam", "login_failed") in rows
+
+
+def test_staff_cli(runner, app):
+    result = runner.invoke(args=["staff", "create", "lin", "--role", "support", "--generate"])
+    assert result.exit_code == 0 and "shown once" in result.output
+    password = result.output.rsplit(": ", 1)[1].strip()
+    assert staff.authenticate(app.extensions["verify"].store, "lin", password)[0]["role"] == "support"
+    assert runner.invoke(args=["staff", "create", "lin", "--role", "support", "--generate"]).exit_code != 0
+    assert runner.invoke(args=["staff", "create", "x", "--role", "boss", "--generate"]).exit_code != 0
+    assert "lin" in runner.invoke(args=["staff", "list"]).output
+    assert runner.invoke(args=["staff", "disable", "lin"]).exit_code == 0
+    assert staff.authenticate(app.extensions["verify"].store, "lin", password)[0] is None
+
+
+def test_disabled_account_loses_its_open_session(app, accounts):
+    client = app.test_client()
+    login(client, "sam")
+    assert client.get("/dashboard/reports").status_code == 200
+    staff.disable(accounts, "sam")
+    assert client.get("/dashboard/reports").status_code == 302
