@@ -195,7 +195,7 @@ def main():
                 row["vs_10^3"] = round(row["rps"] / base["rps"], 2) if base else None
             results["scale"] = {"server": best, "rows": scaled, "memory": loads.memory_per_session(redis)}
             print(table(scaled))
-            print(f"  throughput at 10^6 / at 10^3: " + ", ".join(f"{r['endpoint']}: {r['vs_10^3']}" for r in scaled))
+            print("  throughput at 10^6 / at 10^3: " + ", ".join(f"{r['endpoint']}: {r['vs_10^3']}" for r in scaled))
             print(f"  Redis memory per active session: {results['scale']['memory']['bytes_per_session']} bytes "
                   f"(MEMORY USAGE over {results['scale']['memory']['sample']} sessions)")
     finally:

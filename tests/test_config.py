@@ -47,6 +47,6 @@ def test_readme_table_lists_every_setting_with_its_default():
         if match:
             rows[match.group(1)] = match.group(2)
     assert set(rows) == set(config.SETTINGS)
-    for name, (default, kind, _doc) in config.SETTINGS.items():
+    for name, (default, _kind, _doc) in config.SETTINGS.items():
         shown = "(unset)" if default is None else f"`{0 if default is False else default}`"
         assert rows[name] == shown, name

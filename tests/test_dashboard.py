@@ -208,3 +208,88 @@ def test_disabled_account_loses_its_open_session(app, accounts):
     assert client.get("/dashboard/reports").status_code == 200
     staff.disable(accounts, "sam")
     assert client.get("/dashboard/reports").status_code == 302
+
+
+def test_overview_draws_svg_from_running_totals(app, accounts):
+    client = app.test_client()
+    for number, cats in (("021-9999-8888", ["transfer"]), ("021-9999-8888", ["sms_code", "transfer"]), ("95188", [])):
+        client.post("/api/v1/reports", json={"number": number, "categories": cats})
+    login(client, "sam")
+    page = client.get("/dashboard/overview").get_data(as_text=True)
+    assert page.count("<rect") >= 30 + 2 + 8 and "+862199998888</a>: 2" in page
+    assert "<script" not in page
+    from verify.registry import reports
+
+    data = reports.overview(accounts, int(__import__("time").time()))
+    assert data["days"][-1]["count"] == 3 and data["categories"]["transfer"] == 2
+    assert data["top_numbers"][0] == {"number": "+862199998888", "count": 2}
+
+
+def test_export_csv_and_json(app, accounts):
+    client = app.test_client()
+    client.post("/api/v1/reports", json={"number": "021-9999-8888", "text": "=HYPERLINK(\"http://x\")", "categories": ["transfer"]})
+    client.post("/api/v1/reports", json={"number": "13912345678", "reporter_phone": "13800138000"})
+    login(client, "sam")
+    csv_text = client.get("/dashboard/reports/export.csv?number=021-99998888").get_data(as_text=True)
+    lines = csv_text.lstrip("\ufeff").splitlines()
+    assert lines[0] == ",".join(("id", "number", "number_raw", "occurred_at", "received_at", "channel", "categories",
+                                 "text", "amount_lost", "contact_masked", "source", "status", "assignee"))
+    assert len(lines) == 2 and "'=HYPERLINK" in lines[1] and "transfer" in lines[1]
+    rows = client.get("/dashboard/reports/export.json").get_json()
+    assert len(rows) == 2 and {r["contact_masked"] for r in rows} == {"", "138****8000"}
+    assert "13800138000" not in str(rows) and "fingerprint" not in rows[0]
+    assert client.get("/dashboard/reports/export.xml").status_code == 404
+
+
+def test_registry_management_and_api_keys_are_admin_only(app, accounts):
+    client = app.test_client()
+    login(client, "sam")
+    assert client.get("/dashboard/registry").status_code == 403
+    assert client.get("/dashboard/keys").status_code == 403
+    admin = app.test_client()
+    login(admin, "ada")
+    page = admin.get("/dashboard/registry").get_data(as_text=True)
+    csrf = re.search(CSRF, page).group(1)
+    response = admin.post("/dashboard/registry", data={
+        "csrf_token": csrf, "number": "021-6080-7777", "label_zh": "催收", "label_en": "Collections",
+        "purpose": "collections", "direction": "outbound", "status": "active", "variants": "", "notes": ""})
+    assert response.status_code == 303
+    assert admin.get("/api/v1/check?number=02160807777").get_json()["verdict"] == "official"
+    page = admin.get("/dashboard/registry/%2B862160807777").get_data(as_text=True)
+    csrf = re.search(CSRF, page).group(1)
+    admin.post("/dashboard/registry/%2B862160807777", data={
+        "csrf_token": csrf, "number": "+862160807777", "label_zh": "催收", "label_en": "Collections",
+        "purpose": "collections", "direction": "outbound", "status": "retired", "retired_on": "2026-11-01"})
+    assert admin.get("/api/v1/check?number=02160807777").get_json()["verdict"] == "retired"
+    page = admin.get("/dashboard/keys").get_data(as_text=True)
+    csrf = re.search(CSRF, page).group(1)
+    page = admin.post("/dashboard/keys", data={"csrf_token": csrf, "name": "crm", "scope": "sessions"}).get_data(as_text=True)
+    key = re.search(r"<code>(vk_sessions_[^<]+)</code>", page).group(1)
+    assert key not in admin.get("/dashboard/keys").get_data(as_text=True)  # shown once
+    headers = {"Authorization": f"Bearer {key}"}
+    assert admin.get("/api/v1/sessions/" + "0" * 24 + "-00", headers=headers).status_code == 404
+    admin.post("/dashboard/keys/crm/revoke", data={"csrf_token": csrf})
+    assert admin.get("/api/v1/sessions/" + "0" * 24 + "-00", headers=headers).status_code == 401
+    actions = {e["action"] for e in audit.entries(accounts, who="ada")[0]}
+    assert {"registry_add", "registry_update", "key_create", "key_revoke"} <= actions
+
+
+def test_api_and_cli_registry_changes_are_audited(app, client, key, runner, accounts):
+    client.post("/api/v1/numbers", headers=key("registry", name="crm-sync"), json={
+        "number": "95188", "labels": {"zh": "客服", "en": "Service"}, "purpose": "hotline", "direction": "both"})
+    runner.invoke(args=["numbers", "retire", "95188"])
+    runner.invoke(args=["keys", "create", "--scope", "reports", "--name", "police-export", "--quiet"])
+    entries = audit.entries(accounts)[0]
+    assert ("key:crm-sync", "registry_add") in {(e["who"], e["action"]) for e in entries}
+    assert ("cli", "registry_update") in {(e["who"], e["action"]) for e in entries}
+    assert ("cli", "key_create") in {(e["who"], e["action"]) for e in entries}
+
+
+def test_a_report_naming_our_number_is_logged_as_a_spoofing_signal(app, client, caplog):
+    import logging
+
+    client.get("/api/v1/check?number=95188")  # this process has read the registry once
+    with caplog.at_level(logging.WARNING, logger="verify.reporting"):
+        client.post("/api/v1/reports", json={"number": "021-6080-0000"})
+        client.post("/api/v1/reports", json={"number": "021-9999-8888"})
+    assert caplog.text.count("spoofing signal") == 1 and "+862160800000" in caplog.text

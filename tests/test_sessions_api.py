@@ -115,7 +115,7 @@ def test_expired_state(client, open_session):
 
 
 def test_session_record_disappears_by_redis_ttl(app, open_session):
-    created = open_session(ttl_seconds=30)
+    open_session(ttl_seconds=30)
     svc = app.extensions["verify"]
     key = svc.store.key(svc.sessions.tag("+8613800138000"), "s")
     assert 30 < svc.store.redis.ttl(key) <= 30 + 3600

@@ -103,9 +103,11 @@ def numbers_add(number, **options):
     """Register an official number."""
     svc = services()
     try:
-        _print_entry(numbers.add(svc.store, {"number": number, **_entry_data(**options)}, svc.region))
+        entry = numbers.add(svc.store, {"number": number, **_entry_data(**options)}, svc.region)
     except (Invalid, Conflict) as exc:
         _fail(exc)
+    audit.record(svc.store, "cli", "registry_add", entry["number"])
+    _print_entry(entry)
 
 
 @numbers_cli.command("update")
@@ -116,9 +118,11 @@ def numbers_update(number, **options):
     svc = services()
     try:
         existing = numbers.get(svc.store, number, svc.region)
-        _print_entry(numbers.update(svc.store, number, _entry_data(**options, existing=existing), svc.region))
+        entry = numbers.update(svc.store, number, _entry_data(**options, existing=existing), svc.region)
     except (Invalid, Conflict, NotFound) as exc:
         _fail(exc)
+    audit.record(svc.store, "cli", "registry_update", entry["number"])
+    _print_entry(entry)
 
 
 @numbers_cli.command("retire")
@@ -128,9 +132,11 @@ def numbers_retire(number, on):
     """Retire a number: it stays listed as retired, and checks say we no longer use it."""
     svc = services()
     try:
-        _print_entry(numbers.retire(svc.store, number, svc.region, on.date() if on else demo.today()))
+        entry = numbers.retire(svc.store, number, svc.region, on.date() if on else demo.today())
     except (Invalid, NotFound) as exc:
         _fail(exc)
+    audit.record(svc.store, "cli", "registry_update", entry["number"], detail="retired")
+    _print_entry(entry)
 
 
 @numbers_cli.command("list")
@@ -214,6 +220,7 @@ def keys_create(scope, name, quiet):
         key = apikeys.create(services().store, name, scope)
     except (Invalid, Conflict) as exc:
         _fail(exc)
+    audit.record(services().store, "cli", "key_create", name, detail=scope)
     if quiet:
         click.echo(key)
     else:
@@ -236,6 +243,7 @@ def keys_revoke(name):
         apikeys.revoke(services().store, name)
     except NotFound as exc:
         _fail(exc)
+    audit.record(services().store, "cli", "key_revoke", name)
     click.echo(f"revoked {name}")
 
 

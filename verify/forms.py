@@ -13,6 +13,16 @@ from verify.registry import reports
 csrf = CSRFProtect()
 
 
+def choices(*values):
+    """Select options whose label is the value itself."""
+    return [SelectChoice(value, value) for value in values]
+
+
+def labelled_choices(pairs):
+    """Select options from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 class CheckForm(FlaskForm):
     """Check the number that called me (a GET form: the result page can be shared)."""
 
@@ -91,6 +101,40 @@ class AgentSessionForm(FlaskForm):
     borrower = StringField("Borrower's mobile number", validators=[DataRequired("Enter the borrower's number.")])
     caller = SelectField("You will call from")
     purpose = StringField("Purpose of the call", default="贷后回访", validators=[DataRequired(), Length(max=120)])
+
+
+class NumberForm(FlaskForm):
+    """An official number, as the registry keeps it."""
+
+    number = StringField("Number", validators=[DataRequired("Enter the number.")])
+    label_zh = StringField("Label (Chinese)", validators=[DataRequired(), Length(max=80)])
+    label_en = StringField("Label (English)", validators=[DataRequired(), Length(max=80)])
+    purpose = SelectField("Purpose", choices=choices("callback", "hotline", "sms", "collections", "other"))
+    direction = SelectField("Direction", choices=choices("outbound", "inbound_only", "both"))
+    status = SelectField("Status", choices=choices("active", "retired"), default="active")
+    retired_on = StringField("Retired on (YYYY-MM-DD)", validators=[Optional()])
+    variants = StringField("Display variants (separated by spaces)", validators=[Optional()])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=500)])
+
+    def entry_data(self):
+        """The form as the registry's field names."""
+        return {
+            "number": self.number.data,
+            "labels": {"zh": self.label_zh.data, "en": self.label_en.data},
+            "purpose": self.purpose.data,
+            "direction": self.direction.data,
+            "status": self.status.data,
+            "retired_on": self.retired_on.data or None,
+            "variants": (self.variants.data or "").split(),
+            "notes": self.notes.data or "",
+        }
+
+
+class KeyForm(FlaskForm):
+    """A new API key."""
+
+    name = StringField("Name", validators=[DataRequired("Name the key after who uses it.")])
+    scope = SelectField("Scope", choices=choices("sessions", "registry", "reports"))
 
 
 def csrf_token():

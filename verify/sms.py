@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from verify import advice, phones
+from verify import advice, phones, reporting
 from verify import verdicts as v
 from verify.errors import Invalid, StoreUnavailable
 from verify.registry import numbers, reports
@@ -194,10 +194,9 @@ class Answerer:
         if sender.mobile:
             data["reporter_phone"] = sender.e164
         try:
-            report = reports.clean_report(data, self.svc.region)
+            reference, _when = reporting.file(self.svc, data, "sms")
         except Invalid:
             return self._say("bad_number", command.lang)
-        reference = reports.submit(self.svc.store, self.hmac_key, report, "sms", int(time.time()))
         return self._say("reported", command.lang, reference=reference)
 
     def _help(self, sender, command):

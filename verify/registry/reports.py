@@ -166,8 +166,8 @@ def build_record(hmac_key, report, source, now, client_ip=None):
     }
 
 
-# KEYS: report, by-time, status:new, number:<e164>, reporters:<e164>, then one counter per limit
-# window. ARGV: number of limits, (amount, seconds) per limit, now, id, fingerprint, the report as
+# KEYS: report, by-time, status:new, number:<e164>, reporters:<e164>, one counter per limit window,
+# then the per-number and per-category totals. ARGV: number of limits, (amount, seconds) per limit, now, id, fingerprint, the report as
 # JSON (one argument instead of 34 keeps the call cheap to send). Returns {1} when filed,
 # {0, seconds to wait} when a limit is reached.
 _WRITE = """
@@ -181,12 +181,18 @@ for i = 1, limits do
 end
 local base = 2 + 2 * limits
 local now, id = ARGV[base], ARGV[base + 1]
+local record = cjson.decode(ARGV[base + 3])
 local fields = {}
-for name, value in pairs(cjson.decode(ARGV[base + 3])) do
+for name, value in pairs(record) do
   fields[#fields + 1] = name
   fields[#fields + 1] = value
 end
 redis.call('HSET', KEYS[1], unpack(fields))
+-- Running totals for the dashboard's overview: reports per number and per category.
+redis.call('ZINCRBY', KEYS[6 + limits], 1, record['number'])
+for category in string.gmatch(record['categories'], '[^,]+') do
+  redis.call('HINCRBY', KEYS[7 + limits], category, 1)
+end
 redis.call('ZADD', KEYS[2], now, id)
 redis.call('ZADD', KEYS[3], now, id)
 redis.call('ZADD', KEYS[4], now, id)
@@ -215,6 +221,8 @@ def write_call(store, hmac_key, record, now, limits=(), limit_subject=""):
         _key(store, f"number:{e164}"),
         reporters_key(store, e164),
         *(_key(store, f"limit:{seconds}:{now // seconds}:{subject}") for _amount, seconds in limits),
+        _key(store, "totals:numbers"),
+        _key(store, "totals:categories"),
     ]
     args = [len(limits), *(v for pair in limits for v in pair), now, report_id, record["fingerprint"]]
     args.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
@@ -309,7 +317,7 @@ def find(store, status=None, number=None, category=None, since=None, until=None,
             for member, _score in page:
                 pipe.hgetall(_key(store, f"r:{member}"))
             records = pipe.execute()
-        for (member, score), record in zip(page, records):
+        for (member, score), record in zip(page, records, strict=False):
             top, after = score, member
             if not record:
                 continue
@@ -423,3 +431,38 @@ def mark_known_scam(store, e164, known):
 def is_known_scam(store, e164):
     """True when the number is marked as a confirmed scam."""
     return bool(store.redis.sismember(known_scam_key(store), e164))
+
+
+@unavailable_on_error
+def overview(store, now, days=30, top=10):
+    """For the dashboard's pictures: reports per UTC day (oldest first), the most reported numbers,
+    and how often each category was named. One pipeline."""
+    today = now - now % DAY
+    with store.redis.pipeline(transaction=False) as pipe:
+        for back in range(days - 1, -1, -1):
+            start = today - back * DAY
+            pipe.zcount(_key(store, "by-time"), start, start + DAY - 1)
+        pipe.zrevrange(_key(store, "totals:numbers"), 0, top - 1, withscores=True)
+        pipe.hgetall(_key(store, "totals:categories"))
+        *per_day, top_numbers, categories = pipe.execute()
+    return {
+        "days": [{"day": clock.iso(today - back * DAY)[:10], "count": count}
+                 for back, count in zip(range(days - 1, -1, -1), per_day, strict=False)],
+        "top_numbers": [{"number": number, "count": int(score)} for number, score in top_numbers],
+        "categories": {category: int(categories.get(category, 0)) for category in CATEGORIES},
+    }
+
+
+EXPORT_FIELDS = ("id", "number", "number_raw", "occurred_at", "received_at", "channel", "categories", "text",
+                 "amount_lost", "contact_masked", "source", "status", "assignee")
+
+
+def export_rows(store, limit=10000, **filters):
+    """Up to ``limit`` reports matching ``filters`` (as ``find``), each with ``EXPORT_FIELDS`` only."""
+    rows, cursor = [], None
+    while len(rows) < limit:
+        page, cursor = find(store, cursor=cursor, limit=min(200, limit - len(rows)), **filters)
+        rows += [{field: report[field] for field in EXPORT_FIELDS} for report in page]
+        if cursor is None:
+            break
+    return rows

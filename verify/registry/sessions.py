@@ -291,7 +291,7 @@ class Sessions:
 
 
 def _details(tag, values):
-    details = dict(zip(_DETAILS, values))
+    details = dict(zip(_DETAILS, values, strict=False))
     details["id"] = f"{tag}-{details['id']}"
     details["created"], details["expires"] = int(details["created"]), int(details["expires"])
     return details

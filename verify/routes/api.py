@@ -12,7 +12,7 @@ from importlib import resources
 
 from flask import Blueprint, g, jsonify, request, url_for
 
-from verify import advice, clock, fields, phones
+from verify import advice, clock, fields, phones, reporting
 from verify import verdicts as v
 from verify.errors import Invalid, NotFound, StoreUnavailable
 from verify.registry import apikeys, audit, numbers, reports
@@ -203,11 +203,9 @@ def file_report():
     """Report a scam call or SMS. Public and rate limited per client IP; the same domain function
     as the web form and the SMS REPORT command."""
     svc = services()
-    report = reports.clean_report(json_body(), svc.region)
-    now = int(time.time())
     try:
         # The per-IP limit is checked in the same Lua call as the write: one round trip.
-        report_id = reports.submit(svc.store, svc.hmac_key, report, "api", now, request.remote_addr, svc.report_limits)
+        report_id, now = reporting.file(svc, json_body(), "api", request.remote_addr, svc.report_limits)
     except reports.RateLimited as exc:
         raise Problem(429, "Too many reports from your address. Please wait a little and try again.",
                       headers={"Retry-After": str(exc.retry_after)}) from None
@@ -303,6 +301,7 @@ def list_numbers():
 def add_number():
     """Register an official number."""
     entry = numbers.add(services().store, json_body(), services().region)
+    audit.record(services().store, f"key:{g.api_key['name']}", "registry_add", entry["number"], request.remote_addr)
     response = jsonify(entry)
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_number", number=entry["number"])
@@ -321,7 +320,10 @@ def get_number(number):
 def update_number(number):
     """Change an entry: labels, purpose, direction, status (retire), variants, notes."""
     data = json_body()
-    return jsonify(_entry_or_404(lambda: numbers.update(services().store, number, data, services().region)))
+    entry = _entry_or_404(lambda: numbers.update(services().store, number, data, services().region))
+    audit.record(services().store, f"key:{g.api_key['name']}", "registry_update", entry["number"], request.remote_addr,
+                 ",".join(sorted(data)))
+    return jsonify(entry)
 
 
 def _entry_or_404(action):

@@ -1,15 +1,18 @@
 """The support team's dashboard: report queue and review, numbers, spoofing alerts, audit log, and
 the agent console. Every view checks the role; every page is ``Cache-Control: no-store``."""
 
+import csv
 import datetime as dt
+import io
+import json
 import time
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 
 from verify import clock, forms, logins, phones
-from verify.errors import Invalid, NotFound
+from verify.errors import Conflict, Invalid, NotFound
 from verify.logins import require_role
-from verify.registry import audit, numbers, reports, staff
+from verify.registry import apikeys, audit, numbers, reports, staff
 from verify.services import services
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -67,7 +70,59 @@ def home():
     """Where each role starts."""
     if g.staff.role == "agent":
         return redirect(url_for("dashboard.agent_console"))
-    return redirect(url_for("dashboard.queue"))
+    return redirect(url_for("dashboard.overview"))
+
+
+@bp.get("/overview")
+@require_role(*SUPPORT)
+def overview():
+    """Reports per day for 30 days, the most reported numbers, the categories: SVG drawn here."""
+    data = reports.overview(services().store, int(time.time()))
+    peak = max([d["count"] for d in data["days"]] + [1])
+    top = max([n["count"] for n in data["top_numbers"]] + [1])
+    most = max(list(data["categories"].values()) + [1])
+    return render_template("dashboard/overview.html", data=data, peak=peak, top=top, most=most)
+
+
+@bp.get("/reports/export.<fmt>")
+@require_role(*SUPPORT)
+def export(fmt):
+    """The filtered reports as CSV or JSON, for the police or an anti-fraud centre (fields: README)."""
+    if fmt not in ("csv", "json"):
+        abort(404)
+    svc = services()
+    args, errors = request.args, []
+    number = None
+    if args.get("number"):
+        try:
+            number = phones.parse(args["number"], svc.region).e164
+        except phones.InvalidNumber:
+            abort(400)
+    since, until = _day(args.get("since"), errors), _day(args.get("until"), errors, end=True)
+    if errors:
+        abort(400)
+    try:
+        rows = reports.export_rows(svc.store, status=args.get("status") or None, number=number,
+                                   category=args.get("category") or None, since=since, until=until)
+    except Invalid:
+        abort(400)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    disposition = {"Content-Disposition": f'attachment; filename="verify-reports-{stamp}.{fmt}"'}
+    if fmt == "json":
+        return Response(json.dumps(rows, ensure_ascii=False, indent=1), mimetype="application/json", headers=disposition)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=reports.EXPORT_FIELDS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "categories": ";".join(row["categories"]),
+                         **{f: _inert(row[f]) for f in ("number_raw", "text", "assignee")}})
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers=disposition)
+
+
+def _inert(value):
+    # Spreadsheets run cells that start with = + - @ as formulas: reporters write these fields.
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # --- reports -----------------------------------------------------------------------------------------
@@ -118,7 +173,7 @@ def report_detail(report_id):
     except NotFound:
         abort(404)
     form = forms.ReviewForm(status=report["status"], assignee=report["assignee"])
-    form.status.choices = [(s, s) for s in reports.STATUSES]
+    form.status.choices = forms.choices(*reports.STATUSES)
     if form.validate_on_submit():
         who = logins.who()
         try:
@@ -173,6 +228,80 @@ def alerts():
     return render_template("dashboard/alerts.html", rows=rows)
 
 
+# --- registry and API keys (admin) -------------------------------------------------------------------
+@bp.route("/registry", methods=["GET", "POST"])
+@require_role("admin")
+def registry():
+    """The official numbers: add one, or open one to change or retire it."""
+    svc = services()
+    form = forms.NumberForm()
+    if form.validate_on_submit():
+        try:
+            entry = numbers.add(svc.store, form.entry_data(), svc.region)
+        except (Invalid, Conflict) as exc:
+            form.number.errors = [str(exc)]
+        else:
+            audit.record(svc.store, logins.who(), "registry_add", entry["number"], _ip())
+            return redirect(url_for("dashboard.registry"), code=303)
+    return render_template("dashboard/registry.html", entries=numbers.all_entries(svc.store, svc.region), form=form)
+
+
+@bp.route("/registry/<number>", methods=["GET", "POST"])
+@require_role("admin")
+def registry_entry(number):
+    """Change an official number: labels, purpose, direction, variants, notes; retire it."""
+    svc = services()
+    try:
+        entry = numbers.get(svc.store, number, svc.region)
+    except NotFound:
+        abort(404)
+    form = forms.NumberForm(data={**entry, "label_zh": entry["labels"]["zh"], "label_en": entry["labels"]["en"],
+                                  "variants": " ".join(entry["variants"])})
+    if form.validate_on_submit():
+        changes = form.entry_data()
+        changes.pop("number")
+        try:
+            numbers.update(svc.store, entry["number"], changes, svc.region)
+        except (Invalid, Conflict) as exc:
+            form.notes.errors = [str(exc)]
+        else:
+            audit.record(svc.store, logins.who(), "registry_update", entry["number"], _ip(), changes.get("status", ""))
+            return redirect(url_for("dashboard.registry"), code=303)
+    return render_template("dashboard/registry_entry.html", entry=entry, form=form)
+
+
+@bp.route("/keys", methods=["GET", "POST"])
+@require_role("admin")
+def keys():
+    """API keys: create one (shown once), revoke one."""
+    svc = services()
+    form = forms.KeyForm()
+    created = None
+    if form.validate_on_submit():
+        try:
+            created = apikeys.create(svc.store, form.name.data.strip(), form.scope.data)
+        except (Invalid, Conflict) as exc:
+            form.name.errors = [str(exc)]
+        else:
+            audit.record(svc.store, logins.who(), "key_create", form.name.data.strip(), _ip(), form.scope.data)
+    return render_template("dashboard/keys.html", keys=apikeys.list_keys(svc.store), form=form, created=created,
+                           revoke=forms.ActionForm())
+
+
+@bp.post("/keys/<name>/revoke")
+@require_role("admin")
+def revoke_key(name):
+    """Revoke a key: it stops working at once."""
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        apikeys.revoke(services().store, name)
+    except NotFound:
+        abort(404)
+    audit.record(services().store, logins.who(), "key_revoke", name, _ip())
+    return redirect(url_for("dashboard.keys"), code=303)
+
+
 # --- audit -------------------------------------------------------------------------------------------
 @bp.get("/audit")
 @require_role("admin")
@@ -195,7 +324,7 @@ def agent_console():
     svc = services()
     outbound = numbers.outbound_numbers(svc.store, svc.region)
     form = forms.AgentSessionForm()
-    form.caller.choices = [(e["number"], f"{e['display']} · {e['labels']['en']}") for e in outbound]
+    form.caller.choices = forms.labelled_choices((e["number"], f"{e['display']} · {e['labels']['en']}") for e in outbound)
     started = None
     if form.validate_on_submit():
         try:

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from verify import advice, fields, forms, phones
+from verify import advice, fields, forms, phones, reporting
 from verify import verdicts as v
 from verify.errors import Invalid, StoreUnavailable
 from verify.i18n import _, current_language
-from verify.registry import numbers, reports
+from verify.registry import numbers
 from verify.services import services
 
 bp = Blueprint("web", __name__)
@@ -193,13 +193,12 @@ def file_report():
         "occurred_at": form.occurred_at.data.isoformat() if form.occurred_at.data else None,
     }
     try:
-        report = reports.clean_report(data, svc.region)
+        reference, _when = reporting.file(svc, data, "web", client_ip=request.remote_addr)
     except Invalid as exc:
         for field, message in exc.errors:
             target = getattr(form, field, None) or form.number
             target.errors = list(target.errors) + [_report_error(field, message)]
         return render_template("report.html", form=form), 400
-    reference = reports.submit(svc.store, svc.hmac_key, report, "web", int(time.time()), client_ip=request.remote_addr)
     return redirect(url_for("web.report_done", reference=reference), code=303)
 
 
