@@ -253,3 +253,71 @@ def test_missing_chromium_fails_in_ci(monkeypatch):
     monkeypatch.setenv("CI", "")
     with pytest.raises(pytest.skip.Exception):
         helpers.chromium_or_skip()
+
+
+# --- dashboard ---------------------------------------------------------------------------------------------
+def _staff_login(page, live, name):
+    page.goto(live.url + "/dashboard/login")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+
+
+@pytest.fixture
+def staff_accounts(app):
+    from verify.registry import staff
+
+    store = app.extensions["verify"].store
+    staff.create(store, "sam", "support", "correct horse battery")
+    staff.create(store, "aga", "agent", "correct horse battery")
+
+
+def test_support_confirms_a_report_and_the_public_check_says_known_scam(browser, live, client, staff_accounts):
+    evil = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>要验证码'
+    report_id = client.post("/api/v1/reports", json={"number": "021-9999-8888", "text": evil}).get_json()["id"]
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        _staff_login(page, live, "sam")
+        page.goto(live.url + f"/dashboard/reports/{report_id}")
+        assert page.title() != "pwned" and dialogs == []
+        assert page.locator(".reported-text").inner_text().startswith("<img src=x")  # shown as text, inert
+        assert page.locator(".reported-text img").count() == 0
+        page.get_by_label("Status").select_option("confirmed_scam")
+        page.get_by_label("Add a note").fill("borrower confirmed: fake callback")
+        page.get_by_role("button", name="Save").click()
+        page.wait_for_load_state()
+        assert "status new -> confirmed_scam" in page.content().replace("&gt;", ">")
+        page.goto(live.url + "/check?number=021-9999-8888&lang=en")
+        assert verdict(page) == "known_scam"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.goto(live.url + "/dashboard/overview")
+        page.screenshot(path=str(SHOTS / "dashboard-overview.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_agent_starts_a_session_in_the_console_and_its_code_verifies(browser, live, client, staff_accounts):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    try:
+        _staff_login(page, live, "aga")
+        assert "/dashboard/agent" in page.url
+        page.get_by_label("Borrower's mobile number").fill("138 0013 8000")
+        page.get_by_role("button", name="Start session").click()
+        page.wait_for_load_state()
+        code = page.locator(".code").inner_text()
+        assert re.fullmatch(r"\d{6}", code)
+        assert "left" in page.locator(".countdown").inner_text()  # the countdown script runs (CSP allows 'self')
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "agent-console.png"), full_page=True)
+        body = client.post("/api/v1/verify", json={"phone": "13800138000", "code": code}).get_json()
+        assert body["verdict"] == "genuine"
+        page.get_by_role("link", name="See whether the borrower verified / end the session").click()
+        page.wait_for_load_state()
+        assert "the borrower verified this call" in page.content()
+    finally:
+        context.close()

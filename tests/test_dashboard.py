@@ -293,3 +293,29 @@ def test_a_report_naming_our_number_is_logged_as_a_spoofing_signal(app, client, 
         client.post("/api/v1/reports", json={"number": "021-6080-0000"})
         client.post("/api/v1/reports", json={"number": "021-9999-8888"})
     assert caplog.text.count("spoofing signal") == 1 and "+862160800000" in caplog.text
+
+
+def test_spoofing_metric(app, client):
+    client.post("/api/v1/reports", json={"number": "021-6080-0000"})
+    client.post("/api/v1/reports", json={"number": "021-6080-0000"}, environ_base={"REMOTE_ADDR": "10.2.2.2"})
+    client.post("/api/v1/reports", json={"number": "021-9999-8888"})
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'verify_spoofing_reports_total{number="+862160800000"} 2.0' in text
+    assert "+862199998888" not in text  # not ours: no spoofing signal
+    assert 'verify_reports{status="new"} 3.0' in text
+
+
+def test_idle_and_absolute_timeouts(app, accounts):
+    import time as clock
+
+    client = app.test_client()
+    login(client, "sam")
+    keys = [k for k in accounts.redis.keys("*") if "{staff}:s:" in k]
+    assert len(keys) == 1 and 0 < accounts.redis.ttl(keys[0]) <= 30 * 60
+    accounts.redis.hset(keys[0], "created", int(clock.time()) - 13 * 3600)  # older than 12 hours
+    assert client.get("/dashboard/reports").status_code == 302
+    login(client, "sam")
+    key = [k for k in accounts.redis.keys("*") if "{staff}:s:" in k][0]
+    accounts.redis.expire(key, 1)  # the idle timeout, shortened
+    clock.sleep(1.2)
+    assert client.get("/dashboard/reports").status_code == 302

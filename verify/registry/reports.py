@@ -466,3 +466,21 @@ def export_rows(store, limit=10000, **filters):
         if cursor is None:
             break
     return rows
+
+
+@unavailable_on_error
+def totals_by_number(store, e164s):
+    """How many reports named each of ``e164s`` (all time)."""
+    if not e164s:
+        return {}
+    scores = store.redis.zmscore(_key(store, "totals:numbers"), e164s)
+    return {e164: int(score or 0) for e164, score in zip(e164s, scores)}
+
+
+@unavailable_on_error
+def count_by_status(store):
+    """How many reports are in each review status."""
+    with store.redis.pipeline(transaction=False) as pipe:
+        for status in STATUSES:
+            pipe.zcard(_key(store, f"status:{status}"))
+        return dict(zip(STATUSES, pipe.execute()))

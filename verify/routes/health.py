@@ -15,6 +15,15 @@ def healthz():
     return jsonify({"status": "ok"})
 
 
+@bp.get("/metrics")
+def metrics():
+    """Prometheus metrics (spoofing reports per official number, reports by status). Keep it internal."""
+    from verify.metrics import exposition
+
+    body, content_type = exposition(services())
+    return body, 200, {"Content-Type": content_type}
+
+
 @bp.get("/readyz")
 def readyz():
     """Redis answers and keeps data safely (AOF on, no eviction); 503 otherwise."""
