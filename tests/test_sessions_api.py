@@ -274,3 +274,14 @@ def test_key_with_right_id_but_wrong_secret_is_refused(app, client):
     token = apikeys.create(app.extensions["verify"].store, "cc", "sessions")
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     assert client.post("/api/v1/sessions", json=GOOD, headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+
+
+def test_sessions_started_and_ended_through_the_api_are_audited(app, client, open_session):
+    from verify.registry import audit
+
+    created = open_session()
+    client.delete(f"/api/v1/sessions/{created['id']}", headers=open_session.headers)
+    entries = audit.entries(app.extensions["verify"].store)[0]
+    actions = [(e["action"], e["target"]) for e in entries]
+    assert ("session_start", created["id"]) in actions and ("session_end", created["id"]) in actions
+    assert "13800138000" not in str(entries) and created["code"] not in str(entries)

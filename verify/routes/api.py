@@ -162,6 +162,8 @@ def open_session():
     )
     if notice:
         svc.notifier.dispatch(session_id, notice, borrower, caller, ttl)
+    audit.record(svc.store, f"key:{g.api_key['name']}", "session_start", session_id, request.remote_addr,
+                 f"{phones.mask(borrower.e164)} agent {agent_id}")
     body = {"id": session_id, "code": code, "created_at": clock.iso(created), "expires_at": clock.iso(expires)}
     if notice:
         body["notice"] = notice
@@ -194,6 +196,7 @@ def end_session(session_id):
         services().sessions.end(session_id)
     except NotFound:
         raise Problem(404, "There is no such session (sessions are forgotten an hour after they expire).") from None
+    audit.record(services().store, f"key:{g.api_key['name']}", "session_end", session_id, request.remote_addr)
     return "", 204
 
 
