@@ -75,3 +75,9 @@ def test_limit_counters_do_not_hold_the_client_address(app, client):
     client.post("/api/v1/reports", json={"number": "95188"}, environ_base={"REMOTE_ADDR": "203.0.113.7"})
     keys = app.extensions["verify"].store.redis.keys("*limit*")
     assert keys and not any("203.0.113.7" in k for k in keys)
+
+
+def test_reports_still_file_after_redis_forgets_its_scripts(app, client):
+    assert client.post("/api/v1/reports", json={"number": "95188"}).status_code == 201
+    app.extensions["verify"].store.redis.script_flush()
+    assert client.post("/api/v1/reports", json={"number": "95188"}).status_code == 201

@@ -17,13 +17,12 @@ def file(svc, data, source, client_ip=None, limits=(), now=None):
     ``reports.RateLimited``."""
     report = reports.clean_report(data, svc.region)
     now = now or int(time.time())
-    report_id = reports.submit(svc.store, svc.hmac_key, report, source, now, client_ip, limits)
-    # This process's copy of the registry (see registry.numbers) spares a lookup; only a process
-    # that has not read the registry yet asks the store.
-    if svc.registry.version is not None:
-        official = svc.registry.exact.get(report["phone"].e164)
-    else:
-        official = numbers.entry_for(svc.store, report["phone"])
+    # The registry's version travels with the write; this process's copy of the registry (see
+    # registry.numbers) is only read again when it changed.
+    report_id, (version,) = reports.submit(svc.store, svc.hmac_key, report, source, now, client_ip, limits,
+                                           also=lambda pipe: numbers.queue_version(pipe, svc.store))
+    numbers.refresh_if_changed(svc.store, svc.registry, version)
+    official = svc.registry.exact.get(report["phone"].e164)
     if official is not None:
         log.warning("spoofing signal: report %s names our number %s (%s)", report_id, official["number"],
                     official["labels"]["en"])

@@ -246,19 +246,30 @@ def is_empty(store):
     return store.redis.hlen(_entries_key(store)) == 0
 
 
+def queue_version(pipe, store):
+    """Queue a read of the registry's version on ``pipe`` (to go with other work in one round trip)."""
+    pipe.get(_version_key(store))
+
+
 @unavailable_on_error
-def lookup(store, phone, now, cache):
-    """Everything the number verdict needs about ``phone``: one round trip (two after a registry change)."""
-    with store.redis.pipeline(transaction=False) as pipe:
-        pipe.get(_version_key(store))
-        reports.queue_number_facts(pipe, store, phone.e164, now)
-        version, *report_replies = pipe.execute()
+def refresh_if_changed(store, cache, version):
+    """Reload this process's copy of the index when ``version`` (just read) is not the copy's."""
     if version != cache.version or cache.version is None:
         with store.redis.pipeline(transaction=False) as pipe:
             pipe.get(_version_key(store))
             pipe.hgetall(_index_key(store))
             version, index = pipe.execute()
         cache.load(version, index)
+
+
+@unavailable_on_error
+def lookup(store, phone, now, cache):
+    """Everything the number verdict needs about ``phone``: one round trip (two after a registry change)."""
+    with store.redis.pipeline(transaction=False) as pipe:
+        queue_version(pipe, store)
+        reports.queue_number_facts(pipe, store, phone.e164, now)
+        version, *report_replies = pipe.execute()
+    refresh_if_changed(store, cache, version)
     entry = cache.exact.get(phone.e164)
     imitated = None
     if entry is None:

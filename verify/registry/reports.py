@@ -230,18 +230,33 @@ def write_call(store, hmac_key, record, now, limits=(), limit_subject=""):
 
 
 @unavailable_on_error
-def submit(store, hmac_key, report, source, now, client_ip=None, limits=()):
+def submit(store, hmac_key, report, source, now, client_ip=None, limits=(), also=None):
     """File a cleaned report with its indexes in one Lua call (one round trip, all or nothing).
 
-    The one function the web form, the SMS REPORT command and the API all call. ``limits``
-    ([(amount, seconds)]) are counted per client IP in the same call; ``RateLimited`` when one is reached.
+    ``limits`` ([(amount, seconds)]) are counted per client IP in the same call; ``RateLimited`` when
+    one is reached. ``also(pipe)`` may queue reads that travel in the same round trip; returns
+    ``(id, their replies)``.
     """
     record = build_record(hmac_key, report, source, now, client_ip)
     keys, args = write_call(store, hmac_key, record, now, limits, client_ip or "")
-    filed, *wait = store.script(_WRITE)(keys=keys, args=args)
+    script = store.script(_WRITE)
+    for attempt in (1, 2):
+        try:
+            with store.redis.pipeline(transaction=False) as pipe:
+                # EVALSHA by hand: a Script object in a pipeline makes redis-py ask SCRIPT EXISTS
+                # first, one more round trip on every call.
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+                if also:
+                    also(pipe)
+                (filed, *wait), *replies = pipe.execute()
+            break
+        except redis.exceptions.NoScriptError:
+            if attempt == 2:
+                raise
+            store.redis.script_load(_WRITE)  # Redis restarted or its scripts were flushed
     if not filed:
         raise RateLimited(max(int(wait[0]), 1))
-    return record["id"]
+    return record["id"], replies
 
 
 def bulk_submit(store, hmac_key, rows, batch=2000):
