@@ -146,6 +146,16 @@ class Sessions:
             fields["no"] = notice
         return f"{tag}-{suffix}", fields
 
+    def _read(self, tag):
+        # The borrower's session, wrong codes so far and Redis's clock, in one round trip.
+        session_key, fail_key = self._keys(tag)
+        with self.store.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(session_key)
+            pipe.get(fail_key)
+            pipe.time()
+            record, fails, (now, _micro) = pipe.execute()
+        return record, int(fails or 0), now
+
     # --- operations -------------------------------------------------------------------------
     @unavailable_on_error
     def open(self, borrower, caller, callers, agent_id, agent_name, purpose, loan_ref, ttl, notice=None):
@@ -227,19 +237,14 @@ class Sessions:
     def get(self, session_id):
         """The session's state and counts for the call centre; ``NotFound`` if unknown or long gone."""
         tag, suffix = self._split_id(session_id)
-        session_key, fail_key = self._keys(tag)
-        with self.store.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(session_key)
-            pipe.get(fail_key)
-            pipe.time()
-            record, fails, (now, _micro) = pipe.execute()
+        record, fails, now = self._read(tag)
         if record.get("sx") != suffix:
             raise NotFound(session_id)
         expires = int(record["ex"])
         state = session_state(
             ended="en" in record,
             expired=now >= expires,
-            locked=int(fails or 0) >= self.max_failures,
+            locked=fails >= self.max_failures,
             successes=int(record.get("ok", 0)),
         )
         return {
@@ -264,13 +269,8 @@ class Sessions:
         For the SMS question "is it really you calling?": the answer goes to the borrower's own phone.
         """
         tag = self.tag(borrower.e164)
-        session_key, fail_key = self._keys(tag)
-        with self.store.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(session_key)
-            pipe.get(fail_key)
-            pipe.time()
-            record, fails, (now, _micro) = pipe.execute()
-        if int(fails or 0) >= self.max_failures:
+        record, fails, now = self._read(tag)
+        if fails >= self.max_failures:
             return "locked", {}
         if record and "en" not in record and now < int(record["ex"]):
             return "active", _details(tag, [record.get(name) for name in ("sx", "cl", "ai", "an", "pu", "ct", "ex")])
