@@ -51,7 +51,7 @@ local fails = tonumber(redis.call('GET', KEYS[2]) or '0')
 if fails >= max then
   return {'locked', redis.call('TTL', KEYS[2])}
 end
-local s = redis.call('HMGET', KEYS[1], 'cd', 'ex', 'en', 'cl', 'cs')
+local s = redis.call('HMGET', KEYS[1], 'cd', 'ex', 'en', 'cl', 'cs', 'sx', 'ai', 'an', 'pu', 'ct')
 local now = tonumber(redis.call('TIME')[1])
 local active = s[1] and s[3] == false and now < tonumber(s[2])
 if active and s[1] == ARGV[1] then
@@ -59,7 +59,7 @@ if active and s[1] == ARGV[1] then
   local caller_ok = ARGV[2] == '' or string.find(',' .. callers .. ',', ',' .. ARGV[2] .. ',', 1, true)
   if caller_ok then
     redis.call('HINCRBY', KEYS[1], 'ok', 1)
-    return {'genuine', unpack(redis.call('HMGET', KEYS[1], 'sx', 'cl', 'ai', 'an', 'pu', 'ct', 'ex'))}
+    return {'genuine', s[6], s[4], s[7], s[8], s[9], s[10], s[2]}
   end
 end
 if active then
