@@ -34,7 +34,7 @@ def seed(redis, sessions, reports_count, keep=None):
     """Registry, ``sessions`` active sessions with known codes, ``reports_count`` reports (bulk, pipelined)."""
     store = Store(connect(url=redis.url, timeout=5.0))
     if keep is None:
-        demo.seed(store, "CN", BRAND)
+        demo.seed(store, "CN", BRAND, logins=False)
     start = keep["sessions"] if keep else 0
     loader = Sessions(store, HMAC_KEY.encode())
     now = int(time.time())

@@ -52,7 +52,7 @@ def app(make_app):
     from verify import demo
 
     svc = app.extensions["verify"]
-    demo.seed(svc.store, svc.region, svc.brand)
+    demo.seed(svc.store, svc.region, svc.brand, logins=False)
     return app
 
 

@@ -1,6 +1,7 @@
 """The flask CLI: seed-demo, numbers and keys."""
 
 import json
+import re
 
 from verify.registry import apikeys
 
@@ -16,6 +17,11 @@ def test_seed_demo_is_idempotent(make_app):
     assert "vk_sessions_" in second.output  # make run shows the demo keys on every start (development)
     names = [row["name"] for row in apikeys.list_keys(app.extensions["verify"].store)]
     assert sorted(names) == ["demo-callcentre", "demo-registry", "demo-reports"]
+    password = re.search(r"Demo login demo-support: (\S+)", first.output).group(1)
+    assert "demo-support / " + password in second.output  # the dashboard login is shown on every start
+    from verify.registry import staff
+
+    assert staff.authenticate(app.extensions["verify"].store, "demo-support", password)[0]["role"] == "support"
 
 
 def test_brand_and_numbers_come_from_configuration(make_app):

@@ -31,7 +31,7 @@ def standin():
 def sms_app(make_app, standin):
     app = make_app(TWILIO_AUTH_TOKEN=TOKEN, TWILIO_ACCOUNT_SID=SID, VERIFY_TWILIO_API_BASE=standin.url)
     svc = app.extensions["verify"]
-    demo.seed(svc.store, svc.region, svc.brand)
+    demo.seed(svc.store, svc.region, svc.brand, logins=False)
     return app
 
 
@@ -361,7 +361,7 @@ def test_failed_notice_is_recorded_and_does_not_fail_the_api(make_app):
     try:
         app = make_app(TWILIO_AUTH_TOKEN=TOKEN, TWILIO_ACCOUNT_SID=SID, VERIFY_TWILIO_API_BASE=server.url)
         svc = app.extensions["verify"]
-        demo.seed(svc.store, svc.region, svc.brand)
+        demo.seed(svc.store, svc.region, svc.brand, logins=False)
         created, headers = open_session(app, notify=True)
         assert _wait_notice(app, created, headers) == "failed"
     finally:
@@ -374,7 +374,7 @@ def test_slow_twilio_does_not_slow_the_api(make_app):
         app = make_app(TWILIO_AUTH_TOKEN=TOKEN, TWILIO_ACCOUNT_SID=SID, VERIFY_TWILIO_API_BASE=server.url,
                        VERIFY_NOTICE_TIMEOUT=0.5)
         svc = app.extensions["verify"]
-        demo.seed(svc.store, svc.region, svc.brand)
+        demo.seed(svc.store, svc.region, svc.brand, logins=False)
         started = time.monotonic()
         created, headers = open_session(app, notify=True)
         assert time.monotonic() - started < 0.5
@@ -388,7 +388,7 @@ def test_without_credentials_the_notice_is_logged(make_app, caplog):
 
     app = make_app(TWILIO_AUTH_TOKEN=TOKEN)
     svc = app.extensions["verify"]
-    demo.seed(svc.store, svc.region, svc.brand)
+    demo.seed(svc.store, svc.region, svc.brand, logins=False)
     with caplog.at_level(logging.INFO, logger="verify.notices"):
         created, headers = open_session(app, notify=True)
     assert created["notice"] == "logged"

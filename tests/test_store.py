@@ -110,7 +110,7 @@ def test_redis_stopped_gives_unavailable(private_redis, tmp_path):
     from verify import demo
 
     svc = app.extensions["verify"]
-    demo.seed(svc.store, svc.region, svc.brand)
+    demo.seed(svc.store, svc.region, svc.brand, logins=False)
     token = store_module  # keep linters quiet about unused imports in this block
     del token
     assert client.get("/api/v1/check?number=021-6080-0000").get_json()["verdict"] == "official"
@@ -175,7 +175,7 @@ def test_keys_have_the_prefix_and_one_slot_per_operation(make_app):
     from verify import demo
 
     svc = app.extensions["verify"]
-    demo.seed(svc.store, svc.region, svc.brand)
+    demo.seed(svc.store, svc.region, svc.brand, logins=False)
     client = app.test_client()
     client.post("/api/v1/verify", json={"phone": "13800138000", "code": "123456"})
     keys = svc.store.redis.keys("*")

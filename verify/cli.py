@@ -51,20 +51,22 @@ def seed_demo(if_empty):
         click.echo("The store has official numbers already: demo data not loaded.")
     else:
         try:
-            added, keys = demo.seed(svc.store, svc.region, svc.brand)
+            added, keys, logins = demo.seed(svc.store, svc.region, svc.brand)
         except (Invalid, Conflict) as exc:
             _fail(exc)
         click.echo(f"Demo numbers added: {', '.join(added) if added else 'none (already there)'}")
-        if keys and current_app.config["VERIFY_ENV"] == "development":
-            # Demo keys only, development only: kept so `make run` can show them on every start.
+        if (keys or logins) and current_app.config["VERIFY_ENV"] == "development":
+            # Demo keys and logins only, development only: kept so `make run` shows them on every start.
             with open(keys_file, "w", encoding="utf-8") as handle:
-                json.dump(keys, handle)
+                json.dump({"keys": keys, "logins": logins}, handle)
         for name, key in keys.items():
             click.echo(f"Demo API key {name}: {key}")
+        for name, password in logins.items():
+            click.echo(f"Demo login {name}: {password}")
     if os.path.exists(keys_file):
         with open(keys_file, encoding="utf-8") as handle:
             shown = json.load(handle)
-        click.echo(demo.banner(shown, svc.brand))
+        click.echo(demo.banner(shown.get("keys", {}), svc.brand, shown.get("logins", {})))
 
 
 def _entry_options(func):

@@ -39,7 +39,7 @@ SETTINGS = {
     "TWILIO_AUTH_TOKEN": (None, str, "Twilio auth token: checks `X-Twilio-Signature` on `/sms/inbound`. Unset: every webhook request is refused (403)"),
     "VERIFY_TWILIO_API_BASE": (None, str, "base URL of Twilio's REST API; only set it for a stand-in (tests, staging)"),
     "VERIFY_PUBLIC_URL": (None, str, "public base URL Twilio calls, e.g. `https://verify.example.com`: signatures are checked against it"),
-    "VERIFY_PROXY_COUNT": (0, int, "reverse proxies in front that set `X-Forwarded-*` (Werkzeug ProxyFix); used when `VERIFY_PUBLIC_URL` is unset"),
+    "VERIFY_PROXY_COUNT": (0, int, "reverse proxies in front that set `X-Forwarded-*` (Werkzeug ProxyFix): the client IPs that rate limits and reports see, and the URL Twilio signed when `VERIFY_PUBLIC_URL` is unset"),
     "VERIFY_TIMEZONE": ("Asia/Shanghai", str, "time zone of times in SMS replies"),
     "VERIFY_SMS_LANGUAGE": ("zh", str, "language of replies to texts without letters (a bare code), and of notices: `zh` or `en`"),
     "VERIFY_SMS_RATE_LIMIT": (10, int, "texts one sender may send per window before one polite refusal"),

@@ -1,10 +1,11 @@
 """Demo data for `make run` and `flask --app wsgi seed-demo`. Fictional, and labelled as demo."""
 
 import datetime as dt
+import secrets
 
 from verify import phones
 from verify.errors import NotFound
-from verify.registry import apikeys, numbers
+from verify.registry import apikeys, numbers, staff
 
 DEMO_NOTE = "DEMO DATA: fictional number for trying verify out."
 
@@ -49,10 +50,15 @@ def demo_entries(brand, hotline, sms_number):
 DEMO_KEYS = (("demo-callcentre", "sessions"), ("demo-registry", "registry"), ("demo-reports", "reports"))
 
 
-def seed(store, region, brand):
-    """Load the demo registry and create one demo key per scope; return ``(added numbers, {name: key})``.
+DEMO_STAFF = (("demo-admin", "admin"), ("demo-support", "support"), ("demo-agent", "agent"))
 
-    Numbers already registered are left as they are, keys that exist are not made again.
+
+def seed(store, region, brand, logins=True):
+    """Load the demo registry, one demo key per scope and one demo login per role.
+
+    Returns ``(added numbers, {key name: key}, {login name: password})``; numbers, keys and logins
+    that exist are left as they are (keys and passwords are only known when made). ``logins=False``
+    skips the logins (each costs an argon2 hash; the test suite seeds often).
     """
     added = []
     for entry in demo_entries(brand["brand"], brand["hotline"], brand["sms"]):
@@ -63,7 +69,14 @@ def seed(store, region, brand):
             added.append(numbers.add(store, entry, region)["number"])
     existing = {row["name"] for row in apikeys.list_keys(store)}
     keys = {name: apikeys.create(store, name, scope) for name, scope in DEMO_KEYS if name not in existing}
-    return added, keys
+    made = {}
+    for name, role in DEMO_STAFF if logins else ():
+        try:
+            staff.get(store, name)
+        except NotFound:
+            made[name] = secrets.token_urlsafe(12)
+            staff.create(store, name, role, made[name])
+    return added, keys, made
 
 
 def today():
@@ -71,8 +84,8 @@ def today():
     return dt.datetime.now(dt.timezone.utc).date()
 
 
-def banner(keys, brand, base="http://127.0.0.1:5000"):
-    """What `make run` prints: the demo keys and a few requests to try."""
+def banner(keys, brand, logins=None, base="http://127.0.0.1:5000"):
+    """What `make run` prints: the demo keys and logins, and a few things to try."""
     sessions_key = keys.get("demo-callcentre", "<a key of scope sessions>")
     return f"""
 verify demo ({brand['brand']}) on {base}
@@ -87,4 +100,5 @@ Try:
   curl -s -X POST {base}/api/v1/verify -H 'Content-Type: application/json' \\
        -d '{{"phone":"13800138000","code":"<code from the answer above>"}}'
   API description: {base}/api/v1/openapi.json
+  Web pages: {base}/   Staff dashboard: {base}/dashboard/ ({', '.join(f'{n} / {p}' for n, p in (logins or {}).items()) or 'flask --app wsgi staff create NAME --role admin'})
 """
