@@ -321,3 +321,24 @@ def test_agent_starts_a_session_in_the_console_and_its_code_verifies(browser, li
         assert "the borrower verified this call" in page.content()
     finally:
         context.close()
+
+
+def test_accessibility_of_the_dashboard(browser, live, client, staff_accounts, app):
+    from verify.registry import staff
+
+    staff.create(app.extensions["verify"].store, "ada", "admin", "correct horse battery")
+    report_id = client.post("/api/v1/reports", json={"number": "021-6080-0000", "text": "x"}).get_json()["id"]
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(live.url + "/dashboard/login")
+        found = {"login": _serious(page)}
+        _staff_login(page, live, "ada")
+        for path in ("/dashboard/overview", "/dashboard/reports", f"/dashboard/reports/{report_id}",
+                     "/dashboard/numbers/%2B862160800000", "/dashboard/alerts", "/dashboard/registry",
+                     "/dashboard/registry/%2B862160800000", "/dashboard/keys", "/dashboard/audit", "/dashboard/agent"):
+            page.goto(live.url + path)
+            found[path] = _serious(page)
+        assert {path: v for path, v in found.items() if v} == {}
+    finally:
+        context.close()
