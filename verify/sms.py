@@ -6,15 +6,14 @@ and returns the reply text (None for an empty reply). No Flask, no Redis, no Twi
 
 import datetime as dt
 import re
-import time
 import unicodedata
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from verify import advice, phones, reporting
+from verify import advice, answers, phones, reporting
 from verify import verdicts as v
 from verify.errors import Invalid, StoreUnavailable
-from verify.registry import numbers, reports
+from verify.registry import reports
 
 # Twilio's own single-word opt-out and opt-in keywords, plus the Chinese 退订 / TD.
 OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE", "退订", "TD"}
@@ -151,43 +150,34 @@ class Answerer:
         return self._code_reply(self.svc.sessions.check(sender, command.code), command.lang)
 
     def _code_reply(self, checked, lang):
-        outcome, details = checked
-        verdict = v.call_verdict(outcome, channel="sms")
-        if verdict == v.GENUINE:
-            return self._genuine(details, lang)
-        if verdict == v.NOT_VERIFIED:
+        answer = answers.call_answer(self.svc, *checked, channel="sms")
+        if answer.verdict == v.GENUINE:
+            return self._genuine(answer.session, lang)
+        if answer.verdict == v.NOT_VERIFIED:
             return self._say("wrong_code", lang)
-        return self._say(verdict, lang)
+        return self._say(answer.verdict, lang)
 
     def _status(self, sender, command):
         state, details = self.svc.sessions.current(sender)
         if state == "active":
-            return self._genuine(details, command.lang)
+            return self._genuine(answers.shown_session(details, self.svc.region), command.lang)
         return self._say("locked" if state == "locked" else "not_calling", command.lang)
 
-    def _genuine(self, details, lang):
-        started = dt.datetime.fromtimestamp(details["created"], self.zone).strftime("%H:%M")
-        agent = v.mask_name(details["agent_name"])
+    def _genuine(self, session, lang):
+        started = dt.datetime.fromtimestamp(session["created"], self.zone).strftime("%H:%M")
+        agent = session["agent_name"]
         # A Chinese character would turn an English SMS into UCS-2 and split it in three.
         agent = f" {agent}" if lang == "zh" or agent.isascii() else ""
-        return self._say(
-            "genuine",
-            lang,
-            agent_id=details["agent_id"],
-            agent=agent,
-            caller=phones.display(details["caller"], self.svc.region),
-            time=started,
-        )
+        return self._say("genuine", lang, agent_id=session["agent_id"], agent=agent,
+                         caller=session["caller_display"], time=started)
 
     def _check(self, sender, command):
         try:
             phone = phones.parse_checked(command.number, self.svc.region)
         except phones.InvalidNumber:
             return self._say("bad_number", command.lang)
-        facts = numbers.lookup(self.svc.store, phone, int(time.time()), self.svc.registry)
-        verdict = v.number_verdict(facts, self.svc.reported_threshold)
-        imitated = phones.display(facts.imitated["number"], self.svc.region) if facts.imitated else ""
-        return self._say(f"number_{verdict}", command.lang, number=phone.display, imitated=imitated)
+        answer = answers.for_number(self.svc, phone)
+        return self._say(f"number_{answer.verdict}", command.lang, number=phone.display, imitated=answer.imitated or "")
 
     def _report(self, sender, command):
         data = {"number": command.number, "text": command.text[: reports.MAX_TEXT], "channel": "call"}

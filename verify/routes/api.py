@@ -7,14 +7,13 @@ import datetime as dt
 import functools
 import json
 import re
-import time
 from importlib import resources
 
 from flask import Blueprint, g, jsonify, request, url_for
 
-from verify import advice, clock, fields, phones, reporting
+from verify import answers, clock, fields, phones, reporting
 from verify import verdicts as v
-from verify.errors import Invalid, NotFound, StoreUnavailable
+from verify.errors import Invalid, NotFound
 from verify.registry import apikeys, audit, numbers, reports
 from verify.routes.problems import Problem, json_body, problem_response, unavailable_problem
 from verify.services import services
@@ -55,28 +54,22 @@ def check():
     phone = fields.number(request.args, "number", errors, svc.region, reader=phones.parse_checked)
     if errors:
         raise Invalid(errors)
-    try:
-        facts = numbers.lookup(svc.store, phone, int(time.time()), svc.registry)
-    except StoreUnavailable:
-        return unavailable_problem(verdict=v.UNAVAILABLE, advice=advice.for_number(v.UNAVAILABLE, svc.brand))
-    verdict = v.number_verdict(facts, svc.reported_threshold)
-    shown = facts.entry or facts.imitated
+    answer = answers.for_number(svc, phone)
+    if answer.verdict == v.UNAVAILABLE:
+        return unavailable_problem(verdict=answer.verdict, advice=answer.advice)
+    facts = answer.facts
     body = {
         "number": phone.e164,
         "display": phone.display,
-        "verdict": verdict,
-        "label": shown["labels"] if facts.entry else None,
-        "advice": advice.for_number(verdict, svc.brand, imitated=_display(shown) if facts.imitated else None,
-                                    impersonated=v.impersonated(facts)),
+        "verdict": answer.verdict,
+        "label": facts.entry["labels"] if facts.entry else None,
+        "advice": answer.advice,
         "reports_30d": facts.reporters_30d,
     }
-    if verdict == v.LOOKALIKE:
-        body["imitates"] = {"number": shown["number"], "display": _display(shown), "label": shown["labels"]}
+    if answer.verdict == v.LOOKALIKE:
+        imitated = facts.imitated
+        body["imitates"] = {"number": imitated["number"], "display": answer.imitated, "label": imitated["labels"]}
     return jsonify(body)
-
-
-def _display(entry):
-    return phones.display(entry["number"], services().region)
 
 
 @bp.post("/verify")
@@ -91,33 +84,24 @@ def verify_call():
     caller = fields.number(data, "caller", errors, svc.region, reader=phones.parse, required=False)
     if errors:
         raise Invalid(errors)
-    try:
-        outcome, details = svc.sessions.check(phone, code, caller)
-    except StoreUnavailable:
-        return unavailable_problem(verdict=v.UNAVAILABLE, advice=advice.for_call(v.UNAVAILABLE, svc.brand))
-    verdict = v.call_verdict(outcome, channel="api")
-    texts = advice.for_call(verdict, svc.brand)
-    if verdict == v.LOCKED:
+    answer = answers.for_code(svc, phone, code, caller, channel="api")
+    if answer.verdict == v.UNAVAILABLE:
+        return unavailable_problem(verdict=answer.verdict, advice=answer.advice)
+    if answer.verdict == v.LOCKED:
         return problem_response(
             429,
             "Too many wrong codes for this phone number. Hang up and call the official hotline yourself.",
             title="Too many wrong codes",
             type_="urn:verify:problem:locked",
-            headers={"Retry-After": str(details["retry_after"])},
-            verdict=verdict,
-            advice=texts,
+            headers={"Retry-After": str(answer.retry_after)},
+            verdict=answer.verdict,
+            advice=answer.advice,
         )
-    body = {"verdict": verdict, "advice": texts}
-    if verdict == v.GENUINE:
-        body["session"] = {
-            "agent_name": v.mask_name(details["agent_name"]),
-            "agent_id": details["agent_id"],
-            "caller": details["caller"],
-            "caller_display": phones.display(details["caller"], svc.region),
-            "purpose": details["purpose"],
-            "started_at": clock.iso(details["created"]),
-            "expires_at": clock.iso(details["expires"]),
-        }
+    body = {"verdict": answer.verdict, "advice": answer.advice}
+    if answer.session:
+        shown = dict(answer.session)
+        shown["started_at"], shown["expires_at"] = clock.iso(shown.pop("created")), clock.iso(shown.pop("expires"))
+        body["session"] = shown
     return jsonify(body)
 
 

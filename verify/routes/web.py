@@ -4,14 +4,13 @@ Server-rendered, working without JavaScript; every text through the catalogs (ve
 """
 
 import datetime as dt
-import time
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from verify import advice, fields, forms, phones, reporting
+from verify import answers, fields, forms, phones, reporting
 from verify import verdicts as v
-from verify.errors import Invalid, StoreUnavailable
+from verify.errors import Invalid
 from verify.i18n import _, current_language
 from verify.registry import numbers
 from verify.services import services
@@ -76,25 +75,19 @@ def check():
     except phones.InvalidNumber as exc:
         form.number.errors.append(_number_error(exc))
         return render_template("index.html", check_form=form, verify_form=forms.VerifyForm()), 400
-    status = 200
-    try:
-        facts = numbers.lookup(svc.store, phone, int(time.time()), svc.registry)
-        verdict = v.number_verdict(facts, svc.reported_threshold)
-    except StoreUnavailable:
-        facts, verdict, status = None, v.UNAVAILABLE, 503
-    imitated = _display(facts.imitated) if facts and facts.imitated else None
-    entry = facts.entry if facts else None
+    answer = answers.for_number(svc, phone)
+    facts = answer.facts
     return render_template(
         "result_number.html",
-        verdict=verdict,
-        tone=NUMBER_TONES[verdict],
-        headline=_headline(verdict),
+        verdict=answer.verdict,
+        tone=NUMBER_TONES[answer.verdict],
+        headline=_headline(answer.verdict),
         phone=phone,
-        entry=entry,
-        imitated=imitated,
+        entry=facts.entry if facts else None,
+        imitated=answer.imitated,
         reports_30d=facts.reporters_30d if facts else 0,
-        advice=advice.for_number(verdict, svc.brand, imitated=imitated, impersonated=bool(facts) and v.impersonated(facts))[current_language()],
-    ), status
+        advice=answer.advice[current_language()],
+    ), 503 if answer.verdict == v.UNAVAILABLE else 200
 
 
 @bp.post("/verify")
@@ -108,33 +101,17 @@ def verify_call():
     code = _field_code(form.code)
     if phone is None or code is None:
         return render_template("index.html", check_form=forms.CheckForm(), verify_form=form), 400
-    status, details = 200, {}
-    try:
-        outcome, details = svc.sessions.check(phone, code)
-        verdict = v.call_verdict(outcome, channel="web")
-    except StoreUnavailable:
-        verdict, status = v.UNAVAILABLE, 503
-    if verdict == v.LOCKED:
-        status = 429
-    session = None
-    if verdict == v.GENUINE:
-        session = {
-            "agent_name": v.mask_name(details["agent_name"]),
-            "agent_id": details["agent_id"],
-            "caller": phones.display(details["caller"], svc.region),
-            "purpose": details["purpose"],
-            "started": details["created"],
-            "expires": details["expires"],
-        }
+    answer = answers.for_code(svc, phone, code, channel="web")
     response = render_template(
         "result_call.html",
-        verdict=verdict,
-        tone=CALL_TONES[verdict],
-        headline=_headline(verdict),
-        session=session,
-        advice=advice.for_call(verdict, svc.brand)[current_language()],
+        verdict=answer.verdict,
+        tone=CALL_TONES[answer.verdict],
+        headline=_headline(answer.verdict),
+        session=answer.session,
+        advice=answer.advice[current_language()],
     )
-    headers = {"Retry-After": str(details.get("retry_after", 900))} if verdict == v.LOCKED else {}
+    status = {v.UNAVAILABLE: 503, v.LOCKED: 429}.get(answer.verdict, 200)
+    headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else {}
     return response, status, headers
 
 
@@ -164,10 +141,6 @@ def _field_code(field):
     if errors:
         field.errors.append(_("The code is the 6 digits the caller told you."))
     return code
-
-
-def _display(entry):
-    return phones.display(entry["number"], services().region)
 
 
 @bp.get("/report")
