@@ -314,3 +314,9 @@ def test_home_page_is_rendered_once_but_every_visitor_gets_their_own_token(app, 
     assert "真的是OK钱包" in page(first.get("/")) and "Is OK Wallet" in page(second.get("/?lang=en"))
     assert _verify(second, "13800138000", created["code"], token_b).status_code == 200
     assert _verify(first, "13800138000", created["code"], token_b).status_code == 400  # not first's token
+
+
+def test_rate_limit_headers_only_on_limited_pages(client):
+    assert "X-RateLimit-Limit" in client.get("/check?number=95188").headers
+    assert "X-RateLimit-Limit" not in client.get("/healthz").headers
+    assert "X-RateLimit-Limit" not in client.get("/api/v1/check?number=95188").headers

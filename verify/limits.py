@@ -44,9 +44,20 @@ def init_app(app, uri, prefix, timeout, rules):
     app.before_request_funcs[None].remove(limiter._check_request_limit)
     # Its header and clean-up hooks likewise only matter for the limited views.
     limited = set(rules)
-    after = app.after_request_funcs[None]
-    teardown = app.teardown_request_funcs[None]
-    inject, release = after[-1], teardown[-1]  # the two hooks init_app just added
-    after[-1] = lambda response: inject(response) if request.endpoint in limited else response
-    teardown[-1] = lambda exc=None: release(exc) if request.endpoint in limited else None
+
+    def only_limited(hook):
+        return lambda *args: hook(*args) if request.endpoint in limited else (args[0] if args else None)
+
+    for hooks in (app.after_request_funcs[None], app.teardown_request_funcs[None]):
+        for position, hook in enumerate(hooks):
+            if _belongs_to(hook, limiter):
+                hooks[position] = only_limited(hook)
     return limiter
+
+
+def _belongs_to(hook, limiter):
+    # init_app adds a functools.partial over the limiter (headers) and a bound method (clean-up).
+    owner = getattr(hook, "__self__", None)
+    if owner is None and getattr(hook, "args", None):
+        owner = hook.args[0]
+    return owner is limiter
