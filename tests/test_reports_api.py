@@ -81,3 +81,43 @@ def test_reports_still_file_after_redis_forgets_its_scripts(app, client):
     assert client.post("/api/v1/reports", json={"number": "95188"}).status_code == 201
     app.extensions["verify"].store.redis.script_flush()
     assert client.post("/api/v1/reports", json={"number": "95188"}).status_code == 201
+
+
+def test_reference_is_readable_and_random():
+    now = int(time.time())
+    ids = {reports.new_id(now) for _ in range(2000)}
+    assert len(ids) == 2000
+    for report_id in ids:
+        day, _, tail = report_id.partition("-")
+        assert day.startswith("R") and len(day) == 7 and len(tail) == 6
+        assert set(tail) <= set("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")
+    # Every character of the alphabet turns up in every position (all 30 random bits are used).
+    for position in range(6):
+        assert len({report_id[-6 + position] for report_id in ids}) == 32
+
+
+def test_a_reference_already_taken_is_never_overwritten(app, client, monkeypatch):
+    first = client.post("/api/v1/reports", json={"number": "02199998888", "text": "first"}).get_json()["id"]
+    drawn = iter([first, first, "R261130-ZZZZZZ"])
+    monkeypatch.setattr(reports, "new_id", lambda now: next(drawn))
+    second = client.post("/api/v1/reports", json={"number": "02177776666", "text": "second"})
+    assert second.status_code == 201 and second.get_json()["id"] == "R261130-ZZZZZZ"
+    store = app.extensions["verify"].store
+    assert reports.get(store, first)["text"] == "first" and reports.get(store, first)["number"] == "+862199998888"
+    assert reports.get(store, "R261130-ZZZZZZ")["text"] == "second"
+    # The refused attempts wrote nothing: two reports in the index.
+    assert store.redis.zcard(store.key("reports", "by-time")) == 2
+
+
+def test_bulk_filing_draws_a_new_reference_when_one_is_taken(app):
+    from verify import phones
+
+    svc = app.extensions["verify"]
+    now = int(time.time())
+    report = {"phone": phones.parse("02199998888"), "number_raw": "x", "channel": "call", "categories": [],
+              "text": "", "occurred_at": None, "amount_lost": None, "reporter": None}
+    records = [reports.build_record(svc.hmac_key, report, "api", now) for _ in range(3)]
+    for record in records:
+        record["id"] = "R261130-AAAAAA"  # the same reference three times
+    assert reports.bulk_submit(svc.store, svc.hmac_key, ((r, now) for r in records)) == 3
+    assert svc.store.redis.zcard(svc.store.key("reports", "by-time")) == 3

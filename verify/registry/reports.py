@@ -135,9 +135,15 @@ def fingerprint(hmac_key, reporter_phone=None, client_ip=None):
 
 
 def new_id(now):
-    """A reference people can read out: R + date + 6 characters, e.g. R261130-7KQ2MD."""
+    """A reference people can read out: R + date + 6 characters, e.g. R261130-7KQ2MD.
+
+    30 random bits a day: a busy day can repeat one, so the write refuses an id in use and
+    ``submit`` draws another.
+    """
     day = dt.datetime.fromtimestamp(now, dt.timezone.utc).strftime("%y%m%d")
-    return f"R{day}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(6))
+    # One read of the system's randomness for all six characters (5 bits each), not one per character.
+    bits = int.from_bytes(secrets.token_bytes(4), "big")
+    return f"R{day}-" + "".join(_ID_ALPHABET[(bits >> shift) & 31] for shift in range(0, 30, 5))
 
 
 def build_record(hmac_key, report, source, now, client_ip=None):
@@ -169,8 +175,9 @@ def build_record(hmac_key, report, source, now, client_ip=None):
 # KEYS: report, by-time, status:new, number:<e164>, reporters:<e164>, one counter per limit window,
 # then the per-number and per-category totals. ARGV: number of limits, (amount, seconds) per limit, now, id, fingerprint, the report as
 # JSON (one argument instead of 34 keeps the call cheap to send). Returns {1} when filed,
-# {0, seconds to wait} when a limit is reached.
+# {0, seconds to wait} when a limit is reached, {-1} when the id is taken (nothing counted or written).
 _WRITE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
 local limits = tonumber(ARGV[1])
 for i = 1, limits do
   local used = tonumber(redis.call('GET', KEYS[5 + i]) or '0')
@@ -238,9 +245,9 @@ def submit(store, hmac_key, report, source, now, client_ip=None, limits=(), also
     ``(id, their replies)``.
     """
     record = build_record(hmac_key, report, source, now, client_ip)
-    keys, args = write_call(store, hmac_key, record, now, limits, client_ip or "")
     script = store.script(_WRITE)
-    for attempt in (1, 2):
+    for _attempt in range(4):
+        keys, args = write_call(store, hmac_key, record, now, limits, client_ip or "")
         try:
             with store.redis.pipeline(transaction=False) as pipe:
                 # EVALSHA by hand: a Script object in a pipeline makes redis-py ask SCRIPT EXISTS
@@ -249,26 +256,43 @@ def submit(store, hmac_key, report, source, now, client_ip=None, limits=(), also
                 if also:
                     also(pipe)
                 (filed, *wait), *replies = pipe.execute()
-            break
         except redis.exceptions.NoScriptError:
-            if attempt == 2:
-                raise
             store.redis.script_load(_WRITE)  # Redis restarted or its scripts were flushed
-    if not filed:
-        raise RateLimited(max(int(wait[0]), 1))
-    return record["id"], replies
+            continue
+        if filed == -1:
+            record["id"] = new_id(now)  # that reference is taken today: draw another
+            continue
+        if not filed:
+            raise RateLimited(max(int(wait[0]), 1))
+        return record["id"], replies
+    raise redis.exceptions.ResponseError("the report could not be filed after several attempts")
 
 
 def bulk_submit(store, hmac_key, rows, batch=2000):
-    """File many ``(record, now)`` pairs through the same script, pipelined (benchmarks, imports)."""
+    """File many ``(record, now)`` pairs through the same script, pipelined (benchmarks, imports).
+
+    Returns how many were filed; a record whose id is taken gets a new one and goes again."""
     script = store.script(_WRITE)
-    pipe = store.redis.pipeline(transaction=False)
-    for count, (record, now) in enumerate(rows, start=1):
-        keys, args = write_call(store, hmac_key, record, now)
-        script(keys=keys, args=args, client=pipe)
-        if count % batch == 0:
-            pipe.execute()
-    pipe.execute()
+    filed, pending = 0, []
+
+    def flush():
+        nonlocal filed
+        with store.redis.pipeline(transaction=False) as pipe:
+            for record, now in pending:
+                keys, args = write_call(store, hmac_key, record, now)
+                script(keys=keys, args=args, client=pipe)
+            answers = pipe.execute()
+        again = [(dict(record, id=new_id(now)), now) for (record, now), (ok, *_) in zip(pending, answers) if ok == -1]
+        filed += len(pending) - len(again)
+        pending[:] = again
+
+    for row in rows:
+        pending.append(row)
+        if len(pending) >= batch:
+            flush()
+    while pending:
+        flush()
+    return filed
 
 
 @unavailable_on_error
