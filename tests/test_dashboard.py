@@ -338,3 +338,20 @@ def test_idle_and_absolute_timeouts(app, accounts):
     accounts.redis.expire(key, 1)  # the idle timeout, shortened
     clock.sleep(1.2)
     assert client.get("/dashboard/reports").status_code == 302
+
+
+def test_session_cookie_signer_is_built_once_and_follows_key_rotation(app, accounts):
+    interface = app.session_interface
+    first = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is first  # not rebuilt per request
+    client = app.test_client()
+    assert login(client, "ada").status_code == 302
+    assert client.get("/dashboard/overview").status_code == 200
+    # Rotating the key: the old key becomes a fallback, so a logged-in cookie keeps working ...
+    app.config["SECRET_KEY_FALLBACKS"] = [app.secret_key]
+    app.secret_key = "a-new-secret-key"
+    assert interface.get_signing_serializer(app) is not first
+    assert client.get("/dashboard/overview").status_code == 200
+    # ... and once the fallback is dropped, the cookie signed with the old key no longer is.
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get("/dashboard/overview").status_code == 302

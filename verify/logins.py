@@ -4,6 +4,7 @@ check every dashboard view makes. The only importer of flask_login."""
 import functools
 
 from flask import abort, current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from verify.registry import staff
@@ -19,6 +20,23 @@ class StaffMember(UserMixin):
         self.id = account["sid"]
         self.name = account["name"]
         self.role = account["role"]
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its signing serializer built once per key set.
+
+    Flask builds a new serializer on every request (and itsdangerous test-serialises an empty dict
+    to build it): per-request set-up on every API call and SMS, though only pages use the cookie.
+    """
+
+    _cached = (None, None)
+
+    def get_signing_serializer(self, app):
+        """The serializer for the app's current secret key and fallbacks (rebuilt only if they change)."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if self._cached[0] != keys:
+            self._cached = (keys, super().get_signing_serializer(app))
+        return self._cached[1]
 
 
 def _load(sid):
@@ -76,6 +94,7 @@ def init_app(app, production):
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=production if secure is None else secure,
     )
+    app.session_interface = CookieSessions()
     manager = LoginManager(app)
     manager.login_view = "dashboard.login"
     manager.session_protection = "strong"
