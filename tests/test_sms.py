@@ -290,6 +290,24 @@ def test_same_message_sid_gets_the_same_reply_and_counts_once(sms_app):
     assert state["failed_checks"] == 1 and state["status"] == "active"
 
 
+def test_a_retried_code_gets_the_first_reply_even_after_the_session_ended(sms_app):
+    created, headers = open_session(sms_app)
+    client = sms_app.test_client()
+    first = text(client, created["code"], sid="SM" + "c" * 32)[1]
+    assert "核验通过" in first
+    assert client.delete(f"/api/v1/sessions/{created['id']}", headers=headers).status_code == 204
+    # The retry is answered from the claim, word for word, and is not checked (or counted) again ...
+    assert text(client, created["code"], sid="SM" + "c" * 32)[1] == first
+    state = client.get(f"/api/v1/sessions/{created['id']}", headers=headers).get_json()
+    assert state["successful_checks"] == 1 and state["failed_checks"] == 0
+    # ... while a new message with the same code is checked against the ended session.
+    assert "核验通过" not in text(client, created["code"])[1]
+    # A wrong code's retry too: same words, one failure counted.
+    again = f"{(int(created['code']) + 1) % 1000000:06d}"
+    wrong = text(client, again, sid="SM" + "d" * 32)[1]
+    assert text(client, again, sid="SM" + "d" * 32)[1] == wrong and "核验通过" not in wrong
+
+
 def test_same_message_sid_at_the_same_moment(sms_app):
     created, headers = open_session(sms_app)
     replies = []
@@ -410,7 +428,7 @@ def test_odd_signature_headers_are_refused_not_crashed(sms_app):
         assert response.status_code == 403
 
 
-def test_a_texted_code_takes_two_round_trips(sms_app, monkeypatch):
+def test_a_texted_code_takes_one_round_trip(sms_app, monkeypatch):
     from tests.test_store import RoundTrips
 
     created, _ = open_session(sms_app)
@@ -418,4 +436,4 @@ def test_a_texted_code_takes_two_round_trips(sms_app, monkeypatch):
     text(client, "000000", sender="+8613900000001")  # warm up: scripts loaded once per server
     trips = RoundTrips(monkeypatch)
     assert "核验通过" in text(client, created["code"])[1]
-    assert trips.count == 2  # claim + code check, then the reply kept for retries
+    assert trips.count == 1  # claim, code check and the kept outcome in one call

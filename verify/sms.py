@@ -14,6 +14,7 @@ from verify import advice, answers, phones, reporting
 from verify import verdicts as v
 from verify.errors import Invalid, StoreUnavailable
 from verify.registry import reports
+from verify.registry.messages import OUTCOME
 
 # Twilio's own single-word opt-out and opt-in keywords, plus the Chinese 退订 / TD.
 OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE", "退订", "TD"}
@@ -119,22 +120,21 @@ class Answerer:
         if not messages.valid_sid(message_sid):
             return self._run(sender, command)
         tag = self.svc.sessions.tag(sender.e164)
-        checked = None
         if command.kind == "code" and sender.mobile:
-            # Claim and code check in one round trip; the reply is stored in a second.
+            # Claim, code check and the kept outcome in one round trip (the hot path of a campaign).
             outcome, value = self.svc.sessions.check_message(sender, command.code, *messages.claim_keys(tag, message_sid))
             if outcome == "checked":
-                checked, outcome = value, "new"
+                return self._code_reply(value, command.lang)
         else:
             outcome, value = messages.claim(tag, message_sid)
         if outcome == "dup":
-            reply = value or messages.wait_for_reply(tag, message_sid)
-            return None if reply in (None, NO_REPLY) else reply
+            kept = value or messages.wait_for_reply(tag, message_sid)
+            if kept and kept.startswith(OUTCOME):
+                return self._code_reply(self.svc.sessions.stored_outcome(sender, kept), command.lang)
+            return None if kept in (None, NO_REPLY) else kept
         if outcome == "limited":
             # One polite reply when the limit is crossed; silence after that (no SMS pumping).
             reply = self._say("slow_down", command.lang) if int(value) == messages.limit + 1 else None
-        elif checked is not None:
-            reply = self._code_reply(checked, command.lang)
         else:
             reply = self._run(sender, command)
         messages.remember_reply(tag, message_sid, NO_REPLY if reply is None else reply)

@@ -3,7 +3,9 @@ limit, and opt-outs.
 
 Claims and rate counters live under the sender's borrower tag, next to their session keys.
 
-  {T}:m:<MessageSid>   the reply sent for that message ('' while it is being answered), 48 h
+  {T}:m:<MessageSid>   the reply sent for that message ('' while it is being answered), 48 h; for
+                       a texted code, OUTCOME + the code check's outcome as JSON, kept by the same
+                       call that checked it (the reply is made from it again, word for word)
   {T}:r                messages from this sender in the current window
   {optout}:numbers     set of HMACs of numbers that texted STOP
 """
@@ -14,6 +16,8 @@ import time
 from verify.registry.store import unavailable_on_error
 
 CLAIM_SECONDS = 48 * 3600
+OUTCOME = "\x01"  # marks a kept code-check outcome; no reply text starts with a control character
+OUTCOME_LUA = "\\1"  # the same character, written in Lua
 _SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
 
 

@@ -22,6 +22,7 @@ every byte counts (see bench/). The names:
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 
 from verify import phones
@@ -94,6 +95,18 @@ end
 return 0
 """
 
+# The SMS path in one call: claim the MessageSid (dedupe, sender limit), check the code, and keep the
+# outcome with the claim (marked, as JSON) so that a retried delivery gets the same reply without
+# checking again. KEYS: session hash, failure counter, claim, rate counter; ARGV: as _CHECK, then the
+# claim's ttl, limit and window.
+_CLAIM_AND_CHECK = (
+    messages.claim_lua(keys_from=3, args_from=5)
+    + "local function check()\n" + _CHECK + "end\n"
+    + "local result = check()\n"
+    + f"redis.call('SET', KEYS[3], '{messages.OUTCOME_LUA}' .. cjson.encode(result), 'EX', ARGV[5])\n"
+    + "return result\n"
+)
+
 _DETAILS = ("id", "caller", "agent_id", "agent_name", "purpose", "created", "expires")
 
 
@@ -107,8 +120,7 @@ class Sessions:
         self.lockout_seconds = lockout_seconds
         self._create = store.script(_CREATE)
         self._check = store.script(_CHECK)
-        # The SMS path: claim the MessageSid (dedupe, sender limit) and check the code at once.
-        self._claim_and_check = store.script(messages.claim_lua(keys_from=3, args_from=5) + _CHECK)
+        self._claim_and_check = store.script(_CLAIM_AND_CHECK)
         self._end = store.script(_END)
         self._notice = store.script(_NOTICE)
 
@@ -223,6 +235,11 @@ class Sessions:
         if reply[0] in ("dup", "limited"):
             return reply[0], reply[1]
         return "checked", self._outcome(tag, reply)
+
+    def stored_outcome(self, borrower, kept):
+        """The code check ``check_message`` kept with a message's claim, as ``(CodeOutcome, details)``."""
+        reply = [None if value is False else value for value in json.loads(kept[len(messages.OUTCOME):])]
+        return self._outcome(self.tag(borrower.e164), reply)
 
     @staticmethod
     def _outcome(tag, reply):
