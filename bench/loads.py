@@ -1,14 +1,17 @@
 """What `bench/run.py` seeds and sends: a fast bulk loader and the wrk scripts of each endpoint."""
 
 import json
+import re
 import time
+import urllib.error
+import urllib.request
 from collections import namedtuple
 from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
 from verify import demo, phones
-from verify.registry import reports
+from verify.registry import reports, staff
 from verify.registry.sessions import Sessions
 from verify.registry.store import Store, connect
 
@@ -19,7 +22,9 @@ PUBLIC_URL = "https://verify.bench"
 BRAND = {"brand": "OK钱包", "brand_en": "OK Wallet", "hotline": "400-000-9518", "sms": "10690009518"}
 CALLER = "+862160800000"
 
-Endpoint = namedtuple("Endpoint", "name path script")
+Endpoint = namedtuple("Endpoint", "name path script headers", defaults=(None,))
+STAFF = ("bench-support", "bench support password")
+USER_AGENT = "verify-bench"  # the login and the load must look like the same browser (session protection)
 
 
 def borrower(i):
@@ -35,6 +40,7 @@ def seed(redis, sessions, reports_count, keep=None):
     store = Store(connect(url=redis.url, timeout=5.0))
     if keep is None:
         demo.seed(store, "CN", BRAND, logins=False)
+        staff.create(store, STAFF[0], "support", STAFF[1])
     start = keep["sessions"] if keep else 0
     loader = Sessions(store, HMAC_KEY.encode())
     now = int(time.time())
@@ -130,8 +136,34 @@ def _report_requests(count):
             for i in range(count)]
 
 
-def endpoints(workdir, seeded, run=0):
-    """The endpoints of the main table, the bare one first; ``run`` keeps each server's run fresh."""
+def dashboard_cookie(base_url):
+    """Log the bench's support account in through the login form; the session cookie to send."""
+    opener = urllib.request.build_opener()
+    opener.addheaders = [("User-Agent", USER_AGENT)]
+    with opener.open(base_url + "/dashboard/login") as page:
+        token = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page.read().decode()).group(1)
+        cookie = "; ".join(c.split(";")[0] for c in page.headers.get_all("Set-Cookie", []))
+    form = urlencode({"name": STAFF[0], "password": STAFF[1], "csrf_token": token}).encode()
+    request = urllib.request.Request(base_url + "/dashboard/login", data=form, headers={"Cookie": cookie})
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    login = urllib.request.build_opener(NoRedirect)
+    login.addheaders = [("User-Agent", USER_AGENT)]
+    try:
+        login.open(request)
+    except urllib.error.HTTPError as answer:  # the 302 to the dashboard
+        if answer.code != 302:
+            raise
+        return "; ".join(c.split(";")[0] for c in answer.headers.get_all("Set-Cookie", []))
+    raise RuntimeError("the dashboard login did not redirect")
+
+
+def endpoints(workdir, seeded, run=0, cookie=None):
+    """The endpoints of the main table, the bare one first; ``run`` keeps each server's run fresh,
+    ``cookie`` is a logged-in dashboard session (``dashboard_cookie``)."""
     n = min(seeded["sessions"], 1000)
     return [
         Endpoint("bare (GET /healthz)", "/healthz", None),
@@ -139,9 +171,11 @@ def endpoints(workdir, seeded, run=0):
         Endpoint("check unknown", "/api/v1/check?number=13912345678", None),
         Endpoint("verify genuine", "/api/v1/verify", _script(workdir, "genuine", "POST", "/api/v1/verify", _verify_requests(0, n, True))),
         Endpoint("verify not_verified", "/api/v1/verify", _script(workdir, f"unknown{run}", "POST", "/api/v1/verify", _unknown_requests(60000, run))),
-        Endpoint("sms inbound (code)", "/sms/inbound", _script(workdir, f"sms{run}", "POST", "/sms/inbound", _sms_requests(n, 60, run))),
+        Endpoint("sms inbound (code)", "/sms/inbound", _script(workdir, f"sms{run}", "POST", "/sms/inbound", _sms_requests(n, 90, run))),
         Endpoint("report write", "/api/v1/reports", _script(workdir, "report", "POST", "/api/v1/reports", _report_requests(20000))),
         Endpoint("home page", "/", None),
+        *([Endpoint("dashboard report queue", "/dashboard/reports", None,
+                    {"Cookie": cookie, "User-Agent": USER_AGENT})] if cookie else []),
     ]
 
 

@@ -1,9 +1,11 @@
 """`make bench`: load the production server from a second process with wrk and print one table.
 
 Starts a private redis-server configured as in production (AOF everysec, noeviction), seeds it,
-starts verify under the production server, runs wrk (~15 s per endpoint, 32 connections) and
-prints endpoint, req/s, p50, p99, errors, Redis commands per request and the ratio to the bare
-endpoint (/healthz: a constant small JSON body through the same app and server). Then the scale
+starts verify under the production server, runs wrk (~15 s per endpoint after 2 s of warm-up, 32
+connections) and prints endpoint, req/s, p50, p99, errors, Redis commands per request, the ratio to
+the bare endpoint (/healthz: a constant small JSON body through the same app and server) and the CPU
+time per request of the server's processes and of Redis. The dashboard's report queue is loaded
+with a support login made through the login form. Then the scale
 run: check and verify with 10^6 sessions and 10^6 reports against 10^3, and Redis memory per
 session. Results also go to bench/results-<time>.json (git-ignored).
 
@@ -91,10 +93,12 @@ def stop_server(proc):
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def run_wrk(wrk, script, path, duration, connections):
+def run_wrk(wrk, script, path, duration, connections, headers=None):
     cmd = [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s"]
     if script:
         cmd += ["-s", str(script)]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
     out = subprocess.run(cmd + [f"http://127.0.0.1:{PORT}{path}"], capture_output=True, text=True, check=True).stdout
     return parse_wrk(out)
 
@@ -130,18 +134,43 @@ def settle(redis):
             time.sleep(0.5)
 
 
+def cpu_seconds(session_id=None, pid=None):
+    """CPU time (user + system) used so far by one process, or by every process of a session (the
+    server's master and workers: it is started in a session of its own)."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or (pid is not None and int(entry) != pid):
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if session_id is None or int(fields[3]) == session_id:  # fields[3]: session id
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return total
+
+
 def commands(redis):
     with redis.client() as client:
         return int(client.info("stats")["total_commands_processed"])
 
 
-def measure(wrk, redis, endpoints, duration, connections, label=""):
+def measure(wrk, redis, server, endpoints, duration, connections, label="", warmup=2):
     rows = []
     for endpoint in endpoints:
+        # Not counted: lets every worker load its scripts, fill its caches and connection pool, so
+        # that the first endpoint after a start is not the one that pays for it.
+        run_wrk(wrk, endpoint.script, endpoint.path, warmup, connections, endpoint.headers)
         before = commands(redis)
-        result = run_wrk(wrk, endpoint.script, endpoint.path, duration, connections)
+        app_cpu, redis_cpu = cpu_seconds(session_id=server.pid), cpu_seconds(pid=redis.proc.pid)
+        result = run_wrk(wrk, endpoint.script, endpoint.path, duration, connections, endpoint.headers)
+        requests = max(result["requests"], 1)
+        # Where the two cores went, per request: the server's processes (app and HTTP server) and Redis.
+        result["server_cpu_us"] = round((cpu_seconds(session_id=server.pid) - app_cpu) / requests * 1e6)
+        result["redis_cpu_us"] = round((cpu_seconds(pid=redis.proc.pid) - redis_cpu) / requests * 1e6)
         # Minus the INFO calls made here; Lua scripts' inner commands count (Redis counts them).
-        result["redis_commands"] = round((commands(redis) - before - 1) / max(result["requests"], 1), 2)
+        result["redis_commands"] = round((commands(redis) - before - 1) / requests, 2)
         result["endpoint"] = endpoint.name + label
         rows.append(result)
         print(f"  {result['endpoint']:<34} {result['rps']:>9.0f} req/s  p99 {result['p99_ms']:.1f} ms", flush=True)
@@ -152,13 +181,14 @@ def measure(wrk, redis, endpoints, duration, connections, label=""):
 
 
 def table(rows):
-    head = f"{'endpoint':<34} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7} {'cmds/req':>8} {'÷ bare':>7}"
+    head = (f"{'endpoint':<34} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7} {'cmds/req':>8} {'÷ bare':>7}"
+            f" {'server µs':>9} {'redis µs':>8}")
     lines = [head, "-" * len(head)]
     for r in rows:
         errors = r["errors"] + r["non_2xx"]
         ratio = f"{r['ratio']:.2f}" if r.get("ratio") is not None else "-"
         lines.append(f"{r['endpoint']:<34} {r['rps']:>9.0f} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {errors:>7} "
-                     f"{r['redis_commands']:>8} {ratio:>7}")
+                     f"{r['redis_commands']:>8} {ratio:>7} {r['server_cpu_us']:>9} {r['redis_cpu_us']:>8}")
     return "\n".join(lines)
 
 
@@ -183,11 +213,11 @@ def main():
         env = production_env(redis.url)
         small = loads.seed(redis, sessions=1000, reports_count=1000)
         for run, name in enumerate(args.servers.split(",")):
-            endpoints = loads.endpoints(workdir, small, run)
             print(f"\n{name}: {' '.join(SERVERS[name])}", flush=True)
             proc = start_server(name, env)
             try:
-                results["runs"][name] = measure(wrk, redis, endpoints, args.duration, args.connections)
+                endpoints = loads.endpoints(workdir, small, run, cookie=loads.dashboard_cookie(f"http://127.0.0.1:{PORT}"))
+                results["runs"][name] = measure(wrk, redis, proc, endpoints, args.duration, args.connections)
             finally:
                 stop_server(proc)
             print(table(results["runs"][name]))
@@ -200,7 +230,7 @@ def main():
             settle(redis)
             proc = start_server(best, env)
             try:
-                scaled = measure(wrk, redis, loads.scale_endpoints(workdir, big), args.duration, args.connections, " @10^6")
+                scaled = measure(wrk, redis, proc, loads.scale_endpoints(workdir, big), args.duration, args.connections, " @10^6")
             finally:
                 stop_server(proc)
             small_rows = {r["endpoint"]: r for r in results["runs"][best]}
