@@ -173,8 +173,9 @@ def build_record(hmac_key, report, source, now, client_ip=None):
 
 
 # KEYS: report, by-time, status:new, number:<e164>, reporters:<e164>, one counter per limit window,
-# then the per-number and per-category totals. ARGV: number of limits, (amount, seconds) per limit, now, id, fingerprint, the report as
-# JSON (one argument instead of 34 keeps the call cheap to send). Returns {1} when filed,
+# then the per-number and per-category totals. ARGV: number of limits, (amount, seconds) per limit,
+# now, id, fingerprint, number, categories, then the report's fields as name, value, ... (handed to
+# HSET as they are: decoding a JSON copy took Redis twice as long). Returns {1} when filed,
 # {0, seconds to wait} when a limit is reached, {-1} when the id is taken (nothing counted or written).
 _WRITE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
@@ -188,16 +189,10 @@ for i = 1, limits do
 end
 local base = 2 + 2 * limits
 local now, id = ARGV[base], ARGV[base + 1]
-local record = cjson.decode(ARGV[base + 3])
-local fields = {}
-for name, value in pairs(record) do
-  fields[#fields + 1] = name
-  fields[#fields + 1] = value
-end
-redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('HSET', KEYS[1], unpack(ARGV, base + 5))
 -- Running totals for the dashboard's overview: reports per number and per category.
-redis.call('ZINCRBY', KEYS[6 + limits], 1, record['number'])
-for category in string.gmatch(record['categories'], '[^,]+') do
+redis.call('ZINCRBY', KEYS[6 + limits], 1, ARGV[base + 3])
+for category in string.gmatch(ARGV[base + 4], '[^,]+') do
   redis.call('HINCRBY', KEYS[7 + limits], category, 1)
 end
 redis.call('ZADD', KEYS[2], now, id)
@@ -231,8 +226,9 @@ def write_call(store, hmac_key, record, now, limits=(), limit_subject=""):
         _key(store, "totals:numbers"),
         _key(store, "totals:categories"),
     ]
-    args = [len(limits), *(v for pair in limits for v in pair), now, report_id, record["fingerprint"]]
-    args.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+    args = [len(limits), *(v for pair in limits for v in pair), now, report_id, record["fingerprint"], e164,
+            record["categories"]]
+    args.extend(item for pair in record.items() for item in pair)
     return keys, args
 
 
