@@ -112,7 +112,7 @@ def _unknown_requests(count, run=0):
     # No session and a different phone each time (and each run): wrong codes spread so that no phone
     # reaches the lockout.
     head = {"Content-Type": "application/json"}
-    return [(head, json.dumps({"phone": f"+86137{run}{i:07d}", "code": "123456"})) for i in range(count)]
+    return [(head, json.dumps({"phone": f"+86137{(run * count + i) % 10**8:08d}", "code": "123456"})) for i in range(count)]
 
 
 def _sms_requests(senders, per_sender, run=0):
@@ -179,18 +179,17 @@ def endpoints(workdir, seeded, run=0, cookie=None):
     ]
 
 
-def scale_endpoints(workdir, seeded):
-    """Check and verify again once the store holds 10^6 sessions and reports."""
+def scale_endpoints(workdir, seeded, run):
+    """Check and verify, for the scale run: genuine codes spread over every seeded session."""
     total = seeded["sessions"]
     step = max(total // 1000, 1)
     head = {"Content-Type": "application/json"}
     spread = [(head, json.dumps({"phone": borrower(i), "code": code(i)})) for i in range(0, total, step)]
     return [
-        Endpoint("bare (GET /healthz)", "/healthz", None),
         Endpoint("check official", "/api/v1/check?number=021-6080-0000", None),
         Endpoint("check unknown", "/api/v1/check?number=13912345678", None),
-        Endpoint("verify genuine", "/api/v1/verify", _script(workdir, "genuine-big", "POST", "/api/v1/verify", spread)),
-        Endpoint("verify not_verified", "/api/v1/verify", _script(workdir, "unknown-big", "POST", "/api/v1/verify", _unknown_requests(60000, 9))),
+        Endpoint("verify genuine", "/api/v1/verify", _script(workdir, f"genuine-{total}", "POST", "/api/v1/verify", spread)),
+        Endpoint("verify not_verified", "/api/v1/verify", _script(workdir, f"unknown-{run}", "POST", "/api/v1/verify", _unknown_requests(60000, run))),
     ]
 
 

@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -192,6 +193,48 @@ def table(rows):
     return "\n".join(lines)
 
 
+def scale_run(wrk, workdir, small_redis, server, args, rounds=3):
+    """Check and verify on a store of 10^3 and on one of 10^6 sessions and 10^6 reports, in turns
+    (``rounds`` times each, medians compared): this machine drifts by 10-20% over minutes, so two
+    runs minutes apart measured the drift as much as the store's size."""
+    big_redis = RedisProcess(workdir / "redis-big").start()
+    try:
+        print(f"\nscale on {server}: seeding {args.scale_size:,} sessions and {args.scale_size:,} reports ...", flush=True)
+        started = time.monotonic()
+        big = loads.seed(big_redis, sessions=args.scale_size, reports_count=args.scale_size,
+                         keep=loads.seed(big_redis, sessions=1000, reports_count=1000))
+        print(f"  seeded in {time.monotonic() - started:.0f} s", flush=True)
+        for redis in (small_redis, big_redis):
+            settle(redis)
+        stores = {"10^3": (small_redis, {"sessions": 1000}), "10^6": (big_redis, big)}
+        seen = {size: {} for size in stores}
+        for turn in range(rounds):
+            for size, (redis, seeded) in stores.items():
+                proc = start_server(server, production_env(redis.url))
+                try:
+                    endpoints = loads.scale_endpoints(workdir, seeded, run=10 + turn)
+                    for row in measure(wrk, redis, proc, endpoints, args.scale_duration, args.connections):
+                        seen[size].setdefault(row["endpoint"], []).append(row["rps"])
+                finally:
+                    stop_server(proc)
+        rows = []
+        for endpoint, small_runs in seen["10^3"].items():
+            big_runs = seen["10^6"][endpoint]
+            rows.append({"endpoint": endpoint, "rps_10^3": statistics.median(small_runs),
+                         "rps_10^6": statistics.median(big_runs), "runs_10^3": small_runs, "runs_10^6": big_runs,
+                         "vs_10^3": round(statistics.median(big_runs) / statistics.median(small_runs), 2)})
+        memory = loads.memory_per_session(big_redis)
+    finally:
+        big_redis.stop()
+    print(f"{'endpoint':<24} {'10^3 req/s':>10} {'10^6 req/s':>10} {'10^6 ÷ 10^3':>11}   runs (10^3 | 10^6)")
+    for r in rows:
+        runs = " ".join(f"{x:.0f}" for x in r["runs_10^3"]) + " | " + " ".join(f"{x:.0f}" for x in r["runs_10^6"])
+        print(f"{r['endpoint']:<24} {r['rps_10^3']:>10.0f} {r['rps_10^6']:>10.0f} {r['vs_10^3']:>11.2f}   {runs}")
+    print(f"  Redis memory per active session: {memory['bytes_per_session']} bytes "
+          f"(MEMORY USAGE over {memory['sample']} sessions)")
+    return {"server": server, "rounds": rounds, "duration_s": args.scale_duration, "rows": rows, "memory": memory}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--servers", default="granian,gunicorn-sync,gunicorn-gthread")
@@ -200,6 +243,7 @@ def main():
     parser.add_argument("--production", default="granian", help="the server the scale run uses (the one we ship)")
     parser.add_argument("--no-scale", action="store_true", help="skip the 10^6 sessions and reports run")
     parser.add_argument("--scale-size", type=int, default=1_000_000)
+    parser.add_argument("--scale-duration", type=int, default=10, help="seconds per endpoint in each turn of the scale run")
     args = parser.parse_args()
 
     wrk = shutil.which("wrk")
@@ -223,25 +267,7 @@ def main():
             print(table(results["runs"][name]))
         if not args.no_scale:
             best = args.production if args.production in results["runs"] else next(iter(results["runs"]))
-            print(f"\nscale on {best}: seeding {args.scale_size:,} sessions and {args.scale_size:,} reports ...", flush=True)
-            started = time.monotonic()
-            big = loads.seed(redis, sessions=args.scale_size, reports_count=args.scale_size, keep=small)
-            print(f"  seeded in {time.monotonic() - started:.0f} s", flush=True)
-            settle(redis)
-            proc = start_server(best, env)
-            try:
-                scaled = measure(wrk, redis, proc, loads.scale_endpoints(workdir, big), args.duration, args.connections, " @10^6")
-            finally:
-                stop_server(proc)
-            small_rows = {r["endpoint"]: r for r in results["runs"][best]}
-            for row in scaled:
-                base = small_rows.get(row["endpoint"].replace(" @10^6", ""))
-                row["vs_10^3"] = round(row["rps"] / base["rps"], 2) if base else None
-            results["scale"] = {"server": best, "rows": scaled, "memory": loads.memory_per_session(redis)}
-            print(table(scaled))
-            print("  throughput at 10^6 / at 10^3: " + ", ".join(f"{r['endpoint']}: {r['vs_10^3']}" for r in scaled))
-            print(f"  Redis memory per active session: {results['scale']['memory']['bytes_per_session']} bytes "
-                  f"(MEMORY USAGE over {results['scale']['memory']['sample']} sessions)")
+            results["scale"] = scale_run(wrk, workdir, redis, best, args)
     finally:
         redis.stop()
         shutil.rmtree(workdir, ignore_errors=True)
