@@ -340,7 +340,11 @@ def find(store, status=None, number=None, category=None, since=None, until=None,
     if until is not None and (top == "+inf" or until < float(top)):
         top, after = until, None
     bottom = since if since is not None else "-inf"
-    found, chunk = [], max(limit * 2, 50)
+    # Without a filter the index holds what is shown: read a page and a few more (reports of the same
+    # second as the cursor are skipped). With one, read more (and more again) so that a page fills
+    # without a round trip per report.
+    filtered = category is not None or (status is not None and number is not None)
+    found, chunk = [], max(limit * 2, 50) if filtered else limit + 10
     while len(found) < limit:
         page = store.redis.zrevrangebyscore(index, top, bottom, start=0, num=chunk, withscores=True)
         if after is not None:
