@@ -434,9 +434,9 @@ def test_a_texted_code_takes_one_round_trip(sms_app, monkeypatch):
     created, _ = open_session(sms_app)
     client = sms_app.test_client()
     text(client, "000000", sender="+8613900000001")  # warm up: scripts loaded once per server
-    trips = RoundTrips(monkeypatch)
     store = sms_app.extensions["verify"].store
     store.redis.config_resetstat()
+    trips = RoundTrips(monkeypatch)
     assert "核验通过" in text(client, created["code"])[1]
     assert trips.count == 1  # claim, code check and the kept outcome in one call
     assert store.redis.info("commandstats")["cmdstat_set"]["calls"] == 1  # the claim is written once
