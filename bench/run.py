@@ -126,12 +126,16 @@ def settle(redis):
     """Rewrite the AOF now and wait for it: a rewrite of a freshly grown store would otherwise fork
     and copy a gigabyte in the middle of the measurement, on the same two cores."""
     with redis.client() as client:
+
+        def rewriting():
+            info = client.info("persistence")
+            return info.get("aof_rewrite_in_progress") or info.get("aof_rewrite_scheduled")
+
+        while rewriting():  # one Redis started by itself as the store grew
+            time.sleep(0.5)
         client.bgrewriteaof()
         time.sleep(0.5)
-        while True:
-            info = client.info("persistence")
-            if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
-                break
+        while rewriting():
             time.sleep(0.5)
 
 
@@ -271,9 +275,10 @@ def main():
     finally:
         redis.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    out = ROOT / "bench" / f"results-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    print(f"\nresults: {out.relative_to(ROOT)}")
+        # Kept even when a later part failed: the tables above took minutes.
+        out = ROOT / "bench" / f"results-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+        out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+        print(f"\nresults: {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
