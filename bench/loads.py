@@ -98,10 +98,6 @@ end
     return script
 
 
-def _lua_table(headers):
-    return "{" + ", ".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()) + "}"
-
-
 def _verify_requests(first, count, right):
     head = {"Content-Type": "application/json"}
     return [(head, json.dumps({"phone": borrower(i), "code": code(i) if right else f"{(int(code(i)) + 1) % 1_000_000:06d}"}))

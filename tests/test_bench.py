@@ -1,0 +1,102 @@
+"""The benchmark's own parts (bench/): every request it sends gets the answer it is meant to measure,
+its reading of wrk's output, its CPU readings. Not speed: that is `make bench`."""
+
+import os
+import re
+import time
+
+import pytest
+
+from bench import loads
+from bench import run as bench_run
+
+WRK_OUTPUT = """Running 15s test @ http://127.0.0.1:5077/healthz
+  2 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     3.95ms    2.01ms  28.41ms   80.12%
+    Req/Sec     4.37k   310.22     5.01k    71.00%
+  Latency Distribution
+     50%  850.00us
+     75%    4.80ms
+     90%    6.20ms
+     99%    1.20s
+  130485 requests in 15.01s, 27.12MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 5
+Requests/sec:   8693.12
+Transfer/sec:      1.81MB
+"""
+
+
+def test_wrk_output_is_read():
+    assert bench_run.parse_wrk(WRK_OUTPUT) == {
+        "rps": 8693.12, "p50_ms": 0.85, "p99_ms": 1200.0, "requests": 130485, "errors": 3, "non_2xx": 5}
+    clean = bench_run.parse_wrk(WRK_OUTPUT.replace("  Socket errors: connect 0, read 2, write 0, timeout 1\n", "")
+                                .replace("  Non-2xx or 3xx responses: 5\n", ""))
+    assert clean["errors"] == 0 and clean["non_2xx"] == 0
+
+
+def test_cpu_readings_follow_the_work_done():
+    mine, busy = bench_run.cpu_seconds(pid=os.getpid()), bench_run.busy_seconds()
+    end = time.process_time() + 0.3
+    while time.process_time() < end:
+        pass
+    assert bench_run.cpu_seconds(pid=os.getpid()) - mine >= 0.2
+    assert bench_run.busy_seconds() - busy >= 0.2
+    # A whole session counts this process and the others in it.
+    assert bench_run.cpu_seconds(session_id=os.getsid(0)) >= bench_run.cpu_seconds(pid=os.getpid())
+
+
+def _requests(endpoint, count=3):
+    """(method, path, headers, body) of the first ``count`` requests wrk would send for ``endpoint``."""
+    if endpoint.script is None:
+        return [("GET", endpoint.path, endpoint.headers or {}, None)]
+    script = endpoint.script.read_text(encoding="utf-8")
+    method, path = re.search(r'wrk\.format\("(\w+)", "([^"]+)"', script).groups()
+    content_type = re.search(r'\["Content-Type"\] = "([^"]+)"', script).group(1)
+    data = re.search(r'io\.lines\("([^"]+)"\)', script).group(1)
+    out = []
+    with open(data, encoding="utf-8") as lines:
+        for line, _ in zip(lines, range(count), strict=False):
+            signature, body = line.rstrip("\n").split("\t", 1)
+            headers = {"Content-Type": content_type}
+            if signature != "-":
+                headers["X-Twilio-Signature"] = signature
+            out.append((method, path, headers, body))
+    return out
+
+
+EXPECTED = {
+    "bare": (200, None),
+    "check official": (200, '"verdict":"official"'),
+    "check unknown": (200, '"verdict"'),
+    "verify genuine": (200, '"verdict":"genuine"'),
+    "verify not_verified": (200, '"verdict":"not_verified"'),
+    "sms inbound": (200, "核验通过"),
+    "report write": (201, '"id":"R'),
+    "home page": (200, "<html"),
+}
+
+
+@pytest.fixture
+def bench_app(make_app, redis_server):
+    # The bench's own secrets and limits, so that what it seeds and signs is accepted.
+    app = make_app(VERIFY_HMAC_KEY=loads.HMAC_KEY, TWILIO_AUTH_TOKEN=loads.TWILIO_TOKEN,
+                   VERIFY_PUBLIC_URL=loads.PUBLIC_URL, VERIFY_SMS_RATE_LIMIT=10**6,
+                   VERIFY_RATE_REPORT="10000000 per minute", VERIFY_SMS_LANGUAGE="zh")
+    seeded = loads.seed(redis_server, sessions=20, reports_count=10)
+    return app, seeded
+
+
+@pytest.mark.parametrize("run", [0, 2, 11])
+def test_every_request_the_bench_sends_is_answered_as_intended(bench_app, tmp_path, run):
+    app, seeded = bench_app
+    client = app.test_client()
+    endpoints = loads.endpoints(tmp_path, seeded, run) + loads.scale_endpoints(tmp_path, seeded, run)
+    for endpoint in endpoints:
+        status, marker = next(v for k, v in EXPECTED.items() if endpoint.name.startswith(k))
+        for method, path, headers, body in _requests(endpoint):
+            answer = client.open(path, method=method, headers=headers, data=body)
+            text = answer.get_data(as_text=True)
+            assert answer.status_code == status, (endpoint.name, text[:300])
+            assert marker is None or marker in text.replace(": ", ":"), (endpoint.name, text[:300])
