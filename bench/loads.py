@@ -189,6 +189,28 @@ def scale_endpoints(workdir, seeded, run):
     ]
 
 
+def requests_of(endpoint, count=None):
+    """``(method, path, headers, body)`` of the requests wrk sends for ``endpoint``, read back from its
+    script and data file (all of them, or the first ``count``): for checking and in-process timing."""
+    if endpoint.script is None:
+        return [("GET", endpoint.path, endpoint.headers or {}, None)]
+    script = endpoint.script.read_text(encoding="utf-8")
+    method, path = re.search(r'wrk\.format\("(\w+)", "([^"]+)"', script).groups()
+    content_type = re.search(r'\["Content-Type"\] = "([^"]+)"', script).group(1)
+    data = re.search(r'io\.lines\("([^"]+)"\)', script).group(1)
+    out = []
+    with open(data, encoding="utf-8") as lines:
+        for line in lines:
+            signature, body = line.rstrip("\n").split("\t", 1)
+            headers = {"Content-Type": content_type}
+            if signature != "-":
+                headers["X-Twilio-Signature"] = signature
+            out.append((method, path, headers, body))
+            if count is not None and len(out) == count:
+                break
+    return out
+
+
 def memory_per_session(redis, sample=2000):
     """MEMORY USAGE of the session hashes of ``sample`` seeded borrowers."""
     store = Store(connect(url=redis.url, timeout=5.0))

@@ -2,7 +2,6 @@
 its reading of wrk's output, its CPU readings. Not speed: that is `make bench`."""
 
 import os
-import re
 import time
 
 import pytest
@@ -47,25 +46,6 @@ def test_cpu_readings_follow_the_work_done():
     assert bench_run.cpu_seconds(session_id=os.getsid(0)) >= bench_run.cpu_seconds(pid=os.getpid())
 
 
-def _requests(endpoint, count=3):
-    """(method, path, headers, body) of the first ``count`` requests wrk would send for ``endpoint``."""
-    if endpoint.script is None:
-        return [("GET", endpoint.path, endpoint.headers or {}, None)]
-    script = endpoint.script.read_text(encoding="utf-8")
-    method, path = re.search(r'wrk\.format\("(\w+)", "([^"]+)"', script).groups()
-    content_type = re.search(r'\["Content-Type"\] = "([^"]+)"', script).group(1)
-    data = re.search(r'io\.lines\("([^"]+)"\)', script).group(1)
-    out = []
-    with open(data, encoding="utf-8") as lines:
-        for line, _ in zip(lines, range(count), strict=False):
-            signature, body = line.rstrip("\n").split("\t", 1)
-            headers = {"Content-Type": content_type}
-            if signature != "-":
-                headers["X-Twilio-Signature"] = signature
-            out.append((method, path, headers, body))
-    return out
-
-
 EXPECTED = {
     "bare": (200, None),
     "check official": (200, '"verdict":"official"'),
@@ -95,7 +75,7 @@ def test_every_request_the_bench_sends_is_answered_as_intended(bench_app, tmp_pa
     endpoints = loads.endpoints(tmp_path, seeded, run) + loads.scale_endpoints(tmp_path, seeded, run)
     for endpoint in endpoints:
         status, marker = next(v for k, v in EXPECTED.items() if endpoint.name.startswith(k))
-        for method, path, headers, body in _requests(endpoint):
+        for method, path, headers, body in loads.requests_of(endpoint, 3):
             answer = client.open(path, method=method, headers=headers, data=body)
             text = answer.get_data(as_text=True)
             assert answer.status_code == status, (endpoint.name, text[:300])
