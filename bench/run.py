@@ -4,13 +4,13 @@ Starts a private redis-server configured as in production (AOF everysec, noevict
 starts verify under the production server, runs wrk (~15 s per endpoint after 2 s of warm-up, 32
 connections) and prints endpoint, req/s, p50, p99, errors, Redis commands per request, the ratio to
 the bare endpoint (/healthz: a constant small JSON body through the same app and server) and the CPU
-time per request of the server's processes, of Redis and of everything else (wrk, kernel workers). The dashboard's report queue is loaded
-with a support login made through the login form. Then the scale
-run: check and verify with 10^6 sessions and 10^6 reports against 10^3, and Redis memory per
-session. Results also go to bench/results-<time>.json (git-ignored).
+time per request of the server's processes, of Redis and of everything else (wrk, kernel workers).
+The dashboard's report queue is loaded with a support login made through the login form. Then the
+scale run: check and verify against a store of 10^3 and one of 10^6 sessions and 10^6 reports, in
+turns, and Redis memory per session. Results also go to bench/results-<time>.json (git-ignored).
 
     python bench/run.py [--servers granian,gunicorn-sync,gunicorn-gthread] [--duration 15] [--no-scale]
-                        [--scale-size 1000000] [--production granian]
+                        [--scale-size 1000000] [--scale-duration 10] [--production granian]
 """
 
 import argparse
