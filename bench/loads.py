@@ -66,7 +66,8 @@ def _bulk_reports(store, count, now):
 
 
 def _script(workdir, name, method, path, requests):
-    """A wrk script sending ``requests`` ([(headers, body)]) in turn; each wrk thread starts elsewhere.
+    """A wrk script sending ``requests`` ([(headers, body)]) in turn, from a given first one, the threads
+    taking turns (a MessageSid sent twice would only measure the duplicate path).
 
     The requests go to a data file read at start: a Lua table literal of 60k bodies breaks LuaJIT.
     """
@@ -80,7 +81,7 @@ def _script(workdir, name, method, path, requests):
 local counter = 0
 function setup(thread) counter = counter + 1; thread:set("tid", counter) end
 local reqs = {{}}
-local i = 0
+local i, step = 0, 1
 function init(args)
   for line in io.lines("{data}") do
     local sig, body = line:match("^([^\t]*)\t(.*)$")
@@ -88,10 +89,13 @@ function init(args)
     if sig ~= "-" then headers["X-Twilio-Signature"] = sig end
     reqs[#reqs + 1] = wrk.format("{method}", "{path}", headers, body)
   end
-  i = (tid or 1) * 7919
+  -- wrk ... -- <first> <threads>: the threads interleave over the requests from the first one not
+  -- sent yet (the warm-up's), so none is sent twice unless the list runs out and starts over.
+  step = tonumber(args[2]) or 1
+  i = (tonumber(args[1]) or 0) + (tid or 1) - 1 - step
 end
 function request()
-  i = i + 1
+  i = i + step
   return reqs[(i % #reqs) + 1]
 end
 """, encoding="utf-8")
@@ -167,7 +171,7 @@ def endpoints(workdir, seeded, run=0, cookie=None):
         Endpoint("check unknown", "/api/v1/check?number=13912345678", None),
         Endpoint("verify genuine", "/api/v1/verify", _script(workdir, "genuine", "POST", "/api/v1/verify", _verify_requests(0, n, True))),
         Endpoint("verify not_verified", "/api/v1/verify", _script(workdir, f"unknown{run}", "POST", "/api/v1/verify", _unknown_requests(60000, run))),
-        Endpoint("sms inbound (code)", "/sms/inbound", _script(workdir, f"sms{run}", "POST", "/sms/inbound", _sms_requests(n, 90, run))),
+        Endpoint("sms inbound (code)", "/sms/inbound", _script(workdir, f"sms{run}", "POST", "/sms/inbound", _sms_requests(n, 120, run))),
         Endpoint("report write", "/api/v1/reports", _script(workdir, "report", "POST", "/api/v1/reports", _report_requests(20000))),
         Endpoint("home page", "/", None),
         *([Endpoint("dashboard report queue", "/dashboard/reports", None,

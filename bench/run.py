@@ -94,14 +94,20 @@ def stop_server(proc):
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def run_wrk(wrk, script, path, duration, connections, headers=None):
-    cmd = [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s"]
+WRK_THREADS = 2
+
+
+def run_wrk(wrk, script, path, duration, connections, headers=None, first=0):
+    """One wrk run; a script's requests are sent from the ``first`` on (see loads._script)."""
+    cmd = [wrk, f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s"]
     if script:
         cmd += ["-s", str(script)]
     for name, value in (headers or {}).items():
         cmd += ["-H", f"{name}: {value}"]
-    out = subprocess.run(cmd + [f"http://127.0.0.1:{PORT}{path}"], capture_output=True, text=True, check=True).stdout
-    return parse_wrk(out)
+    cmd.append(f"http://127.0.0.1:{PORT}{path}")
+    if script:
+        cmd += ["--", str(first), str(WRK_THREADS)]
+    return parse_wrk(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
 
 
 def _ms(text):
@@ -173,10 +179,12 @@ def measure(wrk, redis, server, endpoints, duration, connections, label="", warm
     for endpoint in endpoints:
         # Not counted: lets every worker load its scripts, fill its caches and connection pool, so
         # that the first endpoint after a start is not the one that pays for it.
-        run_wrk(wrk, endpoint.script, endpoint.path, warmup, connections, endpoint.headers)
+        warm = run_wrk(wrk, endpoint.script, endpoint.path, warmup, connections, endpoint.headers)
+        # The measured run goes on after the warm-up's requests (and those still in flight at its end).
+        first = warm["requests"] + 2 * connections
         before = commands(redis)
         app_cpu, redis_cpu, busy = cpu_seconds(session_id=server.pid), cpu_seconds(pid=redis.proc.pid), busy_seconds()
-        result = run_wrk(wrk, endpoint.script, endpoint.path, duration, connections, endpoint.headers)
+        result = run_wrk(wrk, endpoint.script, endpoint.path, duration, connections, endpoint.headers, first)
         requests = max(result["requests"], 1)
         # Where the cores went, per request: the server's processes (app and HTTP server), Redis, and
         # everything else (wrk, and the kernel's workers writing the AOF out).
