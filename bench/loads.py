@@ -22,7 +22,10 @@ PUBLIC_URL = "https://verify.bench"
 BRAND = {"brand": "OK钱包", "brand_en": "OK Wallet", "hotline": "400-000-9518", "sms": "10690009518"}
 CALLER = "+862160800000"
 
-Endpoint = namedtuple("Endpoint", "name path script headers", defaults=(None,))
+# ``script``/``data``: wrk's script and the requests it reads (None for a plain GET); ``headers``: sent with
+# every request (-H); ``content_type``: of the scripted requests' bodies.
+Endpoint = namedtuple("Endpoint", "name path script data method content_type headers",
+                      defaults=(None, None, "GET", None, None))
 STAFF = ("bench-support", "bench support password")
 USER_AGENT = "verify-bench"  # the login and the load must look like the same browser (session protection)
 
@@ -65,18 +68,18 @@ def _bulk_reports(store, count, now):
     reports.bulk_submit(store, HMAC_KEY.encode(), rows())
 
 
-def _script(workdir, name, method, path, requests):
-    """A wrk script sending ``requests`` ([(headers, body)]) in turn, from a given first one, the threads
-    taking turns (a MessageSid sent twice would only measure the duplicate path).
+def _posted(workdir, name, file, path, requests):
+    """An endpoint wrk loads with ``requests`` ([(headers, body)]) POSTed in turn, from a given first
+    one, the threads taking turns (a MessageSid sent twice would only measure the duplicate path).
 
     The requests go to a data file read at start: a Lua table literal of 60k bodies breaks LuaJIT.
     """
-    data = workdir / f"{name}.tsv"
+    data = workdir / f"{file}.tsv"
     with data.open("w", encoding="utf-8") as handle:
         for headers, body in requests:
             handle.write(headers.get("X-Twilio-Signature", "-") + "\t" + body + "\n")
     content_type = requests[0][0]["Content-Type"]
-    script = workdir / f"{name}.lua"
+    script = workdir / f"{file}.lua"
     script.write_text(f"""
 local counter = 0
 function setup(thread) counter = counter + 1; thread:set("tid", counter) end
@@ -87,7 +90,7 @@ function init(args)
     local sig, body = line:match("^([^\t]*)\t(.*)$")
     local headers = {{["Content-Type"] = "{content_type}"}}
     if sig ~= "-" then headers["X-Twilio-Signature"] = sig end
-    reqs[#reqs + 1] = wrk.format("{method}", "{path}", headers, body)
+    reqs[#reqs + 1] = wrk.format("POST", "{path}", headers, body)
   end
   -- wrk ... -- <first> <threads>: the threads interleave over the requests from the first one not
   -- sent yet (the warm-up's), so none is sent twice unless the list runs out and starts over.
@@ -99,7 +102,7 @@ function request()
   return reqs[(i % #reqs) + 1]
 end
 """, encoding="utf-8")
-    return script
+    return Endpoint(name, path, script, data, "POST", content_type)
 
 
 def _verify_requests(first, count, right):
@@ -166,16 +169,16 @@ def endpoints(workdir, seeded, run=0, cookie=None):
     ``cookie`` is a logged-in dashboard session (``dashboard_cookie``)."""
     n = min(seeded["sessions"], 1000)
     return [
-        Endpoint("bare (GET /healthz)", "/healthz", None),
-        Endpoint("check official", "/api/v1/check?number=021-6080-0000", None),
-        Endpoint("check unknown", "/api/v1/check?number=13912345678", None),
-        Endpoint("verify genuine", "/api/v1/verify", _script(workdir, "genuine", "POST", "/api/v1/verify", _verify_requests(0, n, True))),
-        Endpoint("verify not_verified", "/api/v1/verify", _script(workdir, f"unknown{run}", "POST", "/api/v1/verify", _unknown_requests(60000, run))),
-        Endpoint("sms inbound (code)", "/sms/inbound", _script(workdir, f"sms{run}", "POST", "/sms/inbound", _sms_requests(n, 120, run))),
-        Endpoint("report write", "/api/v1/reports", _script(workdir, "report", "POST", "/api/v1/reports", _report_requests(20000))),
-        Endpoint("home page", "/", None),
-        *([Endpoint("dashboard report queue", "/dashboard/reports", None,
-                    {"Cookie": cookie, "User-Agent": USER_AGENT})] if cookie else []),
+        Endpoint("bare (GET /healthz)", "/healthz"),
+        Endpoint("check official", "/api/v1/check?number=021-6080-0000"),
+        Endpoint("check unknown", "/api/v1/check?number=13912345678"),
+        _posted(workdir, "verify genuine", "genuine", "/api/v1/verify", _verify_requests(0, n, True)),
+        _posted(workdir, "verify not_verified", f"unknown{run}", "/api/v1/verify", _unknown_requests(60000, run)),
+        _posted(workdir, "sms inbound (code)", f"sms{run}", "/sms/inbound", _sms_requests(n, 120, run)),
+        _posted(workdir, "report write", "report", "/api/v1/reports", _report_requests(20000)),
+        Endpoint("home page", "/"),
+        *([Endpoint("dashboard report queue", "/dashboard/reports",
+                    headers={"Cookie": cookie, "User-Agent": USER_AGENT})] if cookie else []),
     ]
 
 
@@ -186,30 +189,26 @@ def scale_endpoints(workdir, seeded, run):
     head = {"Content-Type": "application/json"}
     spread = [(head, json.dumps({"phone": borrower(i), "code": code(i)})) for i in range(0, total, step)]
     return [
-        Endpoint("check official", "/api/v1/check?number=021-6080-0000", None),
-        Endpoint("check unknown", "/api/v1/check?number=13912345678", None),
-        Endpoint("verify genuine", "/api/v1/verify", _script(workdir, f"genuine-{total}", "POST", "/api/v1/verify", spread)),
-        Endpoint("verify not_verified", "/api/v1/verify", _script(workdir, f"unknown-{run}", "POST", "/api/v1/verify", _unknown_requests(60000, run))),
+        Endpoint("check official", "/api/v1/check?number=021-6080-0000"),
+        Endpoint("check unknown", "/api/v1/check?number=13912345678"),
+        _posted(workdir, "verify genuine", f"genuine-{total}", "/api/v1/verify", spread),
+        _posted(workdir, "verify not_verified", f"unknown-{run}", "/api/v1/verify", _unknown_requests(60000, run)),
     ]
 
 
 def requests_of(endpoint, count=None):
     """``(method, path, headers, body)`` of the requests wrk sends for ``endpoint``, read back from its
-    script and data file (all of them, or the first ``count``): for checking and in-process timing."""
-    if endpoint.script is None:
-        return [("GET", endpoint.path, endpoint.headers or {}, None)]
-    script = endpoint.script.read_text(encoding="utf-8")
-    method, path = re.search(r'wrk\.format\("(\w+)", "([^"]+)"', script).groups()
-    content_type = re.search(r'\["Content-Type"\] = "([^"]+)"', script).group(1)
-    data = re.search(r'io\.lines\("([^"]+)"\)', script).group(1)
+    data file (all of them, or the first ``count``): for checking and in-process timing."""
+    if endpoint.data is None:
+        return [(endpoint.method, endpoint.path, endpoint.headers or {}, None)]
     out = []
-    with open(data, encoding="utf-8") as lines:
+    with endpoint.data.open(encoding="utf-8") as lines:
         for line in lines:
             signature, body = line.rstrip("\n").split("\t", 1)
-            headers = {"Content-Type": content_type}
+            headers = {"Content-Type": endpoint.content_type}
             if signature != "-":
                 headers["X-Twilio-Signature"] = signature
-            out.append((method, path, headers, body))
+            out.append((endpoint.method, endpoint.path, headers, body))
             if count is not None and len(out) == count:
                 break
     return out

@@ -98,7 +98,7 @@ WRK_THREADS = 2
 
 
 def run_wrk(wrk, script, path, duration, connections, headers=None, first=0):
-    """One wrk run; a script's requests are sent from the ``first`` on (see loads._script)."""
+    """One wrk run; a script's requests are sent from the ``first`` on (see loads._posted)."""
     cmd = [wrk, f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s"]
     if script:
         cmd += ["-s", str(script)]
@@ -180,8 +180,9 @@ def measure(wrk, redis, server, endpoints, duration, connections, label="", warm
         # Not counted: lets every worker load its scripts, fill its caches and connection pool, so
         # that the first endpoint after a start is not the one that pays for it.
         warm = run_wrk(wrk, endpoint.script, endpoint.path, warmup, connections, endpoint.headers)
-        # The measured run goes on after the warm-up's requests (and those still in flight at its end).
-        first = warm["requests"] + 2 * connections
+        # The measured run goes on after every request the warm-up may have sent: its threads take
+        # turns but need not keep pace, so one may have got as far as twice the total.
+        first = WRK_THREADS * (warm["requests"] + connections)
         before = commands(redis)
         app_cpu, redis_cpu, busy = cpu_seconds(session_id=server.pid), cpu_seconds(pid=redis.proc.pid), busy_seconds()
         result = run_wrk(wrk, endpoint.script, endpoint.path, duration, connections, endpoint.headers, first)

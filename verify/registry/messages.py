@@ -22,28 +22,26 @@ _SID = re.compile(r"^[A-Za-z0-9]{10,64}$")
 
 
 
-def claim_lua(keys_from=1, args_from=1, holds_place=True):
+def claim_lua(keys_from=1, args_from=1):
     """The claim as Lua: KEYS claim and rate counter, ARGV claim ttl, limit and window, from the given
-    positions. Returns early with {'dup', reply} or {'limited', n}; otherwise falls through, so a
-    script can go on with the message's own work (the code check) in the same round trip.
-
-    ``holds_place``: mark the claim ('') before falling through; a script that writes the claim
-    itself at its end leaves that out (one write less)."""
+    positions. Returns early with {'dup', reply} or {'limited', n} (the claim then holds ''); otherwise
+    falls through, so a script can go on with the message's own work in the same round trip. That
+    work ends by writing the claim: '' while the reply is being made, or what the reply is made of."""
     k1, k2 = keys_from, keys_from + 1
     a1, a2, a3 = args_from, args_from + 1, args_from + 2
-    place = f"redis.call('SET', KEYS[{k1}], '', 'EX', ARGV[{a1}])\n"
     return f"""
 local prior = redis.call('GET', KEYS[{k1}])
 if prior then return {{'dup', prior}} end
 local n = redis.call('INCR', KEYS[{k2}])
 if n == 1 then redis.call('EXPIRE', KEYS[{k2}], ARGV[{a3}]) end
 if n > tonumber(ARGV[{a2}]) then
-  {place}  return {{'limited', n}}
+  redis.call('SET', KEYS[{k1}], '', 'EX', ARGV[{a1}])
+  return {{'limited', n}}
 end
-""" + (place if holds_place else "")
+"""
 
 
-_CLAIM = claim_lua() + "return {'new', n}\n"
+_CLAIM = claim_lua() + "redis.call('SET', KEYS[1], '', 'EX', ARGV[1])\nreturn {'new', n}\n"
 
 
 class Messages:

@@ -1,8 +1,8 @@
 """Scam reports: one function files them for every channel (web, SMS, API); the number check reads
 the per-number counts.
 
-All report keys share the ``{reports}`` hash tag, so a report and its indexes are written in one
-MULTI (one round trip, all or nothing, durable with AOF):
+All report keys share the ``{reports}`` hash tag, so a report and its indexes are written by one
+Lua call (one round trip, all or nothing, durable with AOF):
 
   {reports}:r:<id>               hash, the report
   {reports}:by-time              sorted set, id -> received time

@@ -100,7 +100,7 @@ return 0
 # checking again. KEYS: session hash, failure counter, claim, rate counter; ARGV: as _CHECK, then the
 # claim's ttl, limit and window.
 _CLAIM_AND_CHECK = (
-    messages.claim_lua(keys_from=3, args_from=5, holds_place=False)
+    messages.claim_lua(keys_from=3, args_from=5)
     + "local function check()\n" + _CHECK + "end\n"
     + "local result = check()\n"
     + f"redis.call('SET', KEYS[3], '{messages.OUTCOME_LUA}' .. cjson.encode(result), 'EX', ARGV[5])\n"
