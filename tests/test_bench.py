@@ -90,3 +90,20 @@ def test_the_sms_load_never_repeats_a_message(bench_app, tmp_path):
     assert len(sids) == len(set(sids)) >= 100 * 20
     script = sms.script.read_text(encoding="utf-8")
     assert "i = i + step" in script and "tonumber(args[1])" in script  # threads take turns from a given start
+
+
+def test_without_wrk_the_bench_stops_with_how_to_install_it(tmp_path):
+    import subprocess
+    import sys
+
+    answer = subprocess.run([sys.executable, str(loads.__file__).replace("loads.py", "run.py"), "--no-scale"],
+                            env={"PATH": str(tmp_path)}, capture_output=True, text=True, timeout=60)
+    assert answer.returncode != 0 and "wrk is not installed" in answer.stderr and "apt-get install wrk" in answer.stderr
+
+
+def test_the_bench_redis_is_configured_as_in_production(redis_server):
+    from verify.registry.store import durability_problems
+
+    with redis_server.client() as client:
+        assert durability_problems(client) == []
+        assert client.config_get("appendfsync")["appendfsync"] == "everysec"
