@@ -123,6 +123,36 @@ def test_extra_unknown_parameters_are_signed_too(sms_app):
     assert status == 200 and reply
 
 
+def test_fields_sent_twice_and_blank_fields_are_signed_as_twilio_signs_them(sms_app):
+    from werkzeug.datastructures import MultiDict
+
+    client = sms_app.test_client()
+    form = MultiDict([("MessageSid", "SM" + "3" * 32), ("From", BORROWER), ("Body", "HELP"),
+                      ("MediaUrl0", "https://a.example/1?x=1&y=%2B"), ("MediaUrl0", "https://a.example/2"),
+                      ("FromCity", ""), ("FromState", "上海 +")])
+    headers = {"X-Twilio-Signature": sign(form)}
+    response = client.post("/sms/inbound", data=form, headers=headers)
+    assert response.status_code == 200 and _message(response)
+    changed = form.copy()
+    changed.setlist("MediaUrl0", ["https://a.example/1?x=1&y=%2B", "https://evil.example/2"])
+    assert client.post("/sms/inbound", data=changed, headers=headers).status_code == 403
+
+
+def test_replies_are_twilios_own_twiml(sms_app):
+    from twilio.twiml.messaging_response import MessagingResponse
+
+    twilio = sms_app.extensions["verify"].twilio
+    texts = ["核验成功", "a < b && c > d", "\"quoted\" 'single'", "line\nbreak\r\ttab", "emoji 😀 ＋８６",
+             "]]> <![CDATA[ x", "&amp; already escaped", "x" * 500]
+    for message in texts:
+        expected = MessagingResponse()
+        expected.message(message)
+        assert twilio.reply(message) == str(expected)
+        # What a reader gets back (XML reads a carriage return as a line feed, as it would in twilio's).
+        assert ET.fromstring(twilio.reply(message)).find("Message").text == message.replace("\r", "\n")
+    assert twilio.reply(None) == str(MessagingResponse())
+
+
 def test_without_auth_token_everything_is_refused(make_app, caplog):
     import logging
 

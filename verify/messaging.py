@@ -3,6 +3,8 @@
 import hmac
 import logging
 import os
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
@@ -17,15 +19,38 @@ class SendFailed(RuntimeError):
     """Twilio did not accept the message (network, timeout, or an error answer)."""
 
 
-class _Params(dict):
-    """Form fields as name -> list of values, with the ``getall`` twilio's validator looks for first.
+class WebhookForm(dict):
+    """A webhook's form fields as name -> list of values, with the ``getall`` twilio's validator
+    looks for first (given Werkzeug's MultiDict it raises and catches an AttributeError per field)."""
 
-    Handing it Werkzeug's MultiDict works too, but makes the validator raise and catch an
-    AttributeError for every field of every request.
-    """
+    @classmethod
+    def parse(cls, body):
+        """Read an ``application/x-www-form-urlencoded`` body (text) as Twilio posts it.
+
+        Straight from the body: Werkzeug's form parser cost a tenth of a texted code's time for six
+        fields. Blank values are kept: Twilio signs them too."""
+        return cls(parse_qs(body, keep_blank_values=True))
 
     def getall(self, name):
         return self[name]
+
+    def first(self, name, default=None):
+        """The field's first value, or ``default``."""
+        values = self.get(name)
+        return values[0] if values else default
+
+
+def _message_frame():
+    # twilio's own rendering of a one-message reply, around a marker: the text goes in its place,
+    # escaped as ElementTree escapes text (building an element tree per reply was ~8% of a texted code).
+    marker = "MESSAGE-TEXT"
+    response = MessagingResponse()
+    response.message(marker)
+    head, tail = str(response).split(marker)
+    return head, tail, str(MessagingResponse())
+
+
+_HEAD, _TAIL, _EMPTY = _message_frame()
 
 
 class Twilio:
@@ -51,11 +76,11 @@ class Twilio:
         """False without credentials (development): notices go to the log instead."""
         return bool(self.account_sid and self._auth_token)
 
-    def signature_valid(self, url, form, signature):
-        """True when ``signature`` (X-Twilio-Signature) signs ``url`` and every field of ``form``."""
+    def signature_valid(self, url, params, signature):
+        """True when ``signature`` (X-Twilio-Signature) signs ``url`` and every field of ``params``
+        (a ``WebhookForm``)."""
         if not self.can_validate or not signature:
             return False
-        params = _Params((name, form.getlist(name)) for name in form.keys())
         # Twilio signs the URL as configured: try it as given first (one HMAC). Only a mismatch pays
         # for the validator's full check, which also tries the URL with and without the port.
         expected = self._validator.compute_signature(url, params)
@@ -69,11 +94,8 @@ class Twilio:
 
     @staticmethod
     def reply(text):
-        """TwiML answering with one message, or an empty <Response/> when ``text`` is None."""
-        response = MessagingResponse()
-        if text is not None:
-            response.message(text)
-        return str(response)
+        """TwiML answering with one message, or an empty <Response/> when ``text`` is None (or empty)."""
+        return _HEAD + escape(text) + _TAIL if text else _EMPTY
 
     def _rest(self):
         # One client per process: its HTTP session must not be shared across a fork.

@@ -4,6 +4,7 @@ import logging
 
 from flask import Blueprint, Response, abort, request
 
+from verify.messaging import WebhookForm
 from verify.services import services
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,8 @@ def public_url():
 def inbound():
     """Check X-Twilio-Signature before anything else, then answer the text."""
     svc = services()
-    if not svc.twilio.signature_valid(public_url(), request.form, request.headers.get("X-Twilio-Signature")):
+    form = WebhookForm.parse(request.get_data(as_text=True))
+    if not svc.twilio.signature_valid(public_url(), form, request.headers.get("X-Twilio-Signature")):
         abort(403)
-    reply = svc.answerer.answer(request.form.get("MessageSid"), request.form.get("From"), request.form.get("Body", ""))
+    reply = svc.answerer.answer(form.first("MessageSid"), form.first("From"), form.first("Body", ""))
     return Response(svc.twilio.reply(reply), mimetype="text/xml")
