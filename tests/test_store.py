@@ -218,3 +218,93 @@ def test_each_verification_and_check_is_one_round_trip(app, open_session, monkey
         before = trips.count
         client.get("/api/v1/check", query_string={"number": number})
         assert trips.count - before == 1
+
+
+# --- script calls on each thread's own connection ---------------------------------------------------
+def _verify(client, phone, code):
+    return client.post("/api/v1/verify", json={"phone": phone, "code": code}).get_json()["verdict"]
+
+
+def test_script_calls_take_no_connection_from_the_pool(app, open_session, monkeypatch):
+    created = open_session()
+    client = app.test_client()
+    _verify(client, "13800138000", "000000" if created["code"] != "000000" else "000001")  # this thread's client
+    checkouts = []
+    original = redis.ConnectionPool.get_connection
+    monkeypatch.setattr(redis.ConnectionPool, "get_connection", lambda pool, *a, **k: checkouts.append(1) or original(pool, *a, **k))
+    for _ in range(5):
+        assert _verify(client, "13800138000", created["code"]) == "genuine"
+    assert checkouts == []
+
+
+def test_threads_never_share_a_connection(app, key):
+    """Four borrowers checking codes at once, each thread on its own connection, each answer its own."""
+    import threading
+
+    headers = key("sessions")
+    client = app.test_client()
+    codes = {}
+    for i in range(4):
+        body = {"borrower": f"1380013800{i}", "caller": "021-6080-0000", "agent_id": "A17", "agent_name": "王小明", "purpose": "贷后回访"}
+        codes[i] = client.post("/api/v1/sessions", json=body, headers=headers).get_json()["code"]
+    failures, clients = [], set()
+
+    def borrower(i):
+        own = app.extensions["verify"].store.own_client()
+        clients.add(id(own.connection))
+        mine = app.test_client()
+        for n in range(60):
+            right = n % 2 == 0
+            code = codes[i] if right else f"{(int(codes[i]) + 1) % 1_000_000:06d}"
+            verdict = _verify(mine, f"1380013800{i}", code)
+            if verdict != ("genuine" if right else "not_verified"):
+                failures.append((i, n, verdict))
+
+    # Every other code is wrong: 30 would lock a borrower after 5.
+    app.extensions["verify"].sessions.max_failures = 1000
+    threads = [threading.Thread(target=borrower, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(clients) == 4
+
+
+def test_a_forked_child_talks_on_its_own_connection(app, open_session):
+    import os
+
+    created = open_session()
+    store = app.extensions["verify"].store
+    client = app.test_client()
+    assert _verify(client, "13800138000", created["code"]) == "genuine"
+    inherited = store.own_client()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report what it saw through the pipe, then leave without pytest's exit
+        try:
+            fresh = store.own_client() is not inherited
+            verdict = _verify(app.test_client(), "13800138000", created["code"])
+            os.write(write, f"{fresh} {verdict}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        assert pipe.read() == "True genuine"
+    assert store.own_client() is inherited
+    assert _verify(client, "13800138000", created["code"]) == "genuine"
+
+
+def test_script_calls_recover_after_redis_restarts(private_redis, tmp_path):
+    from verify import demo
+
+    app = create_app(_settings(tmp_path, REDIS_URL=private_redis.url))
+    svc = app.extensions["verify"]
+    demo.seed(svc.store, svc.region, svc.brand, logins=False)
+    client = app.test_client()
+    assert _verify(client, "13800138000", "123456") == "not_verified"
+    private_redis.stop()
+    _assert_unavailable(client.post("/api/v1/verify", json={"phone": "13800138000", "code": "123456"}))
+    private_redis.start()  # same data folder; the server has forgotten the scripts
+    assert _verify(client, "13800138000", "123456") == "not_verified"
