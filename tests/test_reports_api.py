@@ -121,3 +121,27 @@ def test_bulk_filing_draws_a_new_reference_when_one_is_taken(app):
         record["id"] = "R261130-AAAAAA"  # the same reference three times
     assert reports.bulk_submit(svc.store, svc.hmac_key, ((r, now) for r in records)) == 3
     assert svc.store.redis.zcard(svc.store.key("reports", "by-time")) == 3
+
+
+def test_reports_read_the_registry_version_only_when_this_copy_is_over_a_second_old(app, client, key, monkeypatch, caplog):
+    """The spoofing signal needs a current registry, but reading its version with every report of a
+    campaign is needless: a copy confirmed within the last second is used as it is."""
+    import logging
+
+    from verify.registry import numbers
+
+    reads = []
+    original = numbers.queue_version
+    monkeypatch.setattr(numbers, "queue_version", lambda pipe, store: reads.append(1) or original(pipe, store))
+    registry = app.extensions["verify"].registry
+    for _ in range(3):
+        assert client.post("/api/v1/reports", json={"number": "021-9999-8888"}).status_code == 201
+    assert len(reads) == 1  # the first report found no fresh copy; the two after it used it
+    new = {"number": "021-6080-7777", "labels": {"zh": "回访专线", "en": "Callback line"}, "purpose": "callback",
+           "direction": "outbound"}
+    assert client.post("/api/v1/numbers", json=new, headers=key("registry")).status_code == 201
+    registry.confirmed_at -= registry.FRESH_SECONDS  # a second later
+    with caplog.at_level(logging.WARNING, logger="verify.reporting"):
+        assert client.post("/api/v1/reports", json={"number": "021-6080-7777"}).status_code == 201
+    assert len(reads) == 2 and "+862160807777" in registry.exact
+    assert caplog.text.count("spoofing signal") == 1 and "+862160807777" in caplog.text

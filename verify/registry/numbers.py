@@ -12,6 +12,7 @@ two right after a change.
 
 import datetime as dt
 import json
+import time
 
 import redis
 
@@ -44,10 +45,17 @@ def _version_key(store):
 class RegistryCache:
     """This process's copy of the index: exact numbers and lookalike signatures, with their version."""
 
+    FRESH_SECONDS = 1.0
+
     def __init__(self):
         self.version = None
         self.exact = {}
         self.signatures = {}
+        self.confirmed_at = None  # time.monotonic() of the last read of the version
+
+    def fresh(self):
+        """True when the version was read (and the copy found current) within ``FRESH_SECONDS``."""
+        return self.confirmed_at is not None and time.monotonic() - self.confirmed_at < self.FRESH_SECONDS
 
     def load(self, version, index):
         """Replace the copy with ``index`` (the raw hash) at ``version``."""
@@ -254,12 +262,14 @@ def queue_version(pipe, store):
 @unavailable_on_error
 def refresh_if_changed(store, cache, version):
     """Reload this process's copy of the index when ``version`` (just read) is not the copy's."""
+    read_at = time.monotonic()
     if version != cache.version or cache.version is None:
         with store.redis.pipeline(transaction=False) as pipe:
             pipe.get(_version_key(store))
             pipe.hgetall(_index_key(store))
             version, index = pipe.execute()
         cache.load(version, index)
+    cache.confirmed_at = read_at
 
 
 @unavailable_on_error

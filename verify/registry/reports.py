@@ -237,24 +237,26 @@ def submit(store, hmac_key, report, source, now, client_ip=None, limits=(), also
     """File a cleaned report with its indexes in one Lua call (one round trip, all or nothing).
 
     ``limits`` ([(amount, seconds)]) are counted per client IP in the same call; ``RateLimited`` when
-    one is reached. ``also(pipe)`` may queue reads that travel in the same round trip; returns
-    ``(id, their replies)``.
+    one is reached. ``also(pipe)`` may queue reads that travel in the same round trip (a pipeline);
+    returns ``(id, their replies)``.
     """
     record = build_record(hmac_key, report, source, now, client_ip)
     script = store.script(_WRITE)
     for _attempt in range(4):
         keys, args = write_call(store, hmac_key, record, now, limits, client_ip or "")
-        try:
-            with store.redis.pipeline(transaction=False) as pipe:
-                # EVALSHA by hand: a Script object in a pipeline makes redis-py ask SCRIPT EXISTS
-                # first, one more round trip on every call.
-                pipe.evalsha(script.sha, len(keys), *keys, *args)
-                if also:
+        if also is None:
+            (filed, *wait), replies = script(keys, args), []
+        else:
+            try:
+                with store.redis.pipeline(transaction=False) as pipe:
+                    # EVALSHA by hand: a Script object in a pipeline makes redis-py ask SCRIPT EXISTS
+                    # first, one more round trip on every call.
+                    pipe.evalsha(script.sha, len(keys), *keys, *args)
                     also(pipe)
-                (filed, *wait), *replies = pipe.execute()
-        except redis.exceptions.NoScriptError:
-            store.redis.script_load(_WRITE)  # Redis restarted or its scripts were flushed
-            continue
+                    (filed, *wait), *replies = pipe.execute()
+            except redis.exceptions.NoScriptError:
+                store.redis.script_load(_WRITE)  # Redis restarted or its scripts were flushed
+                continue
         if filed == -1:
             record["id"] = new_id(now)  # that reference is taken today: draw another
             continue
