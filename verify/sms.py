@@ -122,7 +122,7 @@ class Answerer:
         tag = self.svc.sessions.tag(sender.e164)
         if command.kind == "code" and sender.mobile:
             # Claim, code check and the kept outcome in one round trip (the hot path of a campaign).
-            outcome, value = self.svc.sessions.check_message(sender, command.code, *messages.claim_keys(tag, message_sid))
+            outcome, value = self.svc.sessions.check_message(tag, command.code, *messages.claim_keys(tag, message_sid))
             if outcome == "checked":
                 return self._code_reply(value, command.lang)
         else:
@@ -130,7 +130,7 @@ class Answerer:
         if outcome == "dup":
             kept = value or messages.wait_for_reply(tag, message_sid)
             if kept and kept.startswith(OUTCOME):
-                return self._code_reply(self.svc.sessions.stored_outcome(sender, kept), command.lang)
+                return self._code_reply(self.svc.sessions.stored_outcome(tag, kept), command.lang)
             return None if kept in (None, NO_REPLY) else kept
         if outcome == "limited":
             # One polite reply when the limit is crossed; silence after that (no SMS pumping).

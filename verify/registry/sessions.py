@@ -220,13 +220,13 @@ class Sessions:
         return self._outcome(tag, reply)
 
     @unavailable_on_error
-    def check_message(self, borrower, code, claim_keys, claim_args):
-        """A texted code: claim the message and check the code in one round trip.
+    def check_message(self, tag, code, claim_keys, claim_args):
+        """A texted code from the borrower whose ``tag`` it is (their message claim is under it too):
+        claim the message and check the code in one round trip.
 
         Returns ``("dup", reply)`` or ``("limited", n)`` from the claim (see registry.messages), else
         ``("checked", (CodeOutcome, details))`` as ``check`` would.
         """
-        tag = self.tag(borrower.e164)
         session_key, fail_key = self._keys(tag)
         reply = self._claim_and_check(
             keys=[session_key, fail_key, *claim_keys],
@@ -236,10 +236,10 @@ class Sessions:
             return reply[0], reply[1]
         return "checked", self._outcome(tag, reply)
 
-    def stored_outcome(self, borrower, kept):
+    def stored_outcome(self, tag, kept):
         """The code check ``check_message`` kept with a message's claim, as ``(CodeOutcome, details)``."""
         reply = [None if value is False else value for value in json.loads(kept[len(messages.OUTCOME):])]
-        return self._outcome(self.tag(borrower.e164), reply)
+        return self._outcome(tag, reply)
 
     @staticmethod
     def _outcome(tag, reply):
