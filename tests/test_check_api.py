@@ -139,3 +139,48 @@ def test_a_registry_change_reaches_every_process_copy(app, make_app, key):
     assert check(client, "021-6080-5555")[1]["verdict"] == "official"
     numbers.retire(other, "021-6080-5555", "CN")
     assert check(client, "021-6080-5555")[1]["verdict"] == "retired"
+
+
+# --- this process's copy of the registry ------------------------------------------------------------
+NEW_NUMBER = {"number": "021-6080-7777", "labels": {"zh": "回访专线", "en": "Callback line"}, "purpose": "callback",
+              "direction": "outbound"}
+
+
+def test_checks_read_the_registry_version_once_a_second(app, client, monkeypatch):
+    from verify.registry import numbers
+
+    reads = []
+    original = numbers.queue_version
+    monkeypatch.setattr(numbers, "queue_version", lambda pipe, store: reads.append(1) or original(pipe, store))
+    for number in ("021-6080-0000", "13912345678", "0095188", "021-6080-0000"):
+        assert check(client, number)[0] == 200
+    assert len(reads) == 1
+    registry = app.extensions["verify"].registry
+    registry.confirmed_at -= registry.FRESH_SECONDS  # a second later
+    assert check(client, "021-6080-0000")[1]["verdict"] == "official"
+    assert len(reads) == 2
+
+
+def test_a_registry_change_made_here_shows_at_once(client, key):
+    assert check(client, "021-6080-7777")[1]["verdict"] != "official"
+    assert client.post("/api/v1/numbers", json=NEW_NUMBER, headers=key("registry")).status_code == 201
+    assert check(client, "021-6080-7777")[1]["verdict"] == "official"
+
+
+def test_a_registry_change_made_by_another_process_shows_within_a_second(app, client):
+    import os
+
+    from verify.registry import numbers
+
+    svc = app.extensions["verify"]
+    assert check(client, "021-6080-7777")[1]["verdict"] != "official"
+    pid = os.fork()
+    if pid == 0:  # another process of the service adds the number
+        try:
+            numbers.add(svc.store, NEW_NUMBER, svc.region)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert numbers.get(svc.store, "+862160807777", svc.region)  # it is in the registry
+    svc.registry.confirmed_at -= svc.registry.FRESH_SECONDS  # this copy is a second old
+    assert check(client, "021-6080-7777")[1]["verdict"] == "official"

@@ -42,8 +42,17 @@ def _version_key(store):
     return store.key(TAG, "version")
 
 
+# Registry changes this process has made: a copy confirmed before the latest of them is not fresh.
+_changes_here = 0
+
+
 class RegistryCache:
-    """This process's copy of the index: exact numbers and lookalike signatures, with their version."""
+    """This process's copy of the index: exact numbers and lookalike signatures, with their version.
+
+    A copy whose version was read within ``FRESH_SECONDS`` is used without reading it again: during
+    a campaign every check and report would otherwise read it. Changes made by this process show at
+    once, changes made by others within that second.
+    """
 
     FRESH_SECONDS = 1.0
 
@@ -52,10 +61,17 @@ class RegistryCache:
         self.exact = {}
         self.signatures = {}
         self.confirmed_at = None  # time.monotonic() of the last read of the version
+        self._changes_seen = None
 
     def fresh(self):
-        """True when the version was read (and the copy found current) within ``FRESH_SECONDS``."""
-        return self.confirmed_at is not None and time.monotonic() - self.confirmed_at < self.FRESH_SECONDS
+        """True when the copy was found current within ``FRESH_SECONDS`` and this process has not
+        changed the registry since."""
+        return (self.confirmed_at is not None and self._changes_seen == _changes_here
+                and time.monotonic() - self.confirmed_at < self.FRESH_SECONDS)
+
+    def confirm(self, changes_seen):
+        """The version just read is the copy's (``changes_seen``: this process's changes before that read)."""
+        self.confirmed_at, self._changes_seen = time.monotonic(), changes_seen
 
     def load(self, version, index):
         """Replace the copy with ``index`` (the raw hash) at ``version``."""
@@ -213,6 +229,7 @@ def retire(store, number, region, on=None):
 
 
 def _write(store, entry, region, creating):
+    global _changes_here
     entries_key, index_key = _entries_key(store), _index_key(store)
     with store.redis.pipeline() as pipe:
         while True:
@@ -231,6 +248,7 @@ def _write(store, entry, region, creating):
                 pipe.hset(index_key, mapping=index)
                 pipe.incr(_version_key(store))
                 pipe.execute()
+                _changes_here += 1
                 return entry
             except redis.WatchError:
                 continue
@@ -262,24 +280,31 @@ def queue_version(pipe, store):
 @unavailable_on_error
 def refresh_if_changed(store, cache, version):
     """Reload this process's copy of the index when ``version`` (just read) is not the copy's."""
-    read_at = time.monotonic()
+    changes_seen = _changes_here
     if version != cache.version or cache.version is None:
         with store.redis.pipeline(transaction=False) as pipe:
             pipe.get(_version_key(store))
             pipe.hgetall(_index_key(store))
             version, index = pipe.execute()
         cache.load(version, index)
-    cache.confirmed_at = read_at
+    cache.confirm(changes_seen)
 
 
 @unavailable_on_error
 def lookup(store, phone, now, cache):
-    """Everything the number verdict needs about ``phone``: one round trip (two after a registry change)."""
-    with store.redis.pipeline(transaction=False) as pipe:
-        queue_version(pipe, store)
-        reports.queue_number_facts(pipe, store, phone.e164, now)
-        version, *report_replies = pipe.execute()
-    refresh_if_changed(store, cache, version)
+    """Everything the number verdict needs about ``phone``: one round trip (two after a registry change).
+
+    With a fresh copy of the registry (see ``RegistryCache``) that is one script call; otherwise the
+    registry's version is read with the number's facts, in one pipeline."""
+    if cache.fresh():
+        reporters_30d, known_scam = reports.number_facts(store, phone.e164, now)
+    else:
+        with store.redis.pipeline(transaction=False) as pipe:
+            queue_version(pipe, store)
+            reports.queue_number_facts(pipe, store, phone.e164, now)
+            version, *report_replies = pipe.execute()
+        refresh_if_changed(store, cache, version)
+        reporters_30d, known_scam = reports.parse_number_facts(report_replies)
     entry = cache.exact.get(phone.e164)
     imitated = None
     if entry is None:
@@ -287,7 +312,6 @@ def lookup(store, phone, now, cache):
         carried = [sig for sig in cache.signatures if phones.carries(phone, sig)]
         if carried:
             imitated = cache.signatures[max(carried, key=len)]
-    reporters_30d, known_scam = reports.parse_number_facts(report_replies)
     return NumberFacts(entry=entry, imitated=imitated, reporters_30d=reporters_30d, known_scam=known_scam)
 
 

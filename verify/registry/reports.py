@@ -57,6 +57,17 @@ def queue_number_facts(pipe, store, e164, now):
     pipe.sismember(known_scam_key(store), e164)
 
 
+_FACTS = """
+return {redis.call('ZCOUNT', KEYS[1], ARGV[1], '+inf'), redis.call('SISMEMBER', KEYS[2], ARGV[2])}
+"""
+
+
+def number_facts(store, e164, now):
+    """What ``queue_number_facts`` reads, alone: one script call on this thread's own connection."""
+    script = store.script(_FACTS)
+    return parse_number_facts(script([reporters_key(store, e164), known_scam_key(store)], [now - 30 * DAY, e164]))
+
+
 def parse_number_facts(replies):
     """Turn the two replies queued by ``queue_number_facts`` into ``(reporters_30d, known_scam)``."""
     count, known = replies
