@@ -6,8 +6,8 @@ carry. A version counter goes up with every change. All share the ``{registry}``
 
 The registry is small and read on every check, so each process keeps the parsed index and the
 version it belongs to (``RegistryCache``). A check reads the version in the same pipeline as the
-report counts and only fetches the index again when the version moved: one round trip normally,
-two right after a change.
+report counts, at most once a second (and at once after this process's own change), and only
+fetches the index again when the version moved: one round trip normally, two right after a change.
 """
 
 import datetime as dt
