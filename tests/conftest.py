@@ -8,6 +8,32 @@ from tests.redis_process import RedisProcess
 from verify import create_app
 from verify.registry import apikeys
 
+def in_child_process(work, timeout=10):
+    """Run ``work()`` in a forked child (another process of the service) and return what it returned,
+    as text; the child is killed and the test fails if it takes longer than ``timeout`` seconds."""
+    import signal
+    import time
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(write, str(work()).encode())
+        finally:
+            os._exit(0)  # never run pytest's own exit in the child
+    os.close(write)
+    deadline = time.monotonic() + timeout
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            os.close(read)
+            pytest.fail(f"the child process took over {timeout} s")
+        time.sleep(0.01)
+    with os.fdopen(read) as pipe:
+        return pipe.read()
+
+
 TEST_SETTINGS = {
     "TESTING": True,
     "VERIFY_SECRET_KEY": "test-secret",

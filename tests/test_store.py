@@ -272,26 +272,19 @@ def test_threads_never_share_a_connection(app, key):
 
 
 def test_a_forked_child_talks_on_its_own_connection(app, open_session):
-    import os
+    from tests.conftest import in_child_process
 
     created = open_session()
     store = app.extensions["verify"].store
     client = app.test_client()
     assert _verify(client, "13800138000", created["code"]) == "genuine"
     inherited = store.own_client()
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: report what it saw through the pipe, then leave without pytest's exit
-        try:
-            fresh = store.own_client() is not inherited
-            verdict = _verify(app.test_client(), "13800138000", created["code"])
-            os.write(write, f"{fresh} {verdict}".encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    os.waitpid(pid, 0)
-    with os.fdopen(read) as pipe:
-        assert pipe.read() == "True genuine"
+
+    def child():
+        fresh = store.own_client() is not inherited
+        return f"{fresh} {_verify(app.test_client(), '13800138000', created['code'])}"
+
+    assert in_child_process(child) == "True genuine"
     assert store.own_client() is inherited
     assert _verify(client, "13800138000", created["code"]) == "genuine"
 
