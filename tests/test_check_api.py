@@ -177,3 +177,14 @@ def test_a_registry_change_made_by_another_process_shows_within_a_second(app, cl
     assert in_child_process(lambda: numbers.add(svc.store, NEW_NUMBER, svc.region)["number"]) == "+862160807777"
     svc.registry.confirmed_at -= svc.registry.FRESH_SECONDS  # this copy is a second old
     assert check(client, "021-6080-7777")[1]["verdict"] == "official"
+
+
+def test_a_stale_copy_and_forgotten_scripts_still_give_verdicts(app, client):
+    """The registry's version and the number's facts go in one pipeline when the copy is old; a Redis
+    that lost its scripts (restart, SCRIPT FLUSH) is given them again on that path too."""
+    registry = app.extensions["verify"].registry
+    assert check(client, "021-6080-0000")[1]["verdict"] == "official"
+    app.extensions["verify"].store.redis.script_flush()
+    registry.confirmed_at -= registry.FRESH_SECONDS
+    assert check(client, "021-6080-0000")[1]["verdict"] == "official"
+    assert client.post("/api/v1/reports", json={"number": "021-9999-8888"}).status_code == 201

@@ -128,6 +128,7 @@ def test_reports_read_the_registry_version_only_when_this_copy_is_over_a_second_
     campaign is needless: a copy confirmed within the last second is used as it is."""
     import logging
 
+    from tests.test_check_api import NEW_NUMBER
     from verify.registry import numbers
 
     reads = []
@@ -137,9 +138,7 @@ def test_reports_read_the_registry_version_only_when_this_copy_is_over_a_second_
     for _ in range(3):
         assert client.post("/api/v1/reports", json={"number": "021-9999-8888"}).status_code == 201
     assert len(reads) == 1  # the first report found no fresh copy; the two after it used it
-    new = {"number": "021-6080-7777", "labels": {"zh": "回访专线", "en": "Callback line"}, "purpose": "callback",
-           "direction": "outbound"}
-    assert client.post("/api/v1/numbers", json=new, headers=key("registry")).status_code == 201
+    assert client.post("/api/v1/numbers", json=NEW_NUMBER, headers=key("registry")).status_code == 201
     registry.confirmed_at -= registry.FRESH_SECONDS  # a second later
     with caplog.at_level(logging.WARNING, logger="verify.reporting"):
         assert client.post("/api/v1/reports", json={"number": "021-6080-7777"}).status_code == 201

@@ -4,6 +4,7 @@ It validates, writes the report with its indexes (one Lua call), and raises the 
 the report names one of our own numbers: scammers are showing it as caller ID.
 """
 
+import functools
 import logging
 import time
 
@@ -17,13 +18,9 @@ def file(svc, data, source, client_ip=None, limits=(), now=None):
     ``reports.RateLimited``."""
     report = reports.clean_report(data, svc.region)
     now = now or int(time.time())
-    # The registry's version travels with the write (this process's copy of the registry, see
-    # registry.numbers, is only read again when it changed), unless it was read within the last
-    # second: current enough for the spoofing signal, and the write alone is one script call.
-    also = None if svc.registry.fresh() else (lambda pipe: numbers.queue_version(pipe, svc.store))
-    report_id, replies = reports.submit(svc.store, svc.hmac_key, report, source, now, client_ip, limits, also=also)
-    if replies:
-        numbers.refresh_if_changed(svc.store, svc.registry, replies[0])
+    # The spoofing signal needs this process's copy of the registry: made current with the write.
+    report_id = reports.submit(svc.store, svc.hmac_key, report, source, now, client_ip, limits,
+                               run=functools.partial(numbers.run_current, svc.store, svc.registry))
     official = svc.registry.exact.get(report["phone"].e164)
     if official is not None:
         log.warning("spoofing signal: report %s names our number %s (%s)", report_id, official["number"],

@@ -11,6 +11,7 @@ fetches the index again when the version moved: one round trip normally, two rig
 """
 
 import datetime as dt
+import functools
 import json
 import time
 
@@ -290,21 +291,21 @@ def refresh_if_changed(store, cache, version):
     cache.confirm(changes_seen)
 
 
+def run_current(store, cache, script, keys, args):
+    """Run ``script`` and on the way make this process's copy of the registry current: the script
+    call alone while the copy is fresh (see ``RegistryCache``), else the script and the registry's
+    version in one pipeline. One round trip either way (two right after a registry change)."""
+    if cache.fresh():
+        return script(keys, args)
+    reply, (version,) = script.run_with(keys, args, lambda pipe: queue_version(pipe, store))
+    refresh_if_changed(store, cache, version)
+    return reply
+
+
 @unavailable_on_error
 def lookup(store, phone, now, cache):
-    """Everything the number verdict needs about ``phone``: one round trip (two after a registry change).
-
-    With a fresh copy of the registry (see ``RegistryCache``) that is one script call; otherwise the
-    registry's version is read with the number's facts, in one pipeline."""
-    if cache.fresh():
-        reporters_30d, known_scam = reports.number_facts(store, phone.e164, now)
-    else:
-        with store.redis.pipeline(transaction=False) as pipe:
-            queue_version(pipe, store)
-            reports.queue_number_facts(pipe, store, phone.e164, now)
-            version, *report_replies = pipe.execute()
-        refresh_if_changed(store, cache, version)
-        reporters_30d, known_scam = reports.parse_number_facts(report_replies)
+    """Everything the number verdict needs about ``phone``: one round trip (two after a registry change)."""
+    reporters_30d, known_scam = reports.number_facts(store, phone.e164, now, run=functools.partial(run_current, store, cache))
     entry = cache.exact.get(phone.e164)
     imitated = None
     if entry is None:

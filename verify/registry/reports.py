@@ -51,26 +51,19 @@ def known_scam_key(store):
     return _key(store, "known-scam")
 
 
-def queue_number_facts(pipe, store, e164, now):
-    """Queue the reads the number verdict needs on ``pipe`` (distinct reporters in 30 days, confirmed)."""
-    pipe.zcount(reporters_key(store, e164), now - 30 * DAY, "+inf")
-    pipe.sismember(known_scam_key(store), e164)
-
-
+# KEYS: reporters of the number, known scams. ARGV: 30 days ago, the number.
 _FACTS = """
 return {redis.call('ZCOUNT', KEYS[1], ARGV[1], '+inf'), redis.call('SISMEMBER', KEYS[2], ARGV[2])}
 """
 
 
-def number_facts(store, e164, now):
-    """What ``queue_number_facts`` reads, alone: one script call on this thread's own connection."""
-    script = store.script(_FACTS)
-    return parse_number_facts(script([reporters_key(store, e164), known_scam_key(store)], [now - 30 * DAY, e164]))
+def number_facts(store, e164, now, run=None):
+    """``(reporters_30d, known_scam)`` for ``e164``: distinct reporters in 30 days, confirmed scam.
 
-
-def parse_number_facts(replies):
-    """Turn the two replies queued by ``queue_number_facts`` into ``(reporters_30d, known_scam)``."""
-    count, known = replies
+    One script call, made through ``run(script, keys, args)`` when given (see numbers.run_current).
+    """
+    script, keys, args = store.script(_FACTS), [reporters_key(store, e164), known_scam_key(store)], [now - 30 * DAY, e164]
+    count, known = run(script, keys, args) if run else script(keys, args)
     return int(count), bool(known)
 
 
@@ -244,36 +237,25 @@ def write_call(store, hmac_key, record, now, limits=(), limit_subject=""):
 
 
 @unavailable_on_error
-def submit(store, hmac_key, report, source, now, client_ip=None, limits=(), also=None):
-    """File a cleaned report with its indexes in one Lua call (one round trip, all or nothing).
+def submit(store, hmac_key, report, source, now, client_ip=None, limits=(), run=None):
+    """File a cleaned report with its indexes in one Lua call (one round trip, all or nothing);
+    return its id.
 
     ``limits`` ([(amount, seconds)]) are counted per client IP in the same call; ``RateLimited`` when
-    one is reached. ``also(pipe)`` may queue reads that travel in the same round trip (a pipeline);
-    returns ``(id, their replies)``.
+    one is reached. The call is made through ``run(script, keys, args)`` when given (see
+    numbers.run_current).
     """
     record = build_record(hmac_key, report, source, now, client_ip)
     script = store.script(_WRITE)
-    for _attempt in range(4):
+    for _attempt in range(3):
         keys, args = write_call(store, hmac_key, record, now, limits, client_ip or "")
-        if also is None:
-            (filed, *wait), replies = script(keys, args), []
-        else:
-            try:
-                with store.redis.pipeline(transaction=False) as pipe:
-                    # EVALSHA by hand: a Script object in a pipeline makes redis-py ask SCRIPT EXISTS
-                    # first, one more round trip on every call.
-                    pipe.evalsha(script.sha, len(keys), *keys, *args)
-                    also(pipe)
-                    (filed, *wait), *replies = pipe.execute()
-            except redis.exceptions.NoScriptError:
-                store.redis.script_load(_WRITE)  # Redis restarted or its scripts were flushed
-                continue
+        filed, *wait = run(script, keys, args) if run else script(keys, args)
         if filed == -1:
             record["id"] = new_id(now)  # that reference is taken today: draw another
             continue
         if not filed:
             raise RateLimited(max(int(wait[0]), 1))
-        return record["id"], replies
+        return record["id"]
     raise redis.exceptions.ResponseError("the report could not be filed after several attempts")
 
 

@@ -105,6 +105,23 @@ class Script:
             own.script_load(self._script.script)
             return own.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
 
+    def run_with(self, keys, args, queue):
+        """Run the script with the commands ``queue(pipe)`` adds, in one pipeline (one round trip);
+        returns ``(the script's reply, [their replies])``."""
+        for attempt in (1, 2):
+            try:
+                with self._store.redis.pipeline(transaction=False) as pipe:
+                    # EVALSHA by hand: a redis-py Script in a pipeline asks SCRIPT EXISTS first, one
+                    # more round trip on every call.
+                    pipe.evalsha(self.sha, len(keys), *keys, *args)
+                    queue(pipe)
+                    reply, *others = pipe.execute()
+                return reply, others
+            except redis.exceptions.NoScriptError:
+                if attempt == 2:
+                    raise
+                self._store.redis.script_load(self._script.script)
+
 
 def _client_options(timeout):
     # Short timeouts and a single retry bound a stalled server to about 4 x timeout, well inside the
