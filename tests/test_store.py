@@ -250,8 +250,8 @@ def test_threads_never_share_a_connection(app, key):
     failures, clients = [], set()
 
     def borrower(i):
-        own = app.extensions["verify"].store.own_client()
-        clients.add(id(own.connection))
+        own = app.extensions["verify"].store.own_connection()
+        clients.add(id(own))
         mine = app.test_client()
         for n in range(60):
             right = n % 2 == 0
@@ -278,14 +278,14 @@ def test_a_forked_child_talks_on_its_own_connection(app, open_session):
     store = app.extensions["verify"].store
     client = app.test_client()
     assert _verify(client, "13800138000", created["code"]) == "genuine"
-    inherited = store.own_client()
+    inherited = store.own_connection()
 
     def child():
-        fresh = store.own_client() is not inherited
+        fresh = store.own_connection() is not inherited
         return f"{fresh} {_verify(app.test_client(), '13800138000', created['code'])}"
 
     assert in_child_process(child) == "True genuine"
-    assert store.own_client() is inherited
+    assert store.own_connection() is inherited
     assert _verify(client, "13800138000", created["code"]) == "genuine"
 
 
@@ -301,3 +301,27 @@ def test_script_calls_recover_after_redis_restarts(private_redis, tmp_path):
     _assert_unavailable(client.post("/api/v1/verify", json={"phone": "13800138000", "code": "123456"}))
     private_redis.start()  # same data folder; the server has forgotten the scripts
     assert _verify(client, "13800138000", "123456") == "not_verified"
+
+
+def test_script_calls_go_straight_to_the_connection(app, open_session, monkeypatch):
+    """No client command machinery (retry wrappers, locks, observability hooks) per script call."""
+    created = open_session()
+    client = app.test_client()
+    assert _verify(client, "13800138000", created["code"]) == "genuine"
+    commands = []
+    original = redis.Redis.execute_command
+    monkeypatch.setattr(redis.Redis, "execute_command", lambda self, *a, **k: commands.append(a[0]) or original(self, *a, **k))
+    for _ in range(3):
+        assert _verify(client, "13800138000", created["code"]) == "genuine"
+    client.get("/api/v1/check", query_string={"number": "13912345678"})
+    assert commands == []
+
+
+def test_a_script_call_retries_once_on_a_dropped_connection(app, open_session, redis_server):
+    created = open_session()
+    client = app.test_client()
+    assert _verify(client, "13800138000", created["code"]) == "genuine"
+    with redis_server.client() as admin:
+        # Every connection but this one: the app's held connection among them.
+        assert admin.client_kill_filter(_type="normal", skipme=True) >= 1
+    assert _verify(client, "13800138000", created["code"]) == "genuine"

@@ -70,24 +70,24 @@ class Store:
             self._scripts[source] = Script(self, source)
         return self._scripts[source]
 
-    def own_client(self):
-        """This thread's client, holding one connection of the pool for as long as the thread lives.
+    def own_connection(self):
+        """This thread's connection, taken from the pool once and held for as long as the thread lives.
 
-        The hot paths are one script call each: taking a connection from the pool and giving it back
-        cost as much as a third of the call. Safe where a shared held connection would not be: one
-        per thread, made again in a forked child (which must not talk on its parent's socket), and
-        redis-py drops the connection on any error in the middle of a command, so a half-read reply
-        never reaches the next caller.
+        The hot paths are one script call each: taking a connection from the pool and giving it back,
+        and the client's per-command machinery around it, cost as much as a third of the call. Safe
+        where a shared held connection would not be: one per thread, taken again in a forked child
+        (which must not talk on its parent's socket), and a redis-py connection drops itself on any
+        error in the middle of a command, so a half-read reply never reaches the next caller.
         """
         own = self._own
         if getattr(own, "pid", None) != os.getpid():
-            own.client = redis.Redis(connection_pool=self.redis.connection_pool, single_connection_client=True)
+            own.connection = self.redis.connection_pool.get_connection()
             own.pid = os.getpid()
-        return own.client
+        return own.connection
 
 
 class Script:
-    """A Lua script run with EVALSHA on the calling thread's own connection (``Store.own_client``),
+    """A Lua script run with EVALSHA on the calling thread's own connection (``Store.own_connection``),
     or queued on a pipeline; loaded again when Redis has forgotten it (restart, SCRIPT FLUSH)."""
 
     def __init__(self, store, source):
@@ -98,12 +98,19 @@ class Script:
     def __call__(self, keys=(), args=(), client=None):
         if client is not None:
             return self._script(keys=keys, args=args, client=client)
-        own = self._store.own_client()
-        try:
-            return own.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
-        except redis.exceptions.NoScriptError:
-            own.script_load(self._script.script)
-            return own.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
+        conn = self._store.own_connection()
+        for attempt in (1, 2):
+            try:
+                try:
+                    return _command(conn, "EVALSHA", self.sha, len(keys), *keys, *args)
+                except redis.exceptions.NoScriptError:
+                    _command(conn, "SCRIPT", "LOAD", self._script.script)
+                    return _command(conn, "EVALSHA", self.sha, len(keys), *keys, *args)
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+                # The connection has closed itself and opens again on the next send: one retry,
+                # as the client's own commands get (see _client_options).
+                if attempt == 2:
+                    raise
 
     def run_with(self, keys, args, queue):
         """Run the script with the commands ``queue(pipe)`` adds, in one pipeline (one round trip);
@@ -121,6 +128,13 @@ class Script:
                 if attempt == 2:
                     raise
                 self._store.redis.script_load(self._script.script)
+
+
+def _command(conn, *args):
+    # Straight on the connection: the client's execute_command adds ~10 us of retries, locks and
+    # observability hooks around the same send and read.
+    conn.send_command(*args)
+    return conn.read_response()
 
 
 def _client_options(timeout):
