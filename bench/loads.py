@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
+from bench import floors
 from verify import demo, phones
 from verify.registry import reports, staff
 from verify.registry.sessions import Sessions
@@ -179,6 +180,21 @@ def endpoints(workdir, seeded, run=0, cookie=None):
         Endpoint("home page", "/"),
         *([Endpoint("dashboard report queue", "/dashboard/reports",
                     headers={"Cookie": cookie, "User-Agent": USER_AGENT})] if cookie else []),
+    ]
+
+
+def floor_endpoints(workdir, seeded):
+    """The floor run (bench/floors.py): the bare route, each floor, and next to it the endpoint it is
+    the floor of, loaded with the same requests."""
+    n = min(seeded["sessions"], 1000)
+    verify, written = _verify_requests(0, n, True), _report_requests(20000)
+    return [
+        Endpoint("bare (GET /healthz)", "/healthz"),
+        _posted(workdir, "floor: JSON in, JSON out", "floor-json", f"{floors.PREFIX}/json", verify),
+        _posted(workdir, "floor of verify", "floor-lookup", f"{floors.PREFIX}/lookup", verify),
+        _posted(workdir, "verify genuine", "genuine", "/api/v1/verify", verify),
+        _posted(workdir, "floor of report write", "floor-write", f"{floors.PREFIX}/write", written),
+        _posted(workdir, "report write", "report", "/api/v1/reports", written),
     ]
 
 

@@ -6,11 +6,12 @@ connections) and prints endpoint, req/s, p50, p99, errors, Redis commands per re
 the bare endpoint (/healthz: a constant small JSON body through the same app and server) and the CPU
 time per request of the server's processes, of Redis and of everything else (wrk, kernel workers).
 The dashboard's report queue is loaded with a support login made through the login form. Then the
-scale run: check and verify against a store of 10^3 and one of 10^6 sessions and 10^6 reports, in
+floor run on the production server (bench/floors.py: views doing only what verify and a report
+write cannot avoid, next to the real endpoints, with the same requests). Then the scale run: check and verify against a store of 10^3 and one of 10^6 sessions and 10^6 reports, in
 turns, and Redis memory per session. Results also go to bench/results-<time>.json (git-ignored).
 
     python bench/run.py [--servers granian,gunicorn-sync,gunicorn-gthread] [--duration 15] [--no-scale]
-                        [--scale-size 1000000] [--scale-duration 10] [--production granian]
+                        [--no-floors] [--scale-size 1000000] [--scale-duration 10] [--production granian]
 """
 
 import argparse
@@ -69,9 +70,9 @@ def production_env(redis_url):
     return env
 
 
-def start_server(name, env):
+def start_server(name, env, target="wsgi:app"):
     binary = ROOT / ".venv" / "bin" / SERVERS[name][0]
-    proc = subprocess.Popen([str(binary), *SERVERS[name][1:]], cwd=ROOT, env=env,
+    proc = subprocess.Popen([str(binary), *SERVERS[name][1:-1], target], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -257,6 +258,24 @@ def scale_run(wrk, workdir, small_redis, server, args, rounds=3):
     return {"server": server, "rounds": rounds, "duration_s": args.scale_duration, "rows": rows, "memory": memory}
 
 
+def floor_run(wrk, workdir, redis, seeded, server, args):
+    """The production app plus the floor views (bench/floors.py) on ``server``: how far verify and the
+    report write could get on this stack, next to where they are, in one run."""
+    print(f"\nfloors on {server} (bench/floors.py):", flush=True)
+    proc = start_server(server, production_env(redis.url), target="bench.floors_wsgi:app")
+    try:
+        rows = measure(wrk, redis, proc, loads.floor_endpoints(workdir, seeded), args.duration, args.connections)
+    finally:
+        stop_server(proc)
+    print(table(rows))
+    by_name = {row["endpoint"]: row for row in rows}
+    for endpoint in ("verify genuine", "report write"):
+        row, floor = by_name[endpoint], by_name["floor of " + endpoint.replace(" genuine", "")]
+        print(f"  {endpoint}: {row['ratio']:.2f} of bare; its floor {floor['ratio']:.2f}; "
+              f"{row['rps'] / floor['rps']:.2f} of the floor's rate")
+    return {"server": server, "rows": rows}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--servers", default="granian,gunicorn-sync,gunicorn-gthread")
@@ -264,6 +283,7 @@ def main():
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--production", default="granian", help="the server the scale run uses (the one we ship)")
     parser.add_argument("--no-scale", action="store_true", help="skip the 10^6 sessions and reports run")
+    parser.add_argument("--no-floors", action="store_true", help="skip the floor run (bench/floors.py)")
     parser.add_argument("--scale-size", type=int, default=1_000_000)
     parser.add_argument("--scale-duration", type=int, default=10, help="seconds per endpoint in each turn of the scale run")
     args = parser.parse_args()
@@ -287,8 +307,10 @@ def main():
             finally:
                 stop_server(proc)
             print(table(results["runs"][name]))
+        best = args.production if args.production in results["runs"] else next(iter(results["runs"]))
+        if not args.no_floors:
+            results["floors"] = floor_run(wrk, workdir, redis, small, best, args)
         if not args.no_scale:
-            best = args.production if args.production in results["runs"] else next(iter(results["runs"]))
             results["scale"] = scale_run(wrk, workdir, redis, best, args)
     finally:
         redis.stop()

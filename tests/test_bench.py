@@ -107,3 +107,20 @@ def test_the_bench_redis_is_configured_as_in_production(redis_server):
     with redis_server.client() as client:
         assert durability_problems(client) == []
         assert client.config_get("appendfsync")["appendfsync"] == "everysec"
+
+
+def test_every_request_of_the_floor_run_is_answered_as_intended(bench_app, tmp_path):
+    from bench import floors
+
+    app, seeded = bench_app
+    floors.add_views(app)
+    client = app.test_client()
+    expected = {"floor: JSON": (200, '"phone":"+86138'), "floor of verify": (200, '"verdict":"genuine"'),
+                "floor of report": (201, '"id":"F')}
+    for endpoint in loads.floor_endpoints(tmp_path, seeded):
+        status, marker = next((v for k, v in {**expected, **EXPECTED}.items() if endpoint.name.startswith(k)))
+        for method, path, headers, body in loads.requests_of(endpoint, 3):
+            answer = client.open(path, method=method, headers=headers, data=body)
+            text = answer.get_data(as_text=True)
+            assert answer.status_code == status, (endpoint.name, text[:300])
+            assert marker is None or marker in text.replace(": ", ":"), (endpoint.name, text[:300])
