@@ -7,8 +7,9 @@ the bare endpoint (/healthz: a constant small JSON body through the same app and
 time per request of the server's processes, of Redis and of everything else (wrk, kernel workers).
 The dashboard's report queue is loaded with a support login made through the login form. Then the
 floor run on the production server (bench/floors.py: views doing only what verify and a report
-write cannot avoid, next to the real endpoints, with the same requests). Then the scale run: check and verify against a store of 10^3 and one of 10^6 sessions and 10^6 reports, in
-turns, and Redis memory per session. Results also go to bench/results-<time>.json (git-ignored).
+write cannot avoid, next to the real endpoints, with the same requests). Then the scale run: check
+and verify against a store of 10^3 and one of 10^6 sessions and 10^6 reports, in turns, and Redis
+memory per session. Results also go to bench/results-<time>.json (git-ignored).
 
     python bench/run.py [--servers granian,gunicorn-sync,gunicorn-gthread] [--duration 15] [--no-scale]
                         [--no-floors] [--scale-size 1000000] [--scale-duration 10] [--production granian]
