@@ -38,16 +38,17 @@ from tests.redis_process import RedisProcess  # noqa: E402
 
 PORT = 5077
 CORES = os.cpu_count() or 2
+# Each server's command but for the app it serves (start_server adds it: wsgi:app, or the floor run's).
 SERVERS = {
     # One worker per core and few blocking threads: the prototype's fastest and steadiest granian.
     "granian": ["granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(PORT),
-                "--workers", str(CORES), "--blocking-threads", "1", "--backlog", "2048", "--no-ws", "wsgi:app"],
+                "--workers", str(CORES), "--blocking-threads", "1", "--backlog", "2048", "--no-ws"],
     "granian-bt2": ["granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(PORT),
-                    "--workers", str(CORES), "--blocking-threads", "2", "--backlog", "2048", "--no-ws", "wsgi:app"],
+                    "--workers", str(CORES), "--blocking-threads", "2", "--backlog", "2048", "--no-ws"],
     "gunicorn-sync": ["gunicorn", "--bind", f"127.0.0.1:{PORT}", "--workers", str(2 * CORES),
-                      "--backlog", "2048", "wsgi:app"],
+                      "--backlog", "2048"],
     "gunicorn-gthread": ["gunicorn", "--bind", f"127.0.0.1:{PORT}", "--workers", str(CORES), "--threads", "8",
-                         "--worker-class", "gthread", "--backlog", "2048", "wsgi:app"],
+                         "--worker-class", "gthread", "--backlog", "2048"],
 }
 
 
@@ -73,7 +74,7 @@ def production_env(redis_url):
 
 def start_server(name, env, target="wsgi:app"):
     binary = ROOT / ".venv" / "bin" / SERVERS[name][0]
-    proc = subprocess.Popen([str(binary), *SERVERS[name][1:-1], target], cwd=ROOT, env=env,
+    proc = subprocess.Popen([str(binary), *SERVERS[name][1:], target], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -300,7 +301,7 @@ def main():
         env = production_env(redis.url)
         small = loads.seed(redis, sessions=1000, reports_count=1000)
         for run, name in enumerate(args.servers.split(",")):
-            print(f"\n{name}: {' '.join(SERVERS[name])}", flush=True)
+            print(f"\n{name}: {' '.join(SERVERS[name])} wsgi:app", flush=True)
             proc = start_server(name, env)
             try:
                 endpoints = loads.endpoints(workdir, small, run, cookie=loads.dashboard_cookie(f"http://127.0.0.1:{PORT}"))

@@ -271,7 +271,7 @@ def bulk_submit(store, hmac_key, rows, batch=2000):
         with store.redis.pipeline(transaction=False) as pipe:
             for record, now in pending:
                 keys, args = write_call(store, hmac_key, record, now)
-                script(keys=keys, args=args, client=pipe)
+                script.queue_on(pipe, keys, args)
             answers = pipe.execute()
         again = [(dict(record, id=new_id(now)), now) for (record, now), (ok, *_) in zip(pending, answers) if ok == -1]
         filed += len(pending) - len(again)

@@ -88,16 +88,15 @@ class Store:
 
 class Script:
     """A Lua script run with EVALSHA on the calling thread's own connection (``Store.own_connection``),
-    or queued on a pipeline; loaded again when Redis has forgotten it (restart, SCRIPT FLUSH)."""
+    with other commands in one pipeline (``run_with``), or queued on a batch (``queue_on``); loaded again
+    when Redis has forgotten it (restart, SCRIPT FLUSH)."""
 
     def __init__(self, store, source):
         self._store = store
         self._script = store.redis.register_script(source)
         self.sha = self._script.sha
 
-    def __call__(self, keys=(), args=(), client=None):
-        if client is not None:
-            return self._script(keys=keys, args=args, client=client)
+    def __call__(self, keys=(), args=()):
         conn = self._store.own_connection()
         for attempt in (1, 2):
             try:
@@ -111,6 +110,10 @@ class Script:
                 # as the client's own commands get (see _client_options).
                 if attempt == 2:
                     raise
+
+    def queue_on(self, pipe, keys, args):
+        """Queue the script on ``pipe`` for a batch (redis-py loads it, if need be, when the pipeline runs)."""
+        self._script(keys=keys, args=args, client=pipe)
 
     def run_with(self, keys, args, queue):
         """Run the script with the commands ``queue(pipe)`` adds, in one pipeline (one round trip);
