@@ -220,6 +220,16 @@ def test_each_verification_and_check_is_one_round_trip(app, open_session, monkey
         assert trips.count - before == 1
 
 
+def test_the_home_page_needs_no_round_trip(client, monkeypatch):
+    """The page a borrower opens first is served without Redis (the issue allows one round trip)."""
+    assert client.get("/").status_code == 200  # warm-up: renders the cached page once
+    trips = RoundTrips(monkeypatch)
+    for language in ("zh", "en", "zh"):
+        answer = client.get("/", headers={"Accept-Language": language})
+        assert answer.status_code == 200 and b"<form" in answer.data
+    assert trips.count == 0
+
+
 # --- script calls on each thread's own connection ---------------------------------------------------
 def _verify(client, phone, code):
     return client.post("/api/v1/verify", json={"phone": phone, "code": code}).get_json()["verdict"]
