@@ -21,7 +21,7 @@ import time
 
 from flask import jsonify, request
 
-from verify import clock, phones
+from verify import phones, times
 
 PREFIX = "/bench-floor"
 
@@ -33,7 +33,7 @@ for i = 2, 5 do redis.call('ZADD', KEYS[i], ARGV[1], ARGV[2]) end
 return 1
 """
 
-# A report's stored fields (registry/reports.build_record) with the values the bench's reports get.
+# A report's stored fields (services/reports.build_record) with the values the bench's reports get.
 _REPORT = {"number_raw": "", "occurred_at": "", "received_at": "", "channel": "call", "categories": "", "text": "",
            "amount_lost": "", "contact_hmac": "", "contact_masked": "", "fingerprint": "0" * 32, "source": "api",
            "status": "new", "assignee": "", "notes": "[]", "history": "[]"}
@@ -42,8 +42,9 @@ _REPORT = {"number_raw": "", "occurred_at": "", "received_at": "", "channel": "c
 def add_views(app):
     """Add the floor views to ``app`` (CSRF-exempt like the API)."""
     svc = app.extensions["verify"]
-    store, region = svc.store, svc.region
-    read, write = store.script(_READ), store.script(_WRITE)
+    store, region = svc.store, svc.settings.default_region
+    read, write = store.redis.register_script(_READ), store.redis.register_script(_WRITE)
+    hmac_key = svc.settings.hmac_key.encode()
 
     def floor_json():
         data = json.loads(request.get_data())
@@ -52,7 +53,7 @@ def add_views(app):
     def floor_lookup():
         data = json.loads(request.get_data())
         phone = phones.normalise_mobile(data["phone"], region)
-        code_hmac, _expires = read([store.key(svc.sessions.tag(phone.e164), "s")])
+        code_hmac, _expires = read([store.key(phones.number_hmac(hmac_key, phone.e164)[:24], "s")])
         return jsonify({"verdict": "genuine" if code_hmac else "not_verified", "phone": phone.e164})
 
     def floor_write():
@@ -60,7 +61,7 @@ def add_views(app):
         phone = phones.parse_checked(data["number"], region)
         now = int(time.time())
         report_id = "F" + secrets.token_hex(5)
-        stamp = clock.iso(now)
+        stamp = times.iso(now)
         record = dict(_REPORT, id=report_id, number=phone.e164, occurred_at=stamp, received_at=stamp,
                       text=data.get("text", ""), categories=",".join(data.get("categories", [])))
         keys = [store.key("bench-floor", name) for name in

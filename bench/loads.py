@@ -11,10 +11,16 @@ from urllib.parse import urlencode
 from twilio.request_validator import RequestValidator
 
 from bench import floors
-from verify import demo, phones
-from verify.registry import reports, staff
+from bench import bulk
+from verify import phones
+from verify.app import build_services
+from verify.registry.limits import Limits
 from verify.registry.sessions import Sessions
 from verify.registry.store import Store, connect
+from verify.services import demo
+from verify.services.actor import CLI
+from verify.services.reports import build_record
+from verify.settings import load
 
 SECRET = "bench-secret"
 HMAC_KEY = "bench-hmac-key"
@@ -43,14 +49,14 @@ def seed(redis, sessions, reports_count, keep=None):
     """Registry, ``sessions`` active sessions with known codes, ``reports_count`` reports (bulk, pipelined)."""
     store = Store(connect(url=redis.url, timeout=5.0))
     if keep is None:
-        demo.seed(store, "CN", BRAND, logins=False)
-        staff.create(store, STAFF[0], "support", STAFF[1])
+        svc = build_services(load({}, {"VERIFY_SECRET_KEY": SECRET, "VERIFY_HMAC_KEY": HMAC_KEY}), store)
+        demo.seed(svc, logins=False)
+        svc.staff.create(CLI, STAFF[0], "support", STAFF[1])
     start = keep["sessions"] if keep else 0
-    loader = Sessions(store, HMAC_KEY.encode())
     now = int(time.time())
     rows = ((borrower(i), CALLER, [CALLER, "+862160800099"], "A17", "王小明", "贷后回访", code(i))
             for i in range(start, start + sessions))
-    loader.bulk_load(rows, now, ttl=3600)
+    bulk.load_sessions(store, HMAC_KEY.encode(), rows, now, ttl=3600)
     _bulk_reports(store, reports_count, now)
     return {"sessions": start + sessions}
 
@@ -64,9 +70,9 @@ def _bulk_reports(store, count, now):
                       "categories": ["sms_code"], "text": "自称客服，要验证码", "occurred_at": None,
                       "amount_lost": None, "reporter": None}
             when = now - i % 86400
-            yield reports.build_record(HMAC_KEY.encode(), report, "api", when, client_ip=f"10.{i % 250}.0.1"), when
+            yield build_record(HMAC_KEY.encode(), report, "api", when, client_ip=f"10.{i % 250}.0.1"), when
 
-    reports.bulk_submit(store, HMAC_KEY.encode(), rows())
+    bulk.submit_reports(store, HMAC_KEY.encode(), rows())
 
 
 def _posted(workdir, name, file, path, requests):
@@ -233,9 +239,9 @@ def requests_of(endpoint, count=None):
 def memory_per_session(redis, sample=2000):
     """MEMORY USAGE of the session hashes of ``sample`` seeded borrowers."""
     store = Store(connect(url=redis.url, timeout=5.0))
-    sessions = Sessions(store, HMAC_KEY.encode())
+    sessions = Sessions(store, Limits(store, HMAC_KEY.encode()), HMAC_KEY.encode())
     with store.redis.pipeline(transaction=False) as pipe:
         for i in range(sample):
-            pipe.memory_usage(store.key(sessions.tag(borrower(i)), "s"), samples=0)
+            pipe.memory_usage(sessions.session_key(sessions.tag(borrower(i))), samples=0)
         sizes = [s for s in pipe.execute() if s]
     return {"sample": len(sizes), "bytes_per_session": round(sum(sizes) / max(len(sizes), 1))}

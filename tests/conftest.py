@@ -6,7 +6,7 @@ import pytest
 
 from tests.redis_process import RedisProcess
 from verify import create_app
-from verify.registry import apikeys
+from verify.services.actor import CLI
 
 def in_child_process(work, timeout=10):
     """Run ``work()`` in a forked child (another process of the service) and return what it returned,
@@ -75,10 +75,10 @@ def make_app(redis_server, tmp_path):
 def app(make_app):
     """The app with the demo registry loaded."""
     app = make_app()
-    from verify import demo
+    from verify.services import demo
 
     svc = app.extensions["verify"]
-    demo.seed(svc.store, svc.region, svc.brand, logins=False)
+    demo.seed(svc, logins=False)
     return app
 
 
@@ -97,8 +97,7 @@ def key(app):
     """Make an API key of a scope: ``key("sessions")`` -> auth headers."""
 
     def make(scope, name=None):
-        store = app.extensions["verify"].store
-        token = apikeys.create(store, name or f"test-{scope}-{os.urandom(3).hex()}", scope)
+        token = app.extensions["verify"].keys.create(CLI, name or f"test-{scope}-{os.urandom(3).hex()}", scope)
         return {"Authorization": f"Bearer {token}"}
 
     return make
@@ -118,3 +117,44 @@ def open_session(client, key):
 
     open_.headers = headers
     return open_
+
+
+def registry_of(app):
+    """The registry's storage objects on ``app``'s store, for tests that read or plant stored facts."""
+    from types import SimpleNamespace
+
+    from verify.registry.audit import AuditLog
+    from verify.registry.limits import Limits
+    from verify.registry.numbers import Numbers
+    from verify.registry.reports import Reports
+    from verify.registry.sessions import Sessions
+
+    svc = app.extensions["verify"]
+    settings, store = svc.settings, svc.store
+    limits = Limits(store, settings.hmac_key.encode())
+    numbers = Numbers(store, settings.default_region)
+    from verify.services.audit import Audit
+    from verify.services.numbers import NumberRegistry
+
+    return SimpleNamespace(
+        store=store, limits=limits, numbers=numbers,
+        # The registry as another process of the service changes it (its own copy of the index).
+        other_process=NumberRegistry(numbers, Audit(AuditLog(store)), settings.default_region),
+        cache=svc.checks.registry_cache, reports=Reports(store, numbers, limits), audit=AuditLog(store),
+        sessions=Sessions(store, limits, settings.hmac_key.encode(), settings.max_failures, settings.lockout_seconds),
+        reporters_key=lambda e164: store.key("reports", f"reporters:{e164}"),
+        known_scam_key=lambda: store.key("reports", "known-scam"),
+    )
+
+
+@pytest.fixture
+def seeded(make_app):
+    """Make an app with extra settings and the demo registry loaded."""
+    from verify.services import demo
+
+    def make(**overrides):
+        app = make_app(**overrides)
+        demo.seed(app.extensions["verify"], logins=False)
+        return app
+
+    return make

@@ -114,9 +114,9 @@ def test_file_a_report(page, live, app):
     page.wait_for_load_state()
     reference = page.locator(".reference").inner_text()
     assert re.fullmatch(r"R\d{6}-[A-Z0-9]{6}", reference)
-    from verify.registry import reports
+    from tests.conftest import registry_of
 
-    assert reports.get(app.extensions["verify"].store, reference)["categories"] == "sms_code,transfer"
+    assert registry_of(app).reports.get(reference)["categories"] == "sms_code,transfer"
     shot(page, "report-done")
 
 
@@ -222,12 +222,12 @@ def test_screenshots_of_the_other_result_pages(browser, live, app):
     """retired, reported, known_scam and locked, for people to look at."""
     import time
 
-    from verify.registry import reports
+    from tests.conftest import registry_of
 
     svc = app.extensions["verify"]
     for reporter in "abc":
-        svc.store.redis.zadd(reports.reporters_key(svc.store, "+8613911111111"), {reporter: time.time()})
-    svc.store.redis.sadd(reports.known_scam_key(svc.store), "+8613922222222")
+        svc.store.redis.zadd(registry_of(app).reporters_key("+8613911111111"), {reporter: time.time()})
+    svc.store.redis.sadd(registry_of(app).known_scam_key(), "+8613922222222")
     context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
     page = context.new_page()
     page.js = True
@@ -266,11 +266,11 @@ def _staff_login(page, live, name):
 
 @pytest.fixture
 def staff_accounts(app):
-    from verify.registry import staff
+    from verify.services.actor import CLI
 
-    store = app.extensions["verify"].store
-    staff.create(store, "sam", "support", "correct horse battery")
-    staff.create(store, "aga", "agent", "correct horse battery")
+    accounts = app.extensions["verify"].staff
+    accounts.create(CLI, "sam", "support", "correct horse battery")
+    accounts.create(CLI, "aga", "agent", "correct horse battery")
 
 
 def test_support_confirms_a_report_and_the_public_check_says_known_scam(browser, live, client, staff_accounts):
@@ -324,9 +324,9 @@ def test_agent_starts_a_session_in_the_console_and_its_code_verifies(browser, li
 
 
 def test_accessibility_of_the_dashboard(browser, live, client, staff_accounts, app):
-    from verify.registry import staff
+    from verify.services.actor import CLI
 
-    staff.create(app.extensions["verify"].store, "ada", "admin", "correct horse battery")
+    app.extensions["verify"].staff.create(CLI, "ada", "admin", "correct horse battery")
     report_id = client.post("/api/v1/reports", json={"number": "021-6080-0000", "text": "x"}).get_json()["id"]
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()

@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from verify.registry import reports
+from tests.conftest import registry_of
+from verify.services.actor import CLI
 
 
 def check(client, number):
@@ -78,7 +79,7 @@ def test_retired_numbers_are_not_imitated(client):
 
 def _report(app, e164, reporter, when=None):
     svc = app.extensions["verify"]
-    svc.store.redis.zadd(reports.reporters_key(svc.store, e164), {reporter: when or time.time()})
+    svc.store.redis.zadd(registry_of(app).reporters_key(e164), {reporter: when or time.time()})
 
 
 def test_reported_needs_distinct_reporters_in_30_days(app, client):
@@ -101,7 +102,7 @@ def test_threshold_is_configurable(make_app):
 
 def test_known_scam(app, client):
     svc = app.extensions["verify"]
-    svc.store.redis.sadd(reports.known_scam_key(svc.store), "+8613912345678")
+    svc.store.redis.sadd(registry_of(app).known_scam_key(), "+8613912345678")
     _, body = check(client, "13912345678")
     assert body["verdict"] == "known_scam"
     assert "400-000-9518" in body["advice"]["en"]
@@ -131,13 +132,13 @@ def test_a_registry_change_reaches_every_process_copy(app, make_app, key):
     """Each process keeps a copy of the index; a change made elsewhere shows on the next check."""
     client = app.test_client()
     assert check(client, "021-6080-5555")[1]["verdict"] == "unknown"  # this copy is now warm
-    other = app.extensions["verify"].store  # another process would write through its own client
-    from verify.registry import numbers
-
-    numbers.add(other, {"number": "021-6080-5555", "labels": {"zh": "新", "en": "New"}, "purpose": "callback",
-                        "direction": "outbound"}, "CN")
+    other = registry_of(app).other_process
+    other.add(CLI, {"number": "021-6080-5555", "labels": {"zh": "新", "en": "New"}, "purpose": "callback",
+                    "direction": "outbound"})
+    registry_of(app).cache.confirmed_at -= 1.0  # this copy is a second old
     assert check(client, "021-6080-5555")[1]["verdict"] == "official"
-    numbers.retire(other, "021-6080-5555", "CN")
+    other.retire(CLI, "021-6080-5555")
+    registry_of(app).cache.confirmed_at -= 1.0
     assert check(client, "021-6080-5555")[1]["verdict"] == "retired"
 
 
@@ -147,15 +148,15 @@ NEW_NUMBER = {"number": "021-6080-7777", "labels": {"zh": "回访专线", "en": 
 
 
 def test_checks_read_the_registry_version_once_a_second(app, client, monkeypatch):
-    from verify.registry import numbers
+    from verify.registry.store import Script
 
     reads = []
-    original = numbers.queue_version
-    monkeypatch.setattr(numbers, "queue_version", lambda pipe, store: reads.append(1) or original(pipe, store))
+    original = Script.run_with  # the script with the version read in one pipeline
+    monkeypatch.setattr(Script, "run_with", lambda script, *a: reads.append(1) or original(script, *a))
     for number in ("021-6080-0000", "13912345678", "0095188", "021-6080-0000"):
         assert check(client, number)[0] == 200
     assert len(reads) == 1
-    registry = app.extensions["verify"].registry
+    registry = registry_of(app).cache
     registry.confirmed_at -= registry.FRESH_SECONDS  # a second later
     assert check(client, "021-6080-0000")[1]["verdict"] == "official"
     assert len(reads) == 2
@@ -169,20 +170,21 @@ def test_a_registry_change_made_here_shows_at_once(client, key):
 
 def test_a_registry_change_made_by_another_process_shows_within_a_second(app, client):
     from tests.conftest import in_child_process
-    from verify.registry import numbers
 
-    svc = app.extensions["verify"]
     assert check(client, "021-6080-7777")[1]["verdict"] != "official"
     # Another process of the service adds the number.
-    assert in_child_process(lambda: numbers.add(svc.store, NEW_NUMBER, svc.region)["number"]) == "+862160807777"
-    svc.registry.confirmed_at -= svc.registry.FRESH_SECONDS  # this copy is a second old
+    other = registry_of(app).other_process
+    assert in_child_process(lambda: other.add(CLI, NEW_NUMBER)["number"]) == "+862160807777"
+    assert check(client, "021-6080-7777")[1]["verdict"] != "official"  # this copy was confirmed just now
+    cache = registry_of(app).cache
+    cache.confirmed_at -= cache.FRESH_SECONDS  # this copy is a second old
     assert check(client, "021-6080-7777")[1]["verdict"] == "official"
 
 
 def test_a_stale_copy_and_forgotten_scripts_still_give_verdicts(app, client):
     """The registry's version and the number's facts go in one pipeline when the copy is old; a Redis
     that lost its scripts (restart, SCRIPT FLUSH) is given them again on that path too."""
-    registry = app.extensions["verify"].registry
+    registry = registry_of(app).cache
     assert check(client, "021-6080-0000")[1]["verdict"] == "official"
     app.extensions["verify"].store.redis.script_flush()
     registry.confirmed_at -= registry.FRESH_SECONDS

@@ -3,7 +3,7 @@
 import json
 import re
 
-from verify.registry import apikeys
+from verify.services.actor import CLI
 
 
 def test_seed_demo_is_idempotent(make_app):
@@ -15,13 +15,11 @@ def test_seed_demo_is_idempotent(make_app):
     second = runner.invoke(args=["seed-demo", "--if-empty"])
     assert "not loaded" in second.output
     assert "vk_sessions_" in second.output  # make run shows the demo keys on every start (development)
-    names = [row["name"] for row in apikeys.list_keys(app.extensions["verify"].store)]
+    names = [row["name"] for row in app.extensions["verify"].keys.all()]
     assert sorted(names) == ["demo-callcentre", "demo-registry", "demo-reports"]
     password = re.search(r"Demo login demo-support: (\S+)", first.output).group(1)
     assert "demo-support / " + password in second.output  # the dashboard login is shown on every start
-    from verify.registry import staff
-
-    assert staff.authenticate(app.extensions["verify"].store, "demo-support", password)[0]["role"] == "support"
+    assert app.extensions["verify"].staff.log_in(CLI, "demo-support", password)[1]["role"] == "support"
 
 
 def test_brand_and_numbers_come_from_configuration(make_app):

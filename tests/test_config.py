@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from verify import config
+from verify import settings as config
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -13,15 +13,15 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 def test_layers_defaults_then_environment_then_overrides():
     settings = config.load({"VERIFY_BRAND": "甲", "VERIFY_SESSION_TTL": "600", "REDIS_URL": "redis://x"},
                            {"VERIFY_SESSION_TTL": 300})
-    assert settings["VERIFY_BRAND"] == "甲"
-    assert settings["REDIS_URL"] == "redis://x"
-    assert settings["VERIFY_SESSION_TTL"] == 300
-    assert settings["VERIFY_DEFAULT_REGION"] == "CN"
+    assert settings.brand == "甲"
+    assert settings.redis_url == "redis://x"
+    assert settings.session_ttl == 300
+    assert settings.default_region == "CN"
 
 
 def test_booleans_and_numbers_are_converted():
     settings = config.load({"VERIFY_ALLOW_UNSAFE_REDIS": "1", "VERIFY_REDIS_TIMEOUT": "0.5"})
-    assert settings["VERIFY_ALLOW_UNSAFE_REDIS"] is True and settings["VERIFY_REDIS_TIMEOUT"] == 0.5
+    assert settings.allow_unsafe_redis is True and settings.redis_timeout == 0.5
 
 
 @pytest.mark.parametrize(
@@ -31,6 +31,15 @@ def test_booleans_and_numbers_are_converted():
 def test_bad_values_are_refused(environ):
     with pytest.raises(config.ConfigError):
         config.load(environ)
+
+
+def test_settings_are_typed_and_frozen():
+    import dataclasses
+
+    settings = config.load({})
+    assert isinstance(settings, config.Settings)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.brand = "x"
 
 
 def test_production_needs_secrets(tmp_path):

@@ -4,7 +4,9 @@ import re
 
 import pytest
 
-from verify.registry import audit, staff
+from tests.conftest import registry_of
+from verify.errors import Invalid
+from verify.services.actor import CLI
 
 PASSWORD = "correct horse battery"
 CSRF = r'name="csrf_token"(?: type="hidden")? value="([^"]+)"'
@@ -12,10 +14,10 @@ CSRF = r'name="csrf_token"(?: type="hidden")? value="([^"]+)"'
 
 @pytest.fixture
 def accounts(app):
-    store = app.extensions["verify"].store
+    svc = app.extensions["verify"]
     for name, role in (("ada", "admin"), ("sam", "support"), ("aga", "agent")):
-        staff.create(store, name, role, PASSWORD)
-    return store
+        svc.staff.create(CLI, name, role, PASSWORD)
+    return svc
 
 
 def token(client, path="/dashboard/login"):
@@ -98,8 +100,7 @@ def test_login_logout_and_a_copied_cookie_stops_working(app, accounts):
 
 def test_session_cookie_flags(make_app):
     app = make_app(VERIFY_SECURE_COOKIES=True)
-    store = app.extensions["verify"].store
-    staff.create(store, "sam", "support", PASSWORD)
+    app.extensions["verify"].staff.create(CLI, "sam", "support", PASSWORD)
     client = app.test_client()
     response = login(client, "sam")
     cookie = response.headers["Set-Cookie"]
@@ -112,7 +113,7 @@ def test_login_lockout_after_five_failures(app, accounts):
         assert login(client, "sam", "wrong password!").status_code == 401
     response = login(client, "sam")
     assert response.status_code == 401 and "locked" in response.get_data(as_text=True)
-    logged = [e["action"] for e in audit.entries(accounts)[0]]
+    logged = [e["action"] for e in accounts.audit.entries()[0]]
     assert logged.count("login_failed") == 6
 
 
@@ -142,7 +143,7 @@ def test_support_confirms_a_report_and_the_public_check_says_known_scam(app, acc
     assert client.get("/api/v1/check?number=02199998888").get_json()["verdict"] == "known_scam"
     page = client.get(f"/dashboard/reports/{report_id}").get_data(as_text=True)
     assert "status new -&gt; confirmed_scam" in page and "confirmed with the borrower" in page
-    actions = {e["action"] for e in audit.entries(accounts, who="sam")[0]}
+    actions = {e["action"] for e in accounts.audit.entries(who="sam")[0]}
     assert {"login", "report_status", "report_assign", "report_note"} <= actions
 
 
@@ -165,7 +166,7 @@ def test_mark_and_clear_known_scam_from_the_number_view(app, accounts):
     assert client.get("/api/v1/check?number=02199998888").get_json()["verdict"] == "known_scam"
     client.post("/dashboard/numbers/%2B862199998888", data={"csrf_token": csrf, "action": "clear"})
     assert client.get("/api/v1/check?number=02199998888").get_json()["verdict"] == "unknown"
-    logged = audit.entries(accounts, action="number_known_scam")[0]
+    logged = accounts.audit.entries(action="number_known_scam")[0]
     assert logged and "862199998888" not in str(logged)  # masked in the audit log
 
 
@@ -195,9 +196,9 @@ def test_agent_starts_a_session_whose_code_verifies_through_the_api(app, account
     csrf = re.search(CSRF, page).group(1)
     client.post(session_url + "/end", data={"csrf_token": csrf})
     assert "<strong>ended</strong>" in client.get(session_url).get_data(as_text=True)
-    actions = [e["action"] for e in audit.entries(accounts, who="aga")[0]]
+    actions = [e["action"] for e in accounts.audit.entries(who="aga")[0]]
     assert "session_start" in actions and "session_end" in actions
-    assert "13800138000" not in str(audit.entries(accounts)[0])
+    assert "13800138000" not in str(accounts.audit.entries()[0])
 
 
 def test_audit_log_filters(app, accounts):
@@ -213,19 +214,20 @@ def test_staff_cli(runner, app):
     result = runner.invoke(args=["staff", "create", "lin", "--role", "support", "--generate"])
     assert result.exit_code == 0 and "shown once" in result.output
     password = result.output.rsplit(": ", 1)[1].strip()
-    assert staff.authenticate(app.extensions["verify"].store, "lin", password)[0]["role"] == "support"
+    assert app.extensions["verify"].staff.log_in(CLI, "lin", password)[1]["role"] == "support"
     assert runner.invoke(args=["staff", "create", "lin", "--role", "support", "--generate"]).exit_code != 0
     assert runner.invoke(args=["staff", "create", "x", "--role", "boss", "--generate"]).exit_code != 0
     assert "lin" in runner.invoke(args=["staff", "list"]).output
     assert runner.invoke(args=["staff", "disable", "lin"]).exit_code == 0
-    assert staff.authenticate(app.extensions["verify"].store, "lin", password)[0] is None
+    with pytest.raises(Invalid):
+        app.extensions["verify"].staff.log_in(CLI, "lin", password)
 
 
 def test_disabled_account_loses_its_open_session(app, accounts):
     client = app.test_client()
     login(client, "sam")
     assert client.get("/dashboard/reports").status_code == 200
-    staff.disable(accounts, "sam")
+    accounts.staff.disable(CLI, "sam")
     assert client.get("/dashboard/reports").status_code == 302
 
 
@@ -237,9 +239,7 @@ def test_overview_draws_svg_from_running_totals(app, accounts):
     page = client.get("/dashboard/overview").get_data(as_text=True)
     assert page.count("<rect") >= 30 + 2 + 8 and "+862199998888</a>: 2" in page
     assert "<script" not in page
-    from verify.registry import reports
-
-    data = reports.overview(accounts, int(__import__("time").time()))
+    data = accounts.review.overview()
     assert data["days"][-1]["count"] == 3 and data["categories"]["transfer"] == 2
     assert data["top_numbers"][0] == {"number": "+862199998888", "count": 2}
 
@@ -289,7 +289,7 @@ def test_registry_management_and_api_keys_are_admin_only(app, accounts):
     assert admin.get("/api/v1/sessions/" + "0" * 24 + "-00", headers=headers).status_code == 404
     admin.post("/dashboard/keys/crm/revoke", data={"csrf_token": csrf})
     assert admin.get("/api/v1/sessions/" + "0" * 24 + "-00", headers=headers).status_code == 401
-    actions = {e["action"] for e in audit.entries(accounts, who="ada")[0]}
+    actions = {e["action"] for e in accounts.audit.entries(who="ada")[0]}
     assert {"registry_add", "registry_update", "key_create", "key_revoke"} <= actions
 
 
@@ -298,7 +298,7 @@ def test_api_and_cli_registry_changes_are_audited(app, client, key, runner, acco
         "number": "95188", "labels": {"zh": "客服", "en": "Service"}, "purpose": "hotline", "direction": "both"})
     runner.invoke(args=["numbers", "retire", "95188"])
     runner.invoke(args=["keys", "create", "--scope", "reports", "--name", "police-export", "--quiet"])
-    entries = audit.entries(accounts)[0]
+    entries = accounts.audit.entries()[0]
     assert ("key:crm-sync", "registry_add") in {(e["who"], e["action"]) for e in entries}
     assert ("cli", "registry_update") in {(e["who"], e["action"]) for e in entries}
     assert ("cli", "key_create") in {(e["who"], e["action"]) for e in entries}
@@ -329,13 +329,13 @@ def test_idle_and_absolute_timeouts(app, accounts):
 
     client = app.test_client()
     login(client, "sam")
-    keys = [k for k in accounts.redis.keys("*") if "{staff}:s:" in k]
-    assert len(keys) == 1 and 0 < accounts.redis.ttl(keys[0]) <= 30 * 60
-    accounts.redis.hset(keys[0], "created", int(clock.time()) - 13 * 3600)  # older than 12 hours
+    keys = [k for k in accounts.store.redis.keys("*") if "{staff}:s:" in k]
+    assert len(keys) == 1 and 0 < accounts.store.redis.ttl(keys[0]) <= 30 * 60
+    accounts.store.redis.hset(keys[0], "created", int(clock.time()) - 13 * 3600)  # older than 12 hours
     assert client.get("/dashboard/reports").status_code == 302
     login(client, "sam")
-    key = [k for k in accounts.redis.keys("*") if "{staff}:s:" in k][0]
-    accounts.redis.expire(key, 1)  # the idle timeout, shortened
+    key = [k for k in accounts.store.redis.keys("*") if "{staff}:s:" in k][0]
+    accounts.store.redis.expire(key, 1)  # the idle timeout, shortened
     clock.sleep(1.2)
     assert client.get("/dashboard/reports").status_code == 302
 

@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from verify.registry import reports
+from tests.conftest import registry_of
+from verify.services import reports
 
 
 def test_report_is_filed_with_its_indexes(app, client):
@@ -15,7 +16,7 @@ def test_report_is_filed_with_its_indexes(app, client):
     assert response.status_code == 201
     report_id = response.get_json()["id"]
     svc = app.extensions["verify"]
-    stored = reports.get(svc.store, report_id)
+    stored = registry_of(app).reports.get(report_id)
     assert stored["source"] == "api" and stored["channel"] == "sms" and stored["amount_lost"] == "12.50"
     assert stored["occurred_at"] == "2026-11-29T01:30:00Z" and stored["contact_masked"] == "138****8000"
     raw = svc.store.redis
@@ -27,8 +28,8 @@ def test_report_is_filed_with_its_indexes(app, client):
 def test_anonymous_reports_are_counted_by_client_ip(app, client):
     for ip in ("10.0.0.1", "10.0.0.1", "10.0.0.2"):
         client.post("/api/v1/reports", json={"number": "02199998888"}, environ_base={"REMOTE_ADDR": ip})
-    counts = reports.reporter_counts(app.extensions["verify"].store, "+862199998888", int(time.time()))
-    assert counts["24h"] == 2
+    counts = registry_of(app).reports.reporter_counts("+862199998888", int(time.time()))
+    assert counts[1] == 2
     assert client.get("/api/v1/check?number=02199998888").get_json()["reports_30d"] == 2
 
 
@@ -73,7 +74,7 @@ def test_a_report_with_its_rate_limit_is_one_round_trip(client, monkeypatch):
 
 def test_limit_counters_do_not_hold_the_client_address(app, client):
     client.post("/api/v1/reports", json={"number": "95188"}, environ_base={"REMOTE_ADDR": "203.0.113.7"})
-    keys = app.extensions["verify"].store.redis.keys("*limit*")
+    keys = app.extensions["verify"].store.redis.keys("*:l:*")
     assert keys and not any("203.0.113.7" in k for k in keys)
 
 
@@ -102,24 +103,26 @@ def test_a_reference_already_taken_is_never_overwritten(app, client, monkeypatch
     monkeypatch.setattr(reports, "new_id", lambda now: next(drawn))
     second = client.post("/api/v1/reports", json={"number": "02177776666", "text": "second"})
     assert second.status_code == 201 and second.get_json()["id"] == "R261130-ZZZZZZ"
-    store = app.extensions["verify"].store
-    assert reports.get(store, first)["text"] == "first" and reports.get(store, first)["number"] == "+862199998888"
-    assert reports.get(store, "R261130-ZZZZZZ")["text"] == "second"
+    store, stored = app.extensions["verify"].store, registry_of(app).reports
+    assert stored.get(first)["text"] == "first" and stored.get(first)["number"] == "+862199998888"
+    assert stored.get("R261130-ZZZZZZ")["text"] == "second"
     # The refused attempts wrote nothing: two reports in the index.
     assert store.redis.zcard(store.key("reports", "by-time")) == 2
 
 
 def test_bulk_filing_draws_a_new_reference_when_one_is_taken(app):
+    from bench import bulk
     from verify import phones
 
     svc = app.extensions["verify"]
+    hmac_key = svc.settings.hmac_key.encode()
     now = int(time.time())
     report = {"phone": phones.parse("02199998888"), "number_raw": "x", "channel": "call", "categories": [],
               "text": "", "occurred_at": None, "amount_lost": None, "reporter": None}
-    records = [reports.build_record(svc.hmac_key, report, "api", now) for _ in range(3)]
+    records = [reports.build_record(hmac_key, report, "api", now) for _ in range(3)]
     for record in records:
         record["id"] = "R261130-AAAAAA"  # the same reference three times
-    assert reports.bulk_submit(svc.store, svc.hmac_key, ((r, now) for r in records)) == 3
+    assert bulk.submit_reports(svc.store, hmac_key, ((r, now) for r in records)) == 3
     assert svc.store.redis.zcard(svc.store.key("reports", "by-time")) == 3
 
 
@@ -129,18 +132,18 @@ def test_reports_read_the_registry_version_only_when_this_copy_is_over_a_second_
     import logging
 
     from tests.test_check_api import NEW_NUMBER
-    from verify.registry import numbers
+    from verify.registry.store import Script
 
     reads = []
-    original = numbers.queue_version
-    monkeypatch.setattr(numbers, "queue_version", lambda pipe, store: reads.append(1) or original(pipe, store))
-    registry = app.extensions["verify"].registry
+    original = Script.run_with  # the script with the version read in one pipeline
+    monkeypatch.setattr(Script, "run_with", lambda script, *a: reads.append(1) or original(script, *a))
+    registry = registry_of(app).cache
     for _ in range(3):
         assert client.post("/api/v1/reports", json={"number": "021-9999-8888"}).status_code == 201
     assert len(reads) == 1  # the first report found no fresh copy; the two after it used it
     assert client.post("/api/v1/numbers", json=NEW_NUMBER, headers=key("registry")).status_code == 201
     registry.confirmed_at -= registry.FRESH_SECONDS  # a second later
-    with caplog.at_level(logging.WARNING, logger="verify.reporting"):
+    with caplog.at_level(logging.WARNING, logger="verify.services.reports"):
         assert client.post("/api/v1/reports", json={"number": "021-6080-7777"}).status_code == 201
     assert len(reads) == 2 and "+862160807777" in registry.exact
     assert caplog.text.count("spoofing signal") == 1 and "+862160807777" in caplog.text

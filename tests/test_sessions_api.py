@@ -5,7 +5,8 @@ import time
 import pytest
 
 from verify import phones
-from verify.registry import apikeys
+from tests.conftest import registry_of
+from verify.services.actor import CLI
 
 BORROWER = "13800138000"
 
@@ -116,9 +117,9 @@ def test_expired_state(client, open_session):
 
 def test_session_record_disappears_by_redis_ttl(app, open_session):
     open_session(ttl_seconds=30)
-    svc = app.extensions["verify"]
-    key = svc.store.key(svc.sessions.tag("+8613800138000"), "s")
-    assert 30 < svc.store.redis.ttl(key) <= 30 + 3600
+    stored = registry_of(app).sessions
+    key = stored.session_key(stored.tag("+8613800138000"))
+    assert 30 < stored.store.redis.ttl(key) <= 30 + 3600
 
 
 @pytest.mark.parametrize("session_id", ["nope", "0" * 24 + "-00", "x" * 200, "../../etc"])
@@ -142,8 +143,8 @@ def test_five_wrong_codes_lock_across_clients_and_channels(app, open_session):
         )
         assert response.get_json()["verdict"] == "not_verified"
     # The fifth wrong code arrives by another channel (the SMS path calls the same domain function).
-    outcome, details = svc.sessions.check(borrower, wrong(created["code"]))
-    assert outcome.locked and details["retry_after"] > 0
+    answer = svc.calls.verify(borrower, wrong(created["code"]), channel="sms")
+    assert answer.verdict == "locked" and answer.retry_after > 0
     response = verify(clients[0], created["code"])  # even the right code is refused now
     assert response.status_code == 429
     assert response.content_type == "application/problem+json"
@@ -262,26 +263,24 @@ def test_wrong_scope_is_403(client, key):
 
 
 def test_revoked_key_stops_working(app, client):
-    store = app.extensions["verify"].store
-    token = apikeys.create(store, "cc", "sessions")
+    keys = app.extensions["verify"].keys
+    token = keys.create(CLI, "cc", "sessions")
     headers = {"Authorization": f"Bearer {token}"}
     assert client.post("/api/v1/sessions", json=GOOD, headers=headers).status_code == 201
-    apikeys.revoke(store, "cc")
+    keys.revoke(CLI, "cc")
     assert client.post("/api/v1/sessions", json=GOOD, headers=headers).status_code == 401
 
 
 def test_key_with_right_id_but_wrong_secret_is_refused(app, client):
-    token = apikeys.create(app.extensions["verify"].store, "cc", "sessions")
+    token = app.extensions["verify"].keys.create(CLI, "cc", "sessions")
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     assert client.post("/api/v1/sessions", json=GOOD, headers={"Authorization": f"Bearer {forged}"}).status_code == 401
 
 
 def test_sessions_started_and_ended_through_the_api_are_audited(app, client, open_session):
-    from verify.registry import audit
-
     created = open_session()
     client.delete(f"/api/v1/sessions/{created['id']}", headers=open_session.headers)
-    entries = audit.entries(app.extensions["verify"].store)[0]
+    entries = app.extensions["verify"].audit.entries()[0]
     actions = [(e["action"], e["target"]) for e in entries]
     assert ("session_start", created["id"]) in actions and ("session_end", created["id"]) in actions
     assert "13800138000" not in str(entries) and created["code"] not in str(entries)

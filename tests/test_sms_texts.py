@@ -3,7 +3,8 @@ And the pure reading of what a borrower texts."""
 
 import pytest
 
-from verify import advice, sms
+from verify.services import advice
+from verify.services import texts as sms
 
 # GSM 03.38 basic set; the extension set (^{}\[~]|€) costs two septets each.
 GSM7_BASIC = set(

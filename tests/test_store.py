@@ -9,8 +9,9 @@ from redis.crc import key_slot
 
 from tests.redis_process import RedisProcess, SilentServer
 from verify import create_app
-from verify.registry import apikeys
+from tests.conftest import registry_of
 from verify.registry import store as store_module
+from verify.services.actor import CLI
 from verify.registry.store import UnsafeStore
 
 from tests.conftest import TEST_SETTINGS
@@ -108,10 +109,10 @@ def _assert_unavailable(response):
 def test_redis_stopped_gives_unavailable(private_redis, tmp_path):
     app = create_app(_settings(tmp_path, REDIS_URL=private_redis.url))
     client = app.test_client()
-    from verify import demo
+    from verify.services import demo
 
     svc = app.extensions["verify"]
-    demo.seed(svc.store, svc.region, svc.brand, logins=False)
+    demo.seed(svc, logins=False)
     token = store_module  # keep linters quiet about unused imports in this block
     del token
     assert client.get("/api/v1/check?number=021-6080-0000").get_json()["verdict"] == "official"
@@ -173,15 +174,15 @@ def test_embedded_store_keeps_the_registry_across_restarts(tmp_path):
 # --- keys and round trips -----------------------------------------------------------------------------
 def test_keys_have_the_prefix_and_one_slot_per_operation(make_app):
     app = make_app(VERIFY_REDIS_PREFIX="okv:")
-    from verify import demo
+    from verify.services import demo
 
     svc = app.extensions["verify"]
-    demo.seed(svc.store, svc.region, svc.brand, logins=False)
+    demo.seed(svc, logins=False)
     client = app.test_client()
     client.post("/api/v1/verify", json={"phone": "13800138000", "code": "123456"})
     keys = svc.store.redis.keys("*")
     assert keys and all(k.startswith("okv:{") for k in keys)
-    borrower_keys = [k for k in keys if k.startswith("okv:{" + svc.sessions.tag("+8613800138000"))]
+    borrower_keys = [k for k in keys if k.startswith("okv:{" + registry_of(app).sessions.tag("+8613800138000"))]
     assert len({key_slot(k.encode()) for k in borrower_keys}) == 1 and len(borrower_keys) >= 1
     registry = [k for k in keys if "{registry}" in k]
     assert len(registry) == 3 and len({key_slot(k.encode()) for k in registry}) == 1
@@ -236,12 +237,19 @@ def _verify(client, phone, code):
     return client.post("/api/v1/verify", json={"phone": phone, "code": code}).get_json()["verdict"]
 
 
-def test_a_new_thread_per_request_never_runs_out_of_connections(app, open_session):
+def _opened(app, borrower="13800138000"):
+    headers = {"Authorization": "Bearer " + app.extensions["verify"].keys.create(CLI, f"k{borrower}", "sessions")}
+    body = {"borrower": borrower, "caller": "021-6080-0000", "agent_id": "A17", "agent_name": "王小明", "purpose": "贷后回访"}
+    return app.test_client().post("/api/v1/sessions", json=body, headers=headers).get_json()
+
+
+def test_a_new_thread_per_request_never_runs_out_of_connections(seeded):
     """Flask's development server serves each request on a new thread: 300 of them in a row must all
     be answered (a connection held per thread once ran the pool dry after about 100)."""
     import threading
 
-    created = open_session()
+    app = seeded(VERIFY_MAX_FAILURES=1000)  # every third code is wrong
+    created = _opened(app)
     client = app.test_client()
     verdicts = []
     for n in range(300):
@@ -250,23 +258,17 @@ def test_a_new_thread_per_request_never_runs_out_of_connections(app, open_sessio
         thread = threading.Thread(target=lambda c=code: verdicts.append(_verify(client, "13800138000", c)))
         thread.start()
         thread.join()
-        if n == 3:
-            app.extensions["verify"].sessions.max_failures = 1000  # every third code is wrong
     assert verdicts.count("genuine") == 200 and verdicts.count("not_verified") == 100, set(verdicts)
     checked = client.get("/api/v1/check?number=021-6080-0000")
     assert checked.status_code == 200 and checked.get_json()["verdict"] == "official"
 
 
-def test_threads_never_share_a_connection(app, key):
+def test_threads_never_share_a_connection(seeded):
     """Four borrowers checking codes at once, each answer its own."""
     import threading
 
-    headers = key("sessions")
-    client = app.test_client()
-    codes = {}
-    for i in range(4):
-        body = {"borrower": f"1380013800{i}", "caller": "021-6080-0000", "agent_id": "A17", "agent_name": "王小明", "purpose": "贷后回访"}
-        codes[i] = client.post("/api/v1/sessions", json=body, headers=headers).get_json()["code"]
+    app = seeded(VERIFY_MAX_FAILURES=1000)  # every other code is wrong: 30 would lock a borrower after 5
+    codes = {i: _opened(app, f"1380013800{i}")["code"] for i in range(4)}
     failures = []
 
     def borrower(i):
@@ -278,8 +280,6 @@ def test_threads_never_share_a_connection(app, key):
             if verdict != ("genuine" if right else "not_verified"):
                 failures.append((i, n, verdict))
 
-    # Every other code is wrong: 30 would lock a borrower after 5.
-    app.extensions["verify"].sessions.max_failures = 1000
     threads = [threading.Thread(target=borrower, args=(i,)) for i in range(4)]
     for thread in threads:
         thread.start()
@@ -306,13 +306,13 @@ def test_a_forked_child_answers_on_connections_of_its_own(app, open_session):
 def test_a_code_check_that_timed_out_is_not_sent_again(private_redis, tmp_path):
     """Redis stalls past the client's timeout while a wrong code is checked: the borrower gets
     `unavailable`, and the check runs once when Redis wakes (a retry would count the wrong code twice)."""
-    from verify import demo
+    from verify.services import demo
 
     app = create_app(_settings(tmp_path, REDIS_URL=private_redis.url, VERIFY_REDIS_TIMEOUT=0.5))
     svc = app.extensions["verify"]
-    demo.seed(svc.store, svc.region, svc.brand, logins=False)
+    demo.seed(svc, logins=False)
     client = app.test_client()
-    headers = {"Authorization": "Bearer " + apikeys.create(svc.store, "stall", "sessions")}
+    headers = {"Authorization": "Bearer " + svc.keys.create(CLI, "stall", "sessions")}
     body = {"borrower": "13800138000", "caller": "021-6080-0000", "agent_id": "A17", "agent_name": "王小明", "purpose": "贷后回访"}
     created = client.post("/api/v1/sessions", json=body, headers=headers).get_json()
     wrong = f"{(int(created['code']) + 1) % 1_000_000:06d}"
@@ -334,11 +334,11 @@ def test_a_code_check_that_timed_out_is_not_sent_again(private_redis, tmp_path):
 
 
 def test_script_calls_recover_after_redis_restarts(private_redis, tmp_path):
-    from verify import demo
+    from verify.services import demo
 
     app = create_app(_settings(tmp_path, REDIS_URL=private_redis.url))
     svc = app.extensions["verify"]
-    demo.seed(svc.store, svc.region, svc.brand, logins=False)
+    demo.seed(svc, logins=False)
     client = app.test_client()
     assert _verify(client, "13800138000", "123456") == "not_verified"
     private_redis.stop()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from verify import advice
+from verify.services import advice
 from verify import verdicts as v
 
 ACTIVE_OUT = {"status": "active", "direction": "outbound"}

@@ -10,7 +10,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from tests.redis_process import RedisProcess
-from verify.registry import reports
+from tests.conftest import registry_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,8 +104,8 @@ def test_lookalike_names_the_official_number(client, key):
 def test_reported_and_known_scam_pages(app, client):
     svc = app.extensions["verify"]
     for reporter in "abc":
-        svc.store.redis.zadd(reports.reporters_key(svc.store, "+8613911111111"), {reporter: time.time()})
-    svc.store.redis.sadd(reports.known_scam_key(svc.store), "+8613922222222")
+        svc.store.redis.zadd(registry_of(app).reporters_key("+8613911111111"), {reporter: time.time()})
+    svc.store.redis.sadd(registry_of(app).known_scam_key(), "+8613922222222")
     assert verdict_of(client.get("/check?number=13911111111")) == "reported"
     assert verdict_of(client.get("/check?number=13922222222")) == "known_scam"
 
@@ -183,7 +183,7 @@ def test_report_is_filed_and_confirmed_with_a_reference(app, client):
     assert response.status_code == 303
     done = client.get(response.headers["Location"])
     reference = re.search(r'class="reference">([^<]+)<', page(done)).group(1)
-    stored = reports.get(app.extensions["verify"].store, reference)
+    stored = registry_of(app).reports.get(reference)
     assert stored["source"] == "web" and stored["number"] == "+862199998888"
     assert stored["categories"] == "sms_code,transfer" and stored["amount_lost"] == "5000.00"
     assert stored["contact_masked"] == "138****8000" and "13800138000" not in str(stored)
@@ -260,10 +260,14 @@ def test_rate_limit_page(make_app):
 
 
 def test_rate_limits_live_in_redis_not_in_memory(make_app, redis_server):
+    """Counted in Redis (every worker counts together), under a keyed HMAC of the client IP."""
     app = make_app(VERIFY_RATE_CHECK="1 per minute")
-    app.test_client().get("/check?number=95188")
-    keys = redis_server.client().keys("verify:limits*")
-    assert keys and all("web.check" in k for k in keys)
+    app.test_client().get("/check?number=95188", environ_base={"REMOTE_ADDR": "198.51.100.23"})
+    keys = redis_server.client().keys("verify:*:l:*")
+    assert len(keys) == 1 and keys[0].endswith(":l:check:60") and "198.51.100.23" not in keys[0]
+    assert 0 < redis_server.client().ttl(keys[0]) <= 60
+    other = make_app(VERIFY_RATE_CHECK="1 per minute")  # another worker process, the same store
+    assert other.test_client().get("/check?number=95188", environ_base={"REMOTE_ADDR": "198.51.100.23"}).status_code == 429
 
 
 @pytest.mark.parametrize("path, status, words", [("/nothing", 404, "找不到页面"), ("/report/done/x", 404, "找不到页面")])

@@ -1,21 +1,54 @@
-"""The domain's exceptions. Views translate them to HTTP; domain code never returns status codes."""
+"""The domain's exceptions. Each carries the message a person may be told; the routes pick the
+status code and the form (problem JSON, a page, a short SMS). Domain code never returns status codes."""
 
 
-class StoreUnavailable(RuntimeError):
+class DomainError(Exception):
+    """Base of the domain's exceptions: ``message`` is safe to show to whoever made the request."""
+
+    message = "Something in the request was not right."
+
+    def __init__(self, message=None):
+        self.message = message or self.message
+        super().__init__(self.message)
+
+
+class StoreUnavailable(DomainError):
     """The store did not answer in time or failed: every verdict becomes ``unavailable``."""
 
+    message = "We cannot check right now. Hang up and call the official hotline yourself."
 
-class NotFound(LookupError):
+
+class NotFound(DomainError, LookupError):
     """The thing asked for does not exist (or is not visible to the caller)."""
 
+    message = "There is nothing at this address."
 
-class Conflict(RuntimeError):
+
+class Conflict(DomainError):
     """The change collides with what is stored (e.g. a number registered twice)."""
 
+    message = "That collides with what is stored."
 
-class Invalid(ValueError):
+
+class Invalid(DomainError, ValueError):
     """Input that breaks a rule. ``errors`` lists ``(field, message)`` pairs for people."""
 
     def __init__(self, errors):
         self.errors = list(errors)
         super().__init__("; ".join(f"{field}: {message}" for field, message in self.errors))
+
+
+class RateLimited(DomainError):
+    """Too many requests from one client (or for one subject); ``retry_after`` seconds to wait."""
+
+    message = "Too many requests from your address. Please wait a little and try again."
+
+    def __init__(self, retry_after, message=None):
+        super().__init__(message)
+        self.retry_after = max(int(retry_after), 1)
+
+
+class NotSigned(DomainError):
+    """A webhook request that does not carry a valid signature of the provider."""
+
+    message = "This request is not signed by our SMS provider."

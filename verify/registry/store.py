@@ -7,7 +7,9 @@ import os
 import signal
 import sys
 import threading
+import re
 import time
+from importlib import resources
 
 import redis
 from redis.backoff import NoBackoff
@@ -63,11 +65,39 @@ class Store:
         """A key in hash slot ``tag``: every key of one multi-key operation shares its tag."""
         return f"{self.prefix}{{{tag}}}:{name}"
 
-    def script(self, source):
-        """Register a Lua script once per store; see ``Script``."""
-        if source not in self._scripts:
-            self._scripts[source] = Script(self, source)
-        return self._scripts[source]
+    def script(self, name):
+        """The Lua script ``lua/<name>.lua`` (its includes in place), registered once per store."""
+        if name not in self._scripts:
+            self._scripts[name] = Script(self, lua_source(name))
+        return self._scripts[name]
+
+
+_INCLUDE = re.compile(r'^--- @include "(\w+)"$', re.MULTILINE)
+
+
+@functools.cache
+def lua_source(name):
+    """A script's text with each ``--- @include "_name"`` line replaced by that file, once per script
+    (scripts share Lua functions such as the limiter this way)."""
+    seen = set()
+
+    def expand(match):
+        included = match.group(1)
+        if included in seen:
+            return f"-- ({included} is above)"
+        seen.add(included)
+        return _INCLUDE.sub(expand, _read_lua(included))
+
+    return _INCLUDE.sub(expand, _read_lua(name))
+
+
+def _read_lua(name):
+    return resources.files("verify.registry").joinpath("lua", f"{name}.lua").read_text(encoding="utf-8")
+
+
+def pairs(reply):
+    """A script's reply of names and values (``{'outcome', 'genuine', 'sx', ...}``) as a dict."""
+    return dict(zip(reply[::2], reply[1::2], strict=True))
 
 
 class Script:
@@ -79,6 +109,7 @@ class Script:
         self._script = store.redis.register_script(source)
 
     def __call__(self, keys=(), args=()):
+        """Run the script; its reply as redis-py returns it."""
         return self._script(keys=keys, args=args)
 
     def queue_on(self, pipe, keys, args):

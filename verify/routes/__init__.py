@@ -1,1 +1,39 @@
-"""Blueprints, one per audience: api (JSON for the call centre and apps), health (probes)."""
+"""The routes: HTTP, SMS and CLI glue, one blueprint per audience (api, sms, web, dashboard, health),
+and the Flask adapters they use (forms, i18n, logins, headers, metrics). A view reads its input,
+calls one service operation and shapes the answer; each blueprint answers errors in its own form."""
+
+from flask import current_app, request
+from werkzeug.exceptions import HTTPException
+
+
+def services():
+    """The running app's ``Services`` (the container the factory built)."""
+    return current_app.extensions["verify"]
+
+
+def register(app, settings):
+    """Attach the extensions, blueprints, error handlers and commands to ``app``."""
+    from verify.routes import api, cli, dashboard, forms, headers, health, i18n, logins, pages, problems, sms, web
+
+    app.json.ensure_ascii = False  # Chinese advice stays readable in API answers
+    app.json.sort_keys = False
+    i18n.init_app(app)
+    forms.init_app(app)
+    headers.init_app(app)
+    logins.init_app(app, settings)
+    for blueprint in (health.bp, api.bp, sms.bp, web.bp, dashboard.bp):
+        app.register_blueprint(blueprint)
+    forms.exempt(api.bp)  # key-authenticated
+    forms.exempt(sms.bp)  # signed by Twilio
+    web.init_app(app)
+    dashboard.init_app(app)
+
+    def unrouted(exc):
+        # No blueprint matched the address: answer in the form of the one whose prefix it has.
+        under_api = request.path.startswith(api.bp.url_prefix + "/")
+        if isinstance(exc, HTTPException):
+            return (problems.on_http_error if under_api else pages.on_http_error)(exc)
+        return (problems.on_error if under_api else pages.on_error)(exc)
+
+    app.register_error_handler(Exception, unrouted)
+    cli.register(app)

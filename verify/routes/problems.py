@@ -1,16 +1,16 @@
-"""Errors as RFC 9457 problem details (``application/problem+json``), and the JSON body reader.
-
-Every error an API client can cause comes back as a problem with a message a person understands;
-no input produces a 500 or a stack trace.
-"""
+"""Errors on the API as RFC 9457 problem details (``application/problem+json``), and the JSON body
+reader. Every error an API client can cause comes back as a problem with a message a person
+understands; no input produces a 500 or a stack trace."""
 
 import logging
 
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
-from verify.errors import Conflict, Invalid, NotFound, StoreUnavailable
-from verify.registry.store import is_store_error
+from verify.errors import Conflict, DomainError, Invalid, NotFound, RateLimited, StoreUnavailable
+
+from verify.services.health import is_store_failure
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,6 @@ class Problem(Exception):
 
 def problem_response(status, detail, title=None, type_="about:blank", headers=None, **members):
     """Build a problem+json response."""
-    from werkzeug.http import HTTP_STATUS_CODES
-
     body = {"type": type_, "title": title or HTTP_STATUS_CODES.get(status, "Error"), "status": status, "detail": detail}
     body.update(members)
     response = jsonify(body)
@@ -69,7 +67,7 @@ def unavailable_problem(**members):
     """503: the store failed, so nothing can be confirmed. Clients should hang up and call the hotline."""
     return problem_response(
         503,
-        "We cannot check right now. Hang up and call the official hotline yourself.",
+        StoreUnavailable.message,
         title="Service unavailable",
         type_="urn:verify:problem:unavailable",
         headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
@@ -81,7 +79,10 @@ def json_body():
     """The request's JSON object, or a ``Problem`` (415 wrong type, 400 unreadable, 400 not an object)."""
     if not request.is_json:
         raise Problem(415, _DETAILS[415])
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nesting deeper than the parser goes
+        data = None
     if data is None:
         raise Problem(400, "The body is not valid JSON.")
     if not isinstance(data, dict):
@@ -91,8 +92,10 @@ def json_body():
     return data
 
 
-def _encodable(value):
+def _encodable(value, depth=0):
     # JSON may escape lone surrogates (\ud800) that no UTF-8 store can hold: refuse them up front.
+    if depth > 32:
+        return False
     if isinstance(value, str):
         try:
             value.encode("utf-8")
@@ -100,54 +103,43 @@ def _encodable(value):
             return False
         return True
     if isinstance(value, dict):
-        return all(_encodable(k) and _encodable(v) for k, v in value.items())
+        return all(_encodable(k, depth + 1) and _encodable(v, depth + 1) for k, v in value.items())
     if isinstance(value, list):
-        return all(_encodable(item) for item in value)
+        return all(_encodable(item, depth + 1) for item in value)
     return True
 
 
-def _is_api():
-    return request.path.startswith("/api/")
-
-
-def register(app, page):
-    """Install the error handlers: problems on the API, ``page(status)`` (an HTML page) elsewhere."""
-
-    @app.errorhandler(Problem)
-    def on_problem(exc):
-        return problem_response(exc.status, exc.detail, exc.title, exc.type, exc.headers, **exc.members)
-
-    @app.errorhandler(Invalid)
-    def on_invalid(exc):
+def on_domain_error(exc):
+    """The problem for a domain exception, with its own message."""
+    if isinstance(exc, Invalid):
         return validation_problem(exc.errors)
+    if isinstance(exc, StoreUnavailable):
+        return unavailable_problem()
+    if isinstance(exc, RateLimited):
+        return problem_response(429, exc.message, headers={"Retry-After": str(exc.retry_after)})
+    status = {NotFound: 404, Conflict: 409}.get(type(exc), 400)
+    return problem_response(status, exc.message, title="Conflict" if status == 409 else None)
 
-    @app.errorhandler(Conflict)
-    def on_conflict(exc):
-        return problem_response(409, str(exc), title="Conflict")
 
-    @app.errorhandler(NotFound)
-    def on_not_found(exc):
-        return problem_response(404, _DETAILS[404])
+def on_http_error(exc):
+    """The problem for an HTTP error Werkzeug raised (404, 405 with Allow, 413, ...)."""
+    headers = {"Allow": ", ".join(exc.valid_methods)} if exc.code == 405 and getattr(exc, "valid_methods", None) else {}
+    return problem_response(exc.code, _DETAILS.get(exc.code, exc.description), headers=headers)
 
-    @app.errorhandler(StoreUnavailable)
-    def on_unavailable(exc):
-        return unavailable_problem() if _is_api() else page(503)
 
-    @app.errorhandler(HTTPException)
-    def on_http(exc):
-        if not _is_api():
-            return page(exc.code)
-        headers = {}
-        if exc.code == 405 and exc.valid_methods:
-            headers["Allow"] = ", ".join(exc.valid_methods)
-        return problem_response(exc.code, _DETAILS.get(exc.code, exc.description), headers=headers)
+def on_error(exc):
+    """Anything else: 503 for a store error that escaped the services, else 500, logged, no traceback out."""
+    if is_store_failure(exc):
+        log.warning("store unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__)
+        return unavailable_problem()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return problem_response(500, _DETAILS[500])
 
-    @app.errorhandler(Exception)
-    def on_error(exc):
-        if is_store_error(exc):  # raised past the registry, e.g. by the rate limiter's storage
-            log.warning("store unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__)
-            return on_unavailable(exc)
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        if not _is_api():
-            return page(500)
-        return problem_response(500, _DETAILS[500])
+
+def register(blueprint):
+    """Answer every error of ``blueprint`` with a problem."""
+    blueprint.register_error_handler(Problem, lambda exc: problem_response(
+        exc.status, exc.detail, exc.title, exc.type, exc.headers, **exc.members))
+    blueprint.register_error_handler(DomainError, on_domain_error)
+    blueprint.register_error_handler(HTTPException, on_http_error)
+    blueprint.register_error_handler(Exception, on_error)

@@ -1,20 +1,17 @@
 """Twilio's Messaging webhook: a borrower's text in, TwiML with the reply out."""
 
-import logging
+from flask import Blueprint, Response, request
 
-from flask import Blueprint, Response, abort, request
+from verify.routes import pages, services
 
-from verify.messaging import WebhookForm
-from verify.services import services
-
-log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)
+pages.register(bp)
 
 
 def public_url():
     """The URL Twilio called: from VERIFY_PUBLIC_URL, else the request (as ProxyFix rebuilt it)."""
-    base = services().public_url
-    if base is None:
+    base = (services().settings.public_url or "").rstrip("/")
+    if not base:
         return request.url
     query = request.query_string.decode("latin-1")
     return base + request.path + (f"?{query}" if query else "")
@@ -22,10 +19,6 @@ def public_url():
 
 @bp.post("/sms/inbound")
 def inbound():
-    """Check X-Twilio-Signature before anything else, then answer the text."""
-    svc = services()
-    form = WebhookForm.parse(request.get_data(as_text=True))
-    if not svc.twilio.signature_valid(public_url(), form, request.headers.get("X-Twilio-Signature")):
-        abort(403)
-    reply = svc.answerer.answer(form.first("MessageSid"), form.first("From"), form.first("Body", ""))
-    return Response(svc.twilio.reply(reply), mimetype="text/xml")
+    """Check X-Twilio-Signature before anything else (403 otherwise), then answer the text."""
+    twiml = services().texts.webhook(public_url(), request.get_data(as_text=True), request.headers.get("X-Twilio-Signature"))
+    return Response(twiml, mimetype="text/xml")

@@ -4,18 +4,21 @@ Server-rendered, working without JavaScript; every text through the catalogs (ve
 """
 
 import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 
-from verify import answers, fields, forms, phones, reporting
+from verify import phones
 from verify import verdicts as v
 from verify.errors import Invalid
-from verify.i18n import _, current_language
-from verify.registry import numbers
-from verify.services import services
+from verify.routes import forms, pages, services
+from verify.routes.i18n import LANGUAGES, _, current_language
+from verify.services import fields
+from verify.services.actor import Actor
 
 bp = Blueprint("web", __name__)
+pages.register(bp)
 
 # Verdict -> how the result page looks: tone (colour class and icon) and headline.
 NUMBER_TONES = {
@@ -23,6 +26,7 @@ NUMBER_TONES = {
     v.KNOWN_SCAM: "danger", v.REPORTED: "danger", v.UNKNOWN: "danger", v.UNAVAILABLE: "caution",
 }
 CALL_TONES = {v.GENUINE: "safe", v.NOT_VERIFIED: "danger", v.LOCKED: "danger", v.UNAVAILABLE: "caution"}
+_TOKEN_SLOT = "\x00csrf\x00"
 
 
 def _headline(verdict):
@@ -41,78 +45,77 @@ def _headline(verdict):
     }[verdict]
 
 
+def limited(name):
+    """Count each use of the view against the client's ``name`` limit (429 page past it)."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            hit = services().client_limits.hit(name, request.remote_addr)
+            response = make_response(view(*args, **kwargs))
+            response.headers["X-RateLimit-Limit"] = str(hit.limit)
+            response.headers["X-RateLimit-Remaining"] = str(hit.remaining)
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def _home(check_form=None, verify_form=None, status=200):
+    return render_template("index.html", check_form=check_form or forms.CheckForm(),
+                           verify_form=verify_form or forms.VerifyForm()), status
+
+
 @bp.get("/")
 def index():
     """Is the lender really calling you? Check the number, or verify the call with its code.
 
     The page is the same for everyone who speaks the same language but for the CSRF token, so it
-    is rendered once per language and process, and each visitor's token is put in.
+    is rendered once per language (and language switch) and process, and each visitor's token put in.
     """
-    lang = current_language()
     if set(request.args) - {"lang"}:
-        return render_template("index.html", check_form=forms.CheckForm(request.args), verify_form=forms.VerifyForm())
+        return _home(forms.CheckForm(request.args))
     cache = current_app.extensions.setdefault("verify.home", {})
-    key = (lang, request.args.get("lang"))
+    key = (current_language(), request.args.get("lang") if request.args.get("lang") in LANGUAGES else None)
     if key not in cache:
-        token = forms.csrf_token()
-        html = render_template("index.html", check_form=forms.CheckForm(), verify_form=forms.VerifyForm())
-        cache[key] = html.replace(token, _TOKEN_SLOT)
+        cache[key] = _home()[0].replace(forms.csrf_token(), _TOKEN_SLOT)
     return cache[key].replace(_TOKEN_SLOT, forms.csrf_token())
 
 
-_TOKEN_SLOT = "\x00csrf\x00"
-
-
 @bp.get("/check")
+@limited("check")
 def check():
     """The verdict for the number that called."""
-    svc = services()
     form = forms.CheckForm(request.args)
-    if not form.validate():
-        return render_template("index.html", check_form=form, verify_form=forms.VerifyForm()), 400
-    try:
-        phone = phones.parse_checked(form.number.data, svc.region)
-    except phones.InvalidNumber as exc:
-        form.number.errors.append(_number_error(exc))
-        return render_template("index.html", check_form=form, verify_form=forms.VerifyForm()), 400
-    answer = answers.for_number(svc, phone)
+    phone = _read_number(form.number, phones.parse_checked) if form.validate() else None
+    if phone is None:
+        return _home(check_form=form, status=400)
+    answer = services().checks.check(phone)
     facts = answer.facts
     return render_template(
-        "result_number.html",
-        verdict=answer.verdict,
-        tone=NUMBER_TONES[answer.verdict],
-        headline=_headline(answer.verdict),
-        phone=phone,
-        entry=facts.entry if facts else None,
-        imitated=answer.imitated,
-        reports_30d=facts.reporters_30d if facts else 0,
-        advice=answer.advice[current_language()],
+        "result_number.html", verdict=answer.verdict, tone=NUMBER_TONES[answer.verdict], headline=_headline(answer.verdict),
+        phone=phone, entry=facts.entry if facts else None, imitated=answer.imitated,
+        reports_30d=facts.reporters_30d if facts else 0, advice=answer.advice[current_language()],
     ), 503 if answer.verdict == v.UNAVAILABLE else 200
 
 
 @bp.post("/verify")
+@limited("verify")
 def verify_call():
     """Did the lender really call me? My own number and the code the caller gave."""
-    svc = services()
     form = forms.VerifyForm()
-    if not form.validate():
-        return render_template("index.html", check_form=forms.CheckForm(), verify_form=form), 400
-    phone = _field_number(form.phone, phones.normalise_mobile)
-    code = _field_code(form.code)
+    valid = form.validate()
+    phone = _read_number(form.phone, phones.normalise_mobile) if valid else None
+    code = _read_code(form.code) if valid else None
     if phone is None or code is None:
-        return render_template("index.html", check_form=forms.CheckForm(), verify_form=form), 400
-    answer = answers.for_code(svc, phone, code, channel="web")
-    response = render_template(
-        "result_call.html",
-        verdict=answer.verdict,
-        tone=CALL_TONES[answer.verdict],
-        headline=_headline(answer.verdict),
-        session=answer.session,
-        advice=answer.advice[current_language()],
-    )
-    status = {v.UNAVAILABLE: 503, v.LOCKED: 429}.get(answer.verdict, 200)
+        return _home(verify_form=form, status=400)
+    answer = services().calls.verify(phone, code, channel="web")
+    page = render_template("result_call.html", verdict=answer.verdict, tone=CALL_TONES[answer.verdict],
+                           headline=_headline(answer.verdict), session=answer.session,
+                           advice=answer.advice[current_language()])
     headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else {}
-    return response, status, headers
+    return page, {v.UNAVAILABLE: 503, v.LOCKED: 429}.get(answer.verdict, 200), headers
 
 
 def _number_error(exc):
@@ -127,15 +130,15 @@ def _number_error(exc):
     }[exc.code]
 
 
-def _field_number(field, reader):
+def _read_number(field, reader):
     try:
-        return reader(field.data, services().region)
+        return reader(field.data, services().settings.default_region)
     except phones.InvalidNumber as exc:
         field.errors.append(_number_error(exc))
         return None
 
 
-def _field_code(field):
+def _read_code(field):
     errors = []
     code = fields.code({"code": field.data}, errors)
     if errors:
@@ -151,22 +154,12 @@ def report_form():
 
 @bp.post("/report")
 def file_report():
-    """File the report through the same domain function as the API and SMS."""
-    svc = services()
+    """File the report through the same operation as the API and SMS."""
     form = forms.ReportForm()
     if not form.validate():
         return render_template("report.html", form=form), 400
-    data = {
-        "number": form.number.data,
-        "channel": form.channel.data,
-        "categories": form.categories.data or [],
-        "text": form.text.data or "",
-        "amount_lost": str(form.amount_lost.data) if form.amount_lost.data is not None else None,
-        "reporter_phone": form.reporter_phone.data or None,
-        "occurred_at": form.occurred_at.data.isoformat() if form.occurred_at.data else None,
-    }
     try:
-        reference, _when = reporting.file(svc, data, "web", client_ip=request.remote_addr)
+        reference, _when = services().intake.file(form.report_data(), "web", Actor("public", request.remote_addr or ""), limited=True)
     except Invalid as exc:
         for field, message in exc.errors:
             target = getattr(form, field, None) or form.number
@@ -194,10 +187,7 @@ def report_done(reference):
 @bp.get("/numbers")
 def official_numbers():
     """The official numbers: active, inbound-only (we never call from them), retired with their date."""
-    svc = services()
-    entries = numbers.all_entries(svc.store, svc.region)
-    for entry in entries:
-        entry["variant_displays"] = [phones.display(e164, svc.region) for e164 in entry["variants"]]
+    entries = services().numbers.all()
     return render_template(
         "numbers.html",
         calling=[e for e in entries if e["status"] == "active" and e["direction"] != "inbound_only"],
@@ -208,14 +198,14 @@ def official_numbers():
 
 def page_context():
     """What every page shows: brand, hotline and SMS number in the page's language, the language switch."""
-    svc = services()
+    brand = services().settings.brand_texts
     lang = current_language()
     return {
         "lang": lang,
-        "brand_name": svc.brand["brand"] if lang == "zh" else svc.brand["brand_en"],
-        "hotline": svc.brand["hotline"],
-        "hotline_tel": "".join(ch for ch in svc.brand["hotline"] if ch.isdigit() or ch == "+"),
-        "sms_number": svc.brand["sms"],
+        "brand_name": brand["brand"] if lang == "zh" else brand["brand_en"],
+        "hotline": brand["hotline"],
+        "hotline_tel": "".join(ch for ch in brand["hotline"] if ch.isdigit() or ch == "+"),
+        "sms_number": brand["sms"],
         "switch_url": _switch_url,
     }
 
@@ -229,28 +219,11 @@ def _switch_url(lang):
 
 def clock_filter(timestamp):
     """Render a Unix time as local time of day and date, for the result pages."""
-    zone = ZoneInfo(current_app.config["VERIFY_TIMEZONE"])
+    zone = ZoneInfo(services().settings.timezone)
     return dt.datetime.fromtimestamp(timestamp, zone).strftime("%Y-%m-%d %H:%M")
 
 
-def register(app):
-    """Attach the pages, their context and filters to ``app``."""
-    app.register_blueprint(bp)
+def init_app(app):
+    """The pages' context and filters."""
     app.context_processor(page_context)
     app.add_template_filter(clock_filter, "clock")
-
-
-def error_page(status):
-    """The error page for ``status`` (400, 403, 404, 405, 413, 429, 500, 503), in the page's language."""
-    texts = {
-        400: (_("We could not read that"), _("Something in the request was not right. Please go back and try again.")),
-        403: (_("Not allowed"), _("This page cannot be used this way. If you were filling in a form, go back, reload it and try again.")),
-        404: (_("Page not found"), _("There is nothing at this address.")),
-        405: (_("Not allowed"), _("This page cannot be used this way.")),
-        413: (_("Too much text"), _("What you sent is too long. Please shorten it and try again.")),
-        429: (_("Please slow down"), _("You have tried this too often. Please wait a few minutes and try again.")),
-        500: (_("Something went wrong on our side"), _("Please try again in a moment.")),
-        503: (_("We cannot check right now"), _("Our service is not available at the moment. Please try again later.")),
-    }
-    title, message = texts.get(status, texts[500])
-    return render_template("error.html", title=title, message=message), status

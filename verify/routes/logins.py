@@ -3,12 +3,12 @@ check every dashboard view makes. The only importer of flask_login."""
 
 import functools
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from verify.registry import staff
-from verify.services import services
+from verify.routes import services
+from verify.services.actor import Actor
 
 SESSION_KEY = "staff_sid"
 
@@ -40,24 +40,28 @@ class CookieSessions(SecureCookieSessionInterface):
 
 
 def _load(sid):
-    cfg = current_app.config
-    account = staff.resume_session(
-        services().store, sid, cfg["VERIFY_STAFF_IDLE_MINUTES"] * 60, cfg["VERIFY_STAFF_MAX_HOURS"] * 3600
-    )
+    account = services().staff.resume(sid)
     return StaffMember(account) if account else None
 
 
-def log_in(account):
-    """Start a server-side session for ``account`` and put its id in the (signed) cookie."""
+def actor():
+    """Who is asking: the logged-in staff member (or nobody yet), from the client's IP."""
+    return Actor(current_user.name if current_user.is_authenticated else "", request.remote_addr or "")
+
+
+def log_in(name, password):
+    """Log ``name`` in (``Invalid`` for a wrong name or password, ``RateLimited`` once locked): a
+    server-side session whose id goes in the (signed) cookie. Returns the account."""
+    sid, account = services().staff.log_in(Actor(name[:32], request.remote_addr or ""), name, password)
     session.clear()  # a fresh session on login: nothing from before carries over
-    sid = staff.start_session(services().store, account, current_app.config["VERIFY_STAFF_IDLE_MINUTES"] * 60)
     login_user(StaffMember({**account, "sid": sid}))
+    return account
 
 
 def log_out():
     """End the server-side session (a copied cookie stops working) and clear the cookie."""
     if current_user.is_authenticated:
-        staff.end_session(services().store, current_user.id)
+        services().staff.log_out(actor(), current_user.id)
     logout_user()
     session.clear()
 
@@ -85,14 +89,14 @@ def require_role(*roles):
     return decorate
 
 
-def init_app(app, production):
+def init_app(app, settings):
     """Flask-Login with strict session cookies."""
-    secure = app.config["VERIFY_SECURE_COOKIES"]
+    secure = settings.production if settings.secure_cookies is None else settings.secure_cookies
     app.config.update(
-        SESSION_COOKIE_SECURE=production if secure is None else secure,
+        SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        REMEMBER_COOKIE_SECURE=production if secure is None else secure,
+        REMEMBER_COOKIE_SECURE=secure,
     )
     app.session_interface = CookieSessions()
     manager = LoginManager(app)

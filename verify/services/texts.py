@@ -1,7 +1,8 @@
 """The borrower's SMS channel: what a text means, and the reply.
 
-``parse`` reads a message into a ``Command`` (pure). ``Answerer.answer`` runs it against the store
-and returns the reply text (None for an empty reply). No Flask, no Redis, no Twilio here.
+``parse`` reads a message into a ``Command`` (pure). ``Texts.answer`` runs it against the store and
+returns the reply text (None for an empty reply); ``Texts.webhook`` does that for a signed request
+from Twilio and returns the TwiML.
 """
 
 import datetime as dt
@@ -10,11 +11,14 @@ import unicodedata
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from verify import advice, answers, phones, reporting
+from verify import phones
 from verify import verdicts as v
-from verify.errors import Invalid, StoreUnavailable
-from verify.registry import reports
-from verify.registry.messages import OUTCOME
+from verify.errors import Invalid, NotSigned, StoreUnavailable
+from verify.messaging import WebhookForm
+from verify.registry.replies import ClaimState
+from verify.services import advice
+from verify.services.actor import Actor
+from verify.services.reports import MAX_TEXT
 
 # Twilio's own single-word opt-out and opt-in keywords, plus the Chinese 退订 / TD.
 OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE", "退订", "TD"}
@@ -23,7 +27,6 @@ HELP = {"帮助", "HELP", "INFO"}
 STATUS = {"?", "核实", "来电", "CALL", "VERIFY"}
 CHECK = ("查询", "查", "CHECK")
 REPORT = ("举报", "REPORT")
-NO_REPLY = "\x00"  # stored for a message answered with an empty <Response/>
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -79,17 +82,36 @@ def parse(body, default_lang="zh"):
     return Command("unknown", lang)
 
 
-class Answerer:
-    """Answers texts for one app: built once in the factory with the services it needs."""
+class Texts:
+    """Answers texts for one app: built once in the factory with its collaborators."""
 
-    def __init__(self, svc, hmac_key, timezone="Asia/Shanghai", default_lang="zh"):
-        self.svc = svc
-        self.hmac_key = hmac_key
-        self.zone = ZoneInfo(timezone)
-        self.default_lang = default_lang
+    def __init__(self, twilio, messages, sessions, checks, calls, intake, settings):
+        self._twilio = twilio
+        self._messages = messages
+        self._sessions = sessions
+        self._checks = checks
+        self._calls = calls
+        self._intake = intake
+        self._region = settings.default_region
+        self._brand = settings.brand_texts
+        self._hmac_key = settings.hmac_key.encode()
+        self._zone = ZoneInfo(settings.timezone)
+        self._lang = settings.sms_language
+
+    def webhook(self, url, body, signature):
+        """Twilio's request (the URL it called, the form body, X-Twilio-Signature) answered as TwiML;
+        ``NotSigned`` unless the signature signs them."""
+        form = WebhookForm.parse(body)
+        if not self._twilio.signature_valid(url, form, signature):
+            raise NotSigned()
+        return self._twilio.reply(self.answer(form.first("MessageSid"), form.first("From"), form.first("Body", "")))
+
+    def sign(self, url, form):
+        """The signature Twilio would send (for `sms simulate`); None without an auth token."""
+        return self._twilio.sign(url, form) if self._twilio.can_validate else None
 
     def _say(self, kind, lang, **values):
-        return advice.sms(kind, lang, self.svc.brand, **values)
+        return advice.sms(kind, lang, self._brand, **values)
 
     def answer(self, message_sid, sender_raw, body):
         """The reply to one inbound text (None: answer with an empty <Response/>).
@@ -97,48 +119,51 @@ class Answerer:
         A retried or doubled delivery of the same MessageSid gets the same reply and counts once.
         Any store failure gives the `unavailable` reply: never an error, never `genuine`.
         """
-        command = parse(body, self.default_lang)
+        command = parse(body, self._lang)
         try:
-            sender = phones.parse(sender_raw, self.svc.region)
+            sender = phones.parse(sender_raw, self._region)
         except phones.InvalidNumber:
             sender = None
         try:
             if command.kind in ("opt_out", "opt_in"):
                 if sender:
-                    record = self.svc.messages.opt_out if command.kind == "opt_out" else self.svc.messages.opt_in
-                    record(phones.number_hmac(self.hmac_key, sender.e164))
+                    record = self._messages.opt_out if command.kind == "opt_out" else self._messages.opt_in
+                    record(phones.number_hmac(self._hmac_key, sender.e164))
                 return None
             if sender is None:
                 return self._say("usage", command.lang)
             return self._answer_once(message_sid, sender, command)
         except StoreUnavailable:
-            kind = "number_unavailable" if command.kind == "check" else "unavailable"
-            return self._say(kind, command.lang)
+            return self._say("number_unavailable" if command.kind == "check" else "unavailable", command.lang)
 
     def _answer_once(self, message_sid, sender, command):
-        messages = self.svc.messages
+        messages = self._messages
         if not messages.valid_sid(message_sid):
             return self._run(sender, command)
-        tag = self.svc.sessions.tag(sender.e164)
+        tag = self._sessions.tag(sender.e164)
         if command.kind == "code" and sender.mobile:
             # Claim, code check and the kept outcome in one round trip (the hot path of a campaign).
-            outcome, value = self.svc.sessions.check_message(tag, command.code, *messages.claim_keys(tag, message_sid))
-            if outcome == "checked":
-                return self._code_reply(value, command.lang)
+            claim = messages.claim_and_check(tag, message_sid, command.code)
         else:
-            outcome, value = messages.claim(tag, message_sid)
-        if outcome == "dup":
-            kept = value or messages.wait_for_reply(tag, message_sid)
-            if kept and kept.startswith(OUTCOME):
-                return self._code_reply(self.svc.sessions.stored_outcome(tag, kept), command.lang)
-            return None if kept in (None, NO_REPLY) else kept
-        if outcome == "limited":
+            claim = messages.claim(tag, message_sid)
+        if claim.state is ClaimState.CHECKED:
+            return self._code_reply(claim.check, command.lang)
+        if claim.state is ClaimState.DUPLICATE:
+            return self._repeat(claim, tag, message_sid, command.lang)
+        if claim.state is ClaimState.LIMITED:
             # One polite reply when the limit is crossed; silence after that (no SMS pumping).
-            reply = self._say("slow_down", command.lang) if int(value) == messages.limit + 1 else None
+            reply = self._say("slow_down", command.lang) if claim.count == messages.limit + 1 else None
         else:
             reply = self._run(sender, command)
-        messages.remember_reply(tag, message_sid, NO_REPLY if reply is None else reply)
+        messages.remember_reply(tag, message_sid, reply or "")
         return reply
+
+    def _repeat(self, claim, tag, message_sid, lang):
+        # The same answer as the first delivery's, made again from its kept code check or as it was sent.
+        if claim.check is not None:
+            return self._code_reply(claim.check, lang)
+        reply = claim.reply if claim.reply is not None else self._messages.wait_for_reply(tag, message_sid)
+        return reply or None
 
     def _run(self, sender, command):
         return getattr(self, f"_{command.kind}")(sender, command)
@@ -147,10 +172,10 @@ class Answerer:
     def _code(self, sender, command):
         if not sender.mobile:
             return self._say("not_calling", command.lang)
-        return self._code_reply(self.svc.sessions.check(sender, command.code), command.lang)
+        return self._code_reply(self._sessions.check(sender.e164, command.code), command.lang)
 
     def _code_reply(self, checked, lang):
-        answer = answers.call_answer(self.svc, *checked, channel="sms")
+        answer = self._calls.answer(checked, channel="sms")
         if answer.verdict == v.GENUINE:
             return self._genuine(answer.session, lang)
         if answer.verdict == v.NOT_VERIFIED:
@@ -158,13 +183,15 @@ class Answerer:
         return self._say(answer.verdict, lang)
 
     def _status(self, sender, command):
-        state, details = self.svc.sessions.current(sender)
-        if state == "active":
-            return self._genuine(answers.shown_session(details, self.svc.region), command.lang)
-        return self._say("locked" if state == "locked" else "not_calling", command.lang)
+        live, wrong_codes = self._sessions.current(sender.e164)
+        if wrong_codes >= self._sessions.max_failures:
+            return self._say("locked", command.lang)
+        if live is not None:
+            return self._genuine(self._calls.shown(live), command.lang)
+        return self._say("not_calling", command.lang)
 
     def _genuine(self, session, lang):
-        started = dt.datetime.fromtimestamp(session["created"], self.zone).strftime("%H:%M")
+        started = dt.datetime.fromtimestamp(session["created"], self._zone).strftime("%H:%M")
         agent = session["agent_name"]
         # A Chinese character would turn an English SMS into UCS-2 and split it in three.
         agent = f" {agent}" if lang == "zh" or agent.isascii() else ""
@@ -173,18 +200,18 @@ class Answerer:
 
     def _check(self, sender, command):
         try:
-            phone = phones.parse_checked(command.number, self.svc.region)
+            phone = phones.parse_checked(command.number, self._region)
         except phones.InvalidNumber:
             return self._say("bad_number", command.lang)
-        answer = answers.for_number(self.svc, phone)
+        answer = self._checks.check(phone)
         return self._say(f"number_{answer.verdict}", command.lang, number=phone.display, imitated=answer.imitated or "")
 
     def _report(self, sender, command):
-        data = {"number": command.number, "text": command.text[: reports.MAX_TEXT], "channel": "call"}
+        data = {"number": command.number, "text": command.text[:MAX_TEXT], "channel": "call"}
         if sender.mobile:
             data["reporter_phone"] = sender.e164
         try:
-            reference, _when = reporting.file(self.svc, data, "sms")
+            reference, _when = self._intake.file(data, "sms", Actor("sms"))
         except Invalid:
             return self._say("bad_number", command.lang)
         return self._say("reported", command.lang, reference=reference)

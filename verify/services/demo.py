@@ -3,9 +3,8 @@
 import datetime as dt
 import secrets
 
-from verify import phones
 from verify.errors import NotFound
-from verify.registry import apikeys, numbers, staff
+from verify.services.actor import CLI
 
 DEMO_NOTE = "DEMO DATA: fictional number for trying verify out."
 
@@ -53,29 +52,30 @@ DEMO_KEYS = (("demo-callcentre", "sessions"), ("demo-registry", "registry"), ("d
 DEMO_STAFF = (("demo-admin", "admin"), ("demo-support", "support"), ("demo-agent", "agent"))
 
 
-def seed(store, region, brand, logins=True):
-    """Load the demo registry, one demo key per scope and one demo login per role.
+def seed(svc, logins=True):
+    """Load the demo registry, one demo key per scope and one demo login per role, through the
+    services (``svc``, the app's ``Services``), as the CLI would.
 
     Returns ``(added numbers, {key name: key}, {login name: password})``; numbers, keys and logins
     that exist are left as they are (keys and passwords are only known when made). ``logins=False``
     skips the logins (each costs an argon2 hash; the test suite seeds often).
     """
+    brand = svc.settings.brand_texts
     added = []
     for entry in demo_entries(brand["brand"], brand["hotline"], brand["sms"]):
-        e164 = phones.parse(entry["number"], region).e164
         try:
-            numbers.get(store, e164, region)
+            svc.numbers.get(entry["number"])
         except NotFound:
-            added.append(numbers.add(store, entry, region)["number"])
-    existing = {row["name"] for row in apikeys.list_keys(store)}
-    keys = {name: apikeys.create(store, name, scope) for name, scope in DEMO_KEYS if name not in existing}
+            added.append(svc.numbers.add(CLI, entry)["number"])
+    existing = {row["name"] for row in svc.keys.all()}
+    keys = {name: svc.keys.create(CLI, name, scope) for name, scope in DEMO_KEYS if name not in existing}
     made = {}
     for name, role in DEMO_STAFF if logins else ():
         try:
-            staff.get(store, name)
+            svc.staff.get(name)
         except NotFound:
             made[name] = secrets.token_urlsafe(12)
-            staff.create(store, name, role, made[name])
+            svc.staff.create(CLI, name, role, made[name])
     return added, keys, made
 
 

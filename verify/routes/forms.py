@@ -7,8 +7,8 @@ from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from verify.i18n import _l
-from verify.registry import reports
+from verify.routes.i18n import _l
+from verify.services.reports import CATEGORIES, MAX_TEXT
 
 csrf = CSRFProtect()
 
@@ -69,11 +69,23 @@ class ReportForm(FlaskForm):
     )
     occurred_at = DateTimeLocalField(_l("When (optional)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     categories = MultiCheckboxField(
-        _l("What did they ask for?"), choices=[SelectChoice(key, CATEGORY_LABELS[key]) for key in reports.CATEGORIES]
+        _l("What did they ask for?"), choices=[SelectChoice(key, CATEGORY_LABELS[key]) for key in CATEGORIES]
     )
-    text = TextAreaField(_l("What happened (optional)"), validators=[Optional(), Length(max=reports.MAX_TEXT, message=_l("At most 2000 characters, please."))])
+    text = TextAreaField(_l("What happened (optional)"), validators=[Optional(), Length(max=MAX_TEXT, message=_l("At most 2000 characters, please."))])
     amount_lost = DecimalField(_l("Money lost, in yuan (optional)"), places=2, validators=[Optional(), NumberRange(min=0, message=_l("Please enter an amount of 0 or more."))])
     reporter_phone = StringField(_l("Your phone, if we may contact you (optional)"), validators=[Optional()])
+
+    def report_data(self):
+        """The form as the report's field names."""
+        return {
+            "number": self.number.data,
+            "channel": self.channel.data,
+            "categories": self.categories.data or [],
+            "text": self.text.data or "",
+            "amount_lost": str(self.amount_lost.data) if self.amount_lost.data is not None else None,
+            "reporter_phone": self.reporter_phone.data or None,
+            "occurred_at": self.occurred_at.data.isoformat() if self.occurred_at.data else None,
+        }
 
 
 class LoginForm(FlaskForm):
@@ -88,7 +100,7 @@ class ReviewForm(FlaskForm):
 
     status = SelectField("Status")
     assignee = StringField("Assigned to", validators=[Optional(), Length(max=32)])
-    note = TextAreaField("Add a note", validators=[Optional(), Length(max=reports.MAX_TEXT)])
+    note = TextAreaField("Add a note", validators=[Optional(), Length(max=MAX_TEXT)])
 
 
 class ActionForm(FlaskForm):

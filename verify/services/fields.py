@@ -6,7 +6,7 @@ one request reports every problem at once. No Flask, no Redis.
 
 import unicodedata
 
-from verify import phones
+from verify import phones, times
 
 
 def text(data, field, errors, limit, required=True):
@@ -73,3 +73,27 @@ def no_unknown(data, allowed, errors):
     """Report every field that is not in ``allowed`` (a typo should not pass silently)."""
     for field in sorted(set(data) - set(allowed)):
         errors.append((field, f"unknown field; allowed: {', '.join(allowed)}"))
+
+
+def moment(data, field, errors, end_of_day=False):
+    """A date or time (see ``times.parse``) as Unix seconds; None when absent."""
+    value = data.get(field)
+    if value in (None, ""):
+        return None
+    try:
+        return times.parse(value, end_of_day=end_of_day)
+    except (ValueError, OverflowError):
+        errors.append((field, "must be a date or time like 2026-11-30 or 2026-11-30T08:00:00Z"))
+        return None
+
+
+def whole_number(data, field, errors, low, high, default):
+    """A whole number from ``low`` to ``high`` written with ASCII digits (``default`` when absent)."""
+    value = data.get(field)
+    if value in (None, ""):
+        return default
+    text = str(value)
+    if not (text.isascii() and text.isdigit() and len(text) <= 9 and low <= int(text) <= high):
+        errors.append((field, f"must be a whole number from {low} to {high}"))
+        return None
+    return int(text)

@@ -1,0 +1,60 @@
+"""The one limiter: every limit verify keeps is counted by the Lua functions in ``lua/_limiter.lua``
+(a counter per subject and window, started by its first hit, gone when the window ends), here for
+a page's per-client limits and the staff login lockout, inside the other scripts for the code
+lockout, the report limit and the SMS per-sender limit (atomic with the work they guard, in the same
+round trip). Subjects are keyed HMACs: no client IP or phone number appears in a key.
+
+  {<subject tag>}:l:<limit>:<window seconds>   hits in the current window (TTL: the rest of it)
+"""
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from verify.registry.store import pairs, unavailable_on_error
+
+SUBJECT_CHARS = 24
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A counted hit: ``count`` in the first window, ``retry_after`` seconds (0 when allowed)."""
+
+    count: int
+    retry_after: int
+
+    @property
+    def allowed(self):
+        """True when no window is past its allowance."""
+        return self.retry_after == 0
+
+
+class Limits:
+    """Counters of hits per subject and window, bound to one store and the HMAC key."""
+
+    def __init__(self, store, hmac_key):
+        self.store = store
+        self._hmac_key = hmac_key
+        self._hit = store.script("limit")
+
+    def subject(self, kind, value):
+        """A subject's name in keys: a keyed HMAC of ``kind:value`` (a client IP never shows)."""
+        digest = hmac.new(self._hmac_key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+        return digest[:SUBJECT_CHARS]
+
+    def counters(self, tag, limit, windows):
+        """The counter keys of ``limit`` for the subject whose hash tag is ``tag``, one per (amount,
+        seconds) window."""
+        return [self.store.key(tag, f"l:{limit}:{seconds}") for _amount, seconds in windows]
+
+    @unavailable_on_error
+    def hit(self, tag, limit, windows):
+        """Count one hit on every window of ``limit``; refused when one is past its amount."""
+        args = [value for window in windows for value in window]
+        reply = pairs(self._hit(keys=self.counters(tag, limit, windows), args=args))
+        return Hit(int(reply["count"]), int(reply["wait"]))
+
+    @unavailable_on_error
+    def clear(self, tag, limit, windows):
+        """Forget the hits (a staff member who logged in is no longer locked out)."""
+        self.store.redis.delete(*self.counters(tag, limit, windows))

@@ -1,0 +1,18 @@
+-- One claim per inbound message (Twilio may deliver one twice) and the sender's message limit.
+-- claim: the message's claim hash; counter: the sender's messages in the window.
+-- Returns nil for a new message within the limit (the caller goes on with its work), else pairs:
+-- {'claim', 'duplicate', then what the claim holds} or {'claim', 'limited', 'count', n}.
+--- @include "_limiter"
+local function message_claim(claim, counter, ttl, limit, window)
+  local prior = redis.call('HGETALL', claim)
+  if #prior > 0 then
+    table.insert(prior, 1, 'duplicate')
+    table.insert(prior, 1, 'claim')
+    return prior
+  end
+  local n = limit_hit(counter, window)
+  redis.call('HSET', claim, 'state', 'answering')
+  redis.call('EXPIRE', claim, ttl)
+  if n > limit then return {'claim', 'limited', 'count', n} end
+  return nil
+end

@@ -1,0 +1,4 @@
+-- A code typed on the web or sent to the API.
+-- KEYS: session hash, wrong-code counter. ARGV: code HMAC, caller ('' = any), max wrong codes, window.
+--- @include "_code_check"
+return code_check(KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4])

@@ -1,0 +1,102 @@
+"""The one place where the Lua scripts' replies are read: each reply (names and values, see
+``store.pairs``) becomes a dataclass or an enum here, so no sentinel leaves the registry."""
+
+import enum
+import json
+from dataclasses import dataclass
+
+from verify.registry.store import pairs
+from verify.verdicts import CodeOutcome
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """What a genuine code check found: the session as stored (never its code)."""
+
+    id: str
+    caller: str
+    agent_id: str
+    agent_name: str
+    purpose: str
+    created: int
+    expires: int
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    """A code check: ``outcome``; ``session`` only when it matched; ``retry_after`` only when locked."""
+
+    outcome: CodeOutcome
+    session: SessionFacts | None = None
+    retry_after: int | None = None
+
+
+def code_check(reply, tag):
+    """Read a code check's pairs (``lua/_code_check.lua``) for the borrower whose tag it is."""
+    outcome = reply["outcome"]
+    if outcome == "locked":
+        return CodeCheck(CodeOutcome(locked=True, matched=False, session_exists=False), retry_after=int(reply["wait"]))
+    if outcome == "genuine":
+        return CodeCheck(CodeOutcome(locked=False, matched=True, session_exists=True), session_facts(reply, tag))
+    return CodeCheck(CodeOutcome(locked=False, matched=False, session_exists=bool(int(reply["active"]))))
+
+
+def session_facts(fields, tag):
+    """A session hash's (or a genuine reply's) short fields as ``SessionFacts``."""
+    return SessionFacts(id=f"{tag}-{fields['sx']}", caller=fields["cl"], agent_id=fields["ai"], agent_name=fields["an"],
+                        purpose=fields["pu"], created=int(fields["ct"]), expires=int(fields["ex"]))
+
+
+class ClaimState(enum.Enum):
+    """What claiming an inbound message found."""
+
+    NEW = "new"  # first delivery, within the sender's limit: answer it
+    LIMITED = "limited"  # first delivery, past the sender's limit
+    DUPLICATE = "duplicate"  # delivered before: give the same answer
+    CHECKED = "checked"  # a texted code, claimed and checked in the same call
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claimed message. ``count``: the sender's messages in the window (limited). For a duplicate:
+    ``reply`` as sent ('' for none; None while the first delivery is still answering) or ``check``,
+    the code check kept with the claim. For a checked code: ``check``."""
+
+    state: ClaimState
+    count: int = 0
+    reply: str | None = None
+    check: CodeCheck | None = None
+
+
+def claim(raw, tag):
+    """Read a claim's reply (``lua/_message_claim.lua``, ``lua/message_code_check.lua``)."""
+    reply = pairs(raw)
+    state = ClaimState(reply["claim"])
+    if state is ClaimState.LIMITED:
+        return Claim(state, count=int(reply["count"]))
+    if state is ClaimState.CHECKED:
+        return Claim(state, check=code_check(reply, tag))
+    if state is ClaimState.DUPLICATE:
+        return _duplicate(reply, tag)
+    return Claim(state)
+
+
+def _duplicate(held, tag):
+    if held.get("state") == "checked":
+        kept = json.loads(held["check"])
+        return Claim(ClaimState.DUPLICATE, check=code_check(pairs([None if v is False else v for v in kept]), tag))
+    return Claim(ClaimState.DUPLICATE, reply=held.get("reply") if held.get("state") == "answered" else None)
+
+
+class Filed(enum.Enum):
+    """What a report write did."""
+
+    YES = "yes"
+    LIMITED = "limited"  # the client's report limit is reached: nothing written
+    ID_TAKEN = "id_taken"  # that reference is in use: nothing written, draw another
+
+
+def filed(raw):
+    """Read a report write's reply (``lua/report_write.lua``): ``(Filed, seconds to wait)``."""
+    reply = pairs(raw)
+    return Filed(reply["filed"]), int(reply.get("wait", 0))

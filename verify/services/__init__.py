@@ -1,0 +1,39 @@
+"""The operations people and systems do with verify, one service object per kind of work, all held by
+``Services``: the one typed container the app factory builds (``app.extensions["verify"]``)."""
+
+from dataclasses import dataclass
+
+from verify.registry.store import Store
+from verify.services.audit import Audit
+from verify.services.callbacks import Callbacks
+from verify.services.calls import CallChecks
+from verify.services.checks import NumberChecks
+from verify.services.health import Health
+from verify.services.keys import ApiKeyService
+from verify.services.limits import ClientLimits
+from verify.services.numbers import NumberRegistry
+from verify.services.reports import ReportIntake
+from verify.services.review import Review
+from verify.services.staff import StaffAccounts
+from verify.services.texts import Texts
+from verify.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a request, a text or a command needs that outlives it."""
+
+    settings: Settings
+    store: Store
+    audit: Audit
+    checks: NumberChecks
+    calls: CallChecks
+    callbacks: Callbacks
+    texts: Texts
+    intake: ReportIntake
+    review: Review
+    numbers: NumberRegistry
+    staff: StaffAccounts
+    keys: ApiKeyService
+    client_limits: ClientLimits
+    health: Health

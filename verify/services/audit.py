@@ -1,0 +1,38 @@
+"""The audit trail: who did what, when (UTC), from which IP. Never a code or a full phone number in
+it: operations pass masked or hashed values."""
+
+import re
+
+from verify import times
+from verify.errors import Invalid
+
+ACTIONS = (
+    "login", "login_failed", "logout", "report_status", "report_assign", "report_note", "number_known_scam",
+    "number_cleared", "registry_add", "registry_update", "key_create", "key_revoke", "staff_create",
+    "staff_disable", "session_start", "session_end",
+)
+_CURSOR = re.compile(r"^\d{1,20}-\d{1,20}$")
+
+
+class Audit:
+    """Writes and reads the audit trail (``registry.audit.AuditLog``)."""
+
+    def __init__(self, log):
+        self._log = log
+
+    def record(self, actor, action, target="", detail=""):
+        """Append one entry for ``actor`` (an ``Actor``)."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown audit action {action!r}")
+        self._log.append({"at": times.iso(), "who": actor.who, "action": action, "target": target,
+                          "ip": actor.ip or "", "detail": detail[:300]})
+
+    def entries(self, who=None, action=None, before=None, limit=100):
+        """The newest entries first, filtered by ``who`` and ``action`` (unknown actions: no filter);
+        ``before`` is the cursor a previous page gave. Returns ``(entries, next_cursor)``."""
+        if before and not _CURSOR.match(before):
+            raise Invalid([("cursor", "is not a cursor this service gave out")])
+        action = action if action in ACTIONS else None
+        return self._log.newest(
+            lambda entry: (who is None or entry.get("who") == who) and (action is None or entry.get("action") == action),
+            before=before, limit=limit)

@@ -1,0 +1,166 @@
+"""Callback sessions: the call centre opens one before dialling (API or agent console), reads its code
+to the borrower, and ends it after the call; the pre-call notice SMS goes out in the background."""
+
+import logging
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+from verify import phones
+from verify import verdicts as v
+from verify.errors import Invalid, NotFound, StoreUnavailable
+from verify.messaging import SendFailed
+from verify.registry.sessions import SessionFields
+from verify.services import advice, fields
+
+log = logging.getLogger(__name__)
+
+NO_SESSION = "There is no such session (sessions are forgotten an hour after they expire)."
+_AGENT_ID = re.compile(r"^[A-Za-z0-9._-]+$")
+_API_FIELDS = ("borrower", "caller", "agent_id", "agent_name", "purpose", "loan_ref", "ttl_seconds", "notify")
+
+
+class Callbacks:
+    """Opening, reading and ending sessions; built once with its collaborators."""
+
+    def __init__(self, sessions, numbers, notices, audit, region, ttl, ttl_max):
+        self._sessions = sessions
+        self._numbers = numbers
+        self._notices = notices
+        self._audit = audit
+        self._region = region
+        self._ttl = ttl
+        self._ttl_max = ttl_max
+
+    def read(self, data):
+        """An API request to open a session, checked: ``(borrower, caller entry, SessionFields, ttl, notify)``;
+        ``Invalid`` listing every problem."""
+        errors = []
+        fields.no_unknown(data, _API_FIELDS, errors)
+        borrower = fields.number(data, "borrower", errors, self._region, reader=phones.normalise_mobile)
+        caller = fields.number(data, "caller", errors, self._region)
+        # Short enough to fit one SMS with everything else a genuine reply says.
+        agent_id = fields.text(data, "agent_id", errors, 12)
+        if agent_id and not _AGENT_ID.match(agent_id):
+            errors.append(("agent_id", "use letters, digits, dot, dash or underscore"))
+        agent_name = fields.text(data, "agent_name", errors, 32)
+        purpose = fields.text(data, "purpose", errors, 120)
+        loan_ref = fields.text(data, "loan_ref", errors, 64, required=False)
+        ttl = data.get("ttl_seconds", self._ttl)
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= self._ttl_max:
+            errors.append(("ttl_seconds", f"must be a whole number of seconds from 1 to {self._ttl_max}"))
+        notify = data.get("notify", False)
+        if not isinstance(notify, bool):
+            errors.append(("notify", "must be true or false"))
+        entry = self._caller_entry(caller, errors)
+        if errors:
+            raise Invalid(errors)
+        return borrower, SessionFields(caller.e164, (entry["number"], *entry["variants"]), agent_id, agent_name,
+                                       purpose, loan_ref), ttl, notify
+
+    def _caller_entry(self, caller, errors):
+        entry = self._numbers.entry_for(caller.e164) if caller else None
+        if caller and (entry is None or entry["status"] != "active" or entry["direction"] == "inbound_only"):
+            errors.append(("caller", "must be an active official number that calls out"))
+        return entry
+
+    def open(self, actor, borrower, session, ttl=None, notify=False):
+        """Open a session for ``borrower`` (a ``Phone``) with ``session`` (``SessionFields``); returns the
+        ``NewSession`` and the notice's first state (None when none was asked for). Audited."""
+        ttl = ttl or self._ttl
+        notice = self._notices.first_state(borrower) if notify else None
+        if notice:
+            session = SessionFields(**{**session.__dict__, "notice": notice})
+        opened = self._sessions.open(borrower.e164, session, ttl)
+        if notice:
+            self._notices.dispatch(opened.id, notice, borrower, session.caller, ttl)
+        self._audit.record(actor, "session_start", opened.id, f"{phones.mask(borrower.e164)} agent {session.agent_id}")
+        return opened, notice
+
+    def open_for_agent(self, actor, borrower_raw, caller, purpose):
+        """The agent console: a session for the typed borrower number, from the official number
+        ``caller`` (E.164) the agent picked, under the agent's own name. ``Invalid`` for a bad number."""
+        errors = []
+        borrower = fields.number({"borrower": borrower_raw}, "borrower", errors, self._region, reader=phones.normalise_mobile)
+        entry = self._caller_entry(phones.parse(caller, self._region) if caller else None, errors)
+        if errors:
+            raise Invalid(errors)
+        session = SessionFields(entry["number"], (entry["number"], *entry["variants"]), actor.who[:12], actor.who,
+                                purpose.strip())
+        return borrower, self.open(actor, borrower, session)[0]
+
+    def state(self, session_id):
+        """A session's state and counts for the call centre; ``NotFound``."""
+        try:
+            record = self._sessions.get(session_id)
+        except NotFound:
+            raise NotFound(NO_SESSION) from None
+        facts = record.facts
+        status = v.session_state(ended=record.ended is not None, expired=record.now >= facts.expires,
+                                 locked=record.wrong_codes >= self._sessions.max_failures, successes=record.successes)
+        return {
+            "id": facts.id, "status": status, "caller": facts.caller, "agent_id": facts.agent_id,
+            "purpose": facts.purpose, "loan_ref": record.loan_ref, "created": facts.created,
+            "expires": facts.expires, "ended": record.ended, "successful_checks": record.successes,
+            "failed_checks": record.failures, "notice": record.notice,
+        }
+
+    def end(self, actor, session_id):
+        """End a session after the call (its code stops working at once); idempotent. Audited; ``NotFound``."""
+        try:
+            self._sessions.end(session_id)
+        except NotFound:
+            raise NotFound(NO_SESSION) from None
+        self._audit.record(actor, "session_end", session_id)
+
+
+class Notices:
+    """Decides and sends pre-call notices; built once in the app factory."""
+
+    def __init__(self, messages, sessions, twilio, hmac_key, region, brand, lang="zh"):
+        self._messages = messages
+        self._sessions = sessions
+        self._twilio = twilio
+        self._hmac_key = hmac_key
+        self._region = region
+        self._brand = brand
+        self._lang = lang
+        self._pool = None
+        self._pool_pid = None
+
+    def text(self, caller_e164, ttl):
+        """The notice itself, in the default SMS language."""
+        minutes = max(1, round(ttl / 60))
+        return advice.sms("notice", self._lang, self._brand, minutes=minutes, caller=phones.display(caller_e164, self._region))
+
+    def first_state(self, borrower):
+        """Before the session is stored: skipped_opted_out, logged (no credentials) or pending."""
+        if self._messages.opted_out(phones.number_hmac(self._hmac_key, borrower.e164)):
+            return "skipped_opted_out"
+        return "pending" if self._twilio.can_send else "logged"
+
+    def dispatch(self, session_id, state, borrower, caller_e164, ttl):
+        """Act on ``first_state``: log the notice, or send it in the background."""
+        body = self.text(caller_e164, ttl)
+        if state == "logged":
+            log.info("pre-call notice (no Twilio credentials) to %s: %s", phones.mask(borrower.e164), body)
+        elif state == "pending":
+            self._executor().submit(self._send, session_id, borrower.e164, body)
+
+    def _executor(self):
+        # Threads do not survive a fork: one pool per worker process.
+        if self._pool is None or self._pool_pid != os.getpid():
+            self._pool, self._pool_pid = ThreadPoolExecutor(max_workers=2, thread_name_prefix="notice"), os.getpid()
+        return self._pool
+
+    def _send(self, session_id, to, body):
+        try:
+            self._twilio.send(to, body)
+            outcome = "sent"
+        except SendFailed as exc:
+            log.warning("pre-call notice to %s failed: %s", phones.mask(to), exc)
+            outcome = "failed"
+        try:
+            self._sessions.set_notice(session_id, outcome)
+        except StoreUnavailable:
+            log.warning("could not record the notice outcome for a session")

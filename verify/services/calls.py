@@ -1,0 +1,70 @@
+"""Verifying a call with the code the caller read out: the answer a borrower gets on every channel."""
+
+from dataclasses import dataclass
+
+from verify import phones
+from verify import verdicts as v
+from verify.errors import Invalid, StoreUnavailable
+from verify.services import advice, fields
+
+
+@dataclass(frozen=True)
+class CallAnswer:
+    """A code check: ``session`` (what may be shown) only for genuine, ``retry_after`` only for locked."""
+
+    verdict: str
+    advice: dict
+    session: dict | None = None
+    retry_after: int | None = None
+
+
+class CallChecks:
+    """The code check, bound to the session store and the settings it needs."""
+
+    def __init__(self, sessions, region, brand):
+        self._sessions = sessions
+        self._region = region
+        self._brand = brand
+
+    def read(self, data):
+        """The borrower's own mobile, the code and (optional) the number that called, from an API body;
+        ``Invalid`` listing every problem."""
+        errors = []
+        fields.no_unknown(data, ("phone", "code", "caller"), errors)
+        phone = fields.number(data, "phone", errors, self._region, reader=phones.normalise_mobile)
+        code = fields.code(data, errors)
+        caller = fields.number(data, "caller", errors, self._region, reader=phones.parse, required=False)
+        if errors:
+            raise Invalid(errors)
+        return phone, code, caller
+
+    def verify(self, borrower, code, caller=None, channel="api"):
+        """Check a code for ``borrower`` (one round trip); a store failure is the ``unavailable`` answer."""
+        try:
+            checked = self._sessions.check(borrower.e164, code, caller.e164 if caller else None)
+        except StoreUnavailable:
+            return CallAnswer(v.UNAVAILABLE, advice.for_call(v.UNAVAILABLE, self._brand))
+        return self.answer(checked, channel)
+
+    def answer(self, checked, channel):
+        """The answer for a code check already made (``replies.CodeCheck``; the SMS path claims and checks at once)."""
+        verdict = v.call_verdict(checked.outcome, channel)
+        return CallAnswer(
+            verdict,
+            advice.for_call(verdict, self._brand),
+            session=self.shown(checked.session) if verdict == v.GENUINE else None,
+            retry_after=checked.retry_after if verdict == v.LOCKED else None,
+        )
+
+    def shown(self, facts):
+        """What a borrower may see of a genuine session: masked agent name, agent id, calling number,
+        purpose and times (never the code)."""
+        return {
+            "agent_name": v.mask_name(facts.agent_name),
+            "agent_id": facts.agent_id,
+            "caller": facts.caller,
+            "caller_display": phones.display(facts.caller, self._region),
+            "purpose": facts.purpose,
+            "created": facts.created,
+            "expires": facts.expires,
+        }

@@ -1,0 +1,58 @@
+"""Checking a number that called: is it ours, imitating ours, or reported? For every channel."""
+
+import time
+from dataclasses import dataclass
+
+from verify import phones
+from verify import verdicts as v
+from verify.errors import Invalid, StoreUnavailable
+from verify.services import advice, fields
+
+
+@dataclass(frozen=True)
+class NumberAnswer:
+    """A number check: ``facts`` is None when the store failed (verdict ``unavailable``)."""
+
+    phone: phones.Phone
+    verdict: str
+    facts: v.NumberFacts | None
+    imitated: str | None  # how the imitated official number is shown, for lookalikes
+    advice: dict
+
+
+class NumberChecks:
+    """The number check, bound to the registry, the reports and the settings it needs."""
+
+    def __init__(self, numbers, reports, region, brand, reported_threshold):
+        self._numbers = numbers
+        self._reports = reports
+        self._region = region
+        self._brand = brand
+        self._threshold = reported_threshold
+
+    @property
+    def registry_cache(self):
+        """This process's copy of the registry's index (see ``registry.numbers.RegistryCache``)."""
+        return self._numbers.cache
+
+    def read(self, data, field="number"):
+        """The number to check from ``data[field]`` as typed; ``Invalid`` if it is no number at all."""
+        errors = []
+        phone = fields.number(data, field, errors, self._region, reader=phones.parse_checked)
+        if errors:
+            raise Invalid(errors)
+        return phone
+
+    def check(self, phone):
+        """Look ``phone`` up (one round trip) and decide; a store failure is the ``unavailable`` answer."""
+        try:
+            reporters_30d, known_scam = self._reports.facts(phone.e164, int(time.time()))
+        except StoreUnavailable:
+            return NumberAnswer(phone, v.UNAVAILABLE, None, None, advice.for_number(v.UNAVAILABLE, self._brand))
+        entry = self._numbers.official(phone.e164)
+        facts = v.NumberFacts(entry=entry, imitated=None if entry else self._numbers.imitated(phone),
+                              reporters_30d=reporters_30d, known_scam=known_scam)
+        verdict = v.number_verdict(facts, self._threshold)
+        imitated = phones.display(facts.imitated["number"], self._region) if facts.imitated else None
+        texts = advice.for_number(verdict, self._brand, imitated=imitated, impersonated=v.impersonated(facts))
+        return NumberAnswer(phone, verdict, facts, imitated, texts)

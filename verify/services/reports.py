@@ -1,0 +1,159 @@
+"""Filing a scam report: the one operation the web form, the SMS REPORT command and the API call.
+
+It validates, writes the report with its indexes under the client's report limit (one Lua call), and
+raises the spoofing signal when the report names one of our own numbers: scammers show it as caller ID.
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+
+from verify import phones, times
+from verify.errors import Invalid, RateLimited, StoreUnavailable
+from verify.registry.replies import Filed
+from verify.services import fields
+
+log = logging.getLogger(__name__)
+
+CATEGORIES = ("sms_code", "card_password", "transfer", "screen_share", "cancel_account", "threats", "police_court", "other")
+CHANNELS = ("call", "sms")
+SOURCES = ("web", "sms", "api")
+MAX_TEXT = 2000
+_FIELDS = ("number", "occurred_at", "channel", "categories", "text", "amount_lost", "reporter_phone")
+_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I: people read references out
+TOO_MANY = "Too many reports from your address. Please wait a little and try again."
+
+
+def clean_report(data, region, now=None):
+    """Validate what a reporter sent; return the clean fields or raise ``Invalid`` listing every problem.
+
+    ``data``: number (required), occurred_at (ISO date-time, default now), channel (call|sms),
+    categories (list), text (at most 2000 characters), amount_lost (number >= 0), reporter_phone.
+    """
+    errors = []
+    fields.no_unknown(data, _FIELDS, errors)
+    phone = fields.number(data, "number", errors, region, reader=phones.parse_checked)
+    channel = fields.choice(data, "channel", CHANNELS, errors, required=False) or "call"
+    categories = data.get("categories") or []
+    if not isinstance(categories, list) or any(not isinstance(c, str) or c not in CATEGORIES for c in categories):
+        errors.append(("categories", f"must be a list of: {', '.join(CATEGORIES)}"))
+        categories = []
+    text = data.get("text") or ""
+    if not isinstance(text, str) or len(text) > MAX_TEXT:
+        errors.append(("text", f"must be a text of at most {MAX_TEXT} characters"))
+        text = ""
+    occurred = _occurred_at(data, errors, now or time.time())
+    amount = _amount(data.get("amount_lost"), errors)
+    reporter = fields.number(data, "reporter_phone", errors, region, required=False) if data.get("reporter_phone") else None
+    if errors:
+        raise Invalid(errors)
+    return {"phone": phone, "number_raw": str(data["number"])[:64], "channel": channel,
+            "categories": sorted(set(categories), key=CATEGORIES.index), "text": text.strip(),
+            "occurred_at": occurred, "amount_lost": amount, "reporter": reporter}
+
+
+def _occurred_at(data, errors, now):
+    moment = fields.moment(data, "occurred_at", errors)
+    if moment is not None and moment > now + 300:
+        errors.append(("occurred_at", "cannot be in the future"))
+        return None
+    return times.iso(moment) if moment is not None else None
+
+
+def _amount(value, errors):
+    if value in (None, ""):
+        return None
+    try:
+        amount = round(float(value), 2)
+    except (TypeError, ValueError, OverflowError):
+        errors.append(("amount_lost", "must be an amount like 5000 or 199.50"))
+        return None
+    if not 0 <= amount < 1e10 or amount != amount:
+        errors.append(("amount_lost", "must be an amount from 0 upwards"))
+        return None
+    return amount
+
+
+def fingerprint(hmac_key, reporter_phone=None, client_ip=None):
+    """Who reported, without saying who: HMAC of the reporter's phone, or of the client IP when anonymous."""
+    subject = f"phone:{reporter_phone.e164}" if reporter_phone else f"ip:{client_ip or 'unknown'}"
+    return hmac.new(hmac_key, subject.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def new_id(now):
+    """A reference people can read out: R + date + 6 characters, e.g. R261130-7KQ2MD.
+
+    30 random bits a day: a busy day can repeat one, so the write refuses an id in use and
+    ``ReportIntake.file`` draws another.
+    """
+    day = dt.datetime.fromtimestamp(now, dt.timezone.utc).strftime("%y%m%d")
+    # One read of the system's randomness for all six characters (5 bits each), not one per character.
+    bits = int.from_bytes(secrets.token_bytes(4), "big")
+    return f"R{day}-" + "".join(_ID_ALPHABET[(bits >> shift) & 31] for shift in range(0, 30, 5))
+
+
+def build_record(hmac_key, report, source, now, client_ip=None):
+    """The stored form of a cleaned report (from ``clean_report``), with a new id."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    reporter = report["reporter"]
+    return {
+        "id": new_id(now),
+        "number": report["phone"].e164,
+        "number_raw": report["number_raw"],
+        "occurred_at": report["occurred_at"] or times.iso(now),
+        "received_at": times.iso(now),
+        "channel": report["channel"],
+        "categories": ",".join(report["categories"]),
+        "text": report["text"],
+        "amount_lost": "" if report["amount_lost"] is None else f"{report['amount_lost']:.2f}",
+        "contact_hmac": phones.number_hmac(hmac_key, reporter.e164) if reporter else "",
+        "contact_masked": phones.mask(reporter.e164) if reporter else "",
+        "fingerprint": fingerprint(hmac_key, reporter, client_ip),
+        "source": source,
+        "status": "new",
+        "assignee": "",
+        "notes": "[]",
+        "history": json.dumps([{"at": times.iso(now), "by": source, "change": "filed"}]),
+    }
+
+
+class ReportIntake:
+    """Files reports; built once with the report store, the registry, the limiter and the settings."""
+
+    def __init__(self, reports, numbers, limits, hmac_key, region, windows):
+        self._reports = reports
+        self._numbers = numbers
+        self._limits = limits
+        self._hmac_key = hmac_key
+        self._region = region
+        self._windows = tuple(windows)  # per client: [(amount, seconds)]
+
+    def file(self, data, source, actor, limited=False, now=None):
+        """File a report from ``actor``; return ``(id, received time)``. ``limited``: count it against
+        the client's report limit (``RateLimited`` when reached). Raises ``Invalid`` listing every problem."""
+        now = now or int(time.time())
+        report = clean_report(data, self._region, now)
+        record = build_record(self._hmac_key, report, source, now, actor.ip)
+        windows = self._windows if limited else ()
+        subject = self._limits.subject("ip", actor.ip or "unknown")
+        for _attempt in range(3):
+            outcome, wait = self._reports.write(record, now, windows, subject)
+            if outcome is Filed.YES:
+                self._spoofing_signal(record)
+                return record["id"], now
+            if outcome is Filed.LIMITED:
+                raise RateLimited(wait, TOO_MANY)
+            record["id"] = new_id(now)  # that reference is taken today: draw another
+        raise StoreUnavailable("the report could not be filed after several attempts")
+
+    def _spoofing_signal(self, record):
+        # The registry copy was made current by the write itself.
+        official = self._numbers.official(record["number"])
+        if official is not None:
+            log.warning("spoofing signal: report %s names our number %s (%s)", record["id"], official["number"],
+                        official["labels"]["en"])

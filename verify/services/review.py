@@ -1,0 +1,228 @@
+"""The support team's work on reports: the queue and its filters, one report, the review workflow
+(status, assignee, notes, each change in the report's history and the audit), known scams, the
+overview, spoofing alerts and the export for the police."""
+
+import json
+import time
+from dataclasses import dataclass
+
+from verify import phones, times
+from verify.errors import Invalid, NotFound
+from verify.registry.reports import DAY, Page
+from verify.services import fields
+from verify.services.reports import CATEGORIES, MAX_TEXT
+
+STATUSES = ("new", "reviewing", "confirmed_scam", "not_scam", "duplicate")
+EXPORT_FIELDS = ("id", "number", "number_raw", "occurred_at", "received_at", "channel", "categories", "text",
+                 "amount_lost", "contact_masked", "source", "status", "assignee")
+NO_REPORT = "There is no such report."
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which reports: by status, number (E.164), category, received since/until (Unix seconds)."""
+
+    status: str | None = None
+    number: str | None = None
+    category: str | None = None
+    since: int | None = None
+    until: int | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+
+def read_filters(args, region, max_limit=200):
+    """The one reader of report filters (API, queue, export) from query arguments; ``Invalid`` listing
+    every problem. Dates count as whole UTC days: ``until=2026-11-30`` includes that day."""
+    errors = []
+    status = fields.choice(args, "status", STATUSES, errors, required=False) if args.get("status") else None
+    category = fields.choice(args, "category", CATEGORIES, errors, required=False) if args.get("category") else None
+    number = fields.number(args, "number", errors, region, reader=phones.parse, required=False) if args.get("number") else None
+    since = fields.moment(args, "since", errors)
+    until = fields.moment(args, "until", errors, end_of_day=True)
+    limit = fields.whole_number(args, "limit", errors, 1, max_limit, 50)
+    cursor = args.get("cursor") or None
+    if cursor is not None and _cursor(cursor) is None:
+        errors.append(("cursor", "is not a cursor this service gave out"))
+    if errors:
+        raise Invalid(errors)
+    return Filters(status, number.e164 if number else None, category, since, until, cursor, limit)
+
+
+def _cursor(text):
+    score, _, member = str(text).partition(":")
+    return (score, member) if score.isascii() and score.isdigit() and len(score) <= 12 and 0 < len(member) <= 32 else None
+
+
+def decode(record):
+    """A stored report as people see it: lists decoded, the contact's lookup key left out."""
+    out = dict(record)
+    out["categories"] = [c for c in out.get("categories", "").split(",") if c]
+    out["notes"] = json.loads(out.get("notes") or "[]")
+    out["history"] = json.loads(out.get("history") or "[]")
+    out["amount_lost"] = float(out["amount_lost"]) if out.get("amount_lost") else None
+    out.pop("contact_hmac", None)
+    return out
+
+
+class Review:
+    """Reading and reviewing reports; built once with the report store, the registry and the audit."""
+
+    def __init__(self, reports, numbers, audit, region):
+        self._reports = reports
+        self._numbers = numbers
+        self._audit = audit
+        self._region = region
+
+    def find(self, filters):
+        """Reports matching ``filters``, newest first: ``(reports, next_cursor)``. Reads pages of the
+        index that narrows most, and reads bigger pages while a filter matches few."""
+        index = self._reports.index_key(filters.number, filters.status)
+        start = Page(bottom=filters.since if filters.since is not None else "-inf")
+        if filters.cursor:
+            top, after = _cursor(filters.cursor)
+            start = Page(top, after, start.bottom)
+        if filters.until is not None and (start.top == "+inf" or filters.until < float(start.top)):
+            start = Page(filters.until, None, start.bottom)
+        narrowed = filters.category is not None or (filters.status is not None and filters.number is not None)
+        found, chunk = [], max(filters.limit * 2, 50) if narrowed else filters.limit + 10
+        while True:
+            page = self._reports.page(index, start, chunk)
+            if not page:
+                return found, None
+            for member, score, record in page:
+                start = Page(score, member, start.bottom)
+                if record and _matches(record, filters):
+                    found.append(decode(record))
+                    if len(found) == filters.limit:
+                        return found, f"{score:.0f}:{member}"
+            chunk = min(chunk * 2, 1000)
+
+    def get(self, report_id):
+        """One report as people see it; ``NotFound``."""
+        record = self._reports.get(report_id) if len(report_id) <= 32 else None
+        if record is None:
+            raise NotFound(NO_REPORT)
+        return decode(record)
+
+    def review(self, actor, report_id, status=None, assignee=None, note=None):
+        """Change a report's status or assignee and/or add a note: each change lands in the report's
+        history and in the audit. ``Invalid``, ``NotFound``."""
+        _check_review(status, assignee, note)
+        before = {}
+
+        def decide(record):
+            before.update(record)
+            return _changes(record, actor.who, status, assignee, note)
+
+        if len(report_id) > 32:
+            raise NotFound(NO_REPORT)
+        try:
+            after = decode(self._reports.change(report_id, decide))
+        except NotFound:
+            raise NotFound(NO_REPORT) from None
+        self._audit_changes(actor, decode(before), after)
+        return after
+
+    def review_request(self, actor, report_id, data):
+        """A review sent as an object of status, assignee and note; any other field is refused."""
+        errors = []
+        fields.no_unknown(data, ("status", "assignee", "note"), errors)
+        if errors:
+            raise Invalid(errors)
+        return self.review(actor, report_id, data.get("status"), data.get("assignee"), data.get("note"))
+
+    def _audit_changes(self, actor, before, after):
+        if before["status"] != after["status"]:
+            self._audit.record(actor, "report_status", after["id"], f"{before['status']} -> {after['status']}")
+        if before["assignee"] != after["assignee"]:
+            self._audit.record(actor, "report_assign", after["id"], after["assignee"])
+        if len(after["notes"]) > len(before["notes"]):
+            self._audit.record(actor, "report_note", after["id"])
+
+    def mark_known_scam(self, actor, phone, known):
+        """Mark a number as a confirmed scam by hand, or clear it. Audited."""
+        self._reports.mark_known_scam(phone.e164, known)
+        self._audit.record(actor, "number_known_scam" if known else "number_cleared", phones.mask(phone.e164))
+
+    def about_number(self, phone, now=None):
+        """Everything support sees about one number: its reports, distinct reporters in 24 h, 7 d and
+        30 d, whether it is a known scam, and its registry entry."""
+        found, _cursor_ = self.find(Filters(number=phone.e164, limit=200))
+        counts = self._reports.reporter_counts(phone.e164, now or int(time.time()))
+        return {"reports": found, "counts": {"24h": counts[1], "7d": counts[7], "30d": counts[30]},
+                "known": self._reports.is_known_scam(phone.e164), "entry": self._numbers.entry_for(phone.e164)}
+
+    def alerts(self, now=None):
+        """Spoofing alerts: our own numbers that people reported lately, most recent activity first."""
+        now = now or int(time.time())
+        rows = []
+        for entry in self._numbers.all_entries():
+            counts = self._reports.reporter_counts(entry["number"], now)
+            if counts[30]:
+                shown = {**entry, "display": phones.display(entry["number"], self._region)}
+                rows.append({"entry": shown, "counts": {"24h": counts[1], "7d": counts[7], "30d": counts[30]}})
+        rows.sort(key=lambda row: (-row["counts"]["24h"], -row["counts"]["7d"], -row["counts"]["30d"]))
+        return rows
+
+    def overview(self, now=None, days=30):
+        """Reports per UTC day (oldest first), the most reported numbers, how often each category was named."""
+        now = now or int(time.time())
+        first = now - now % DAY - (days - 1) * DAY
+        per_day, top_numbers, categories = self._reports.counts_per_day(first, days)
+        return {
+            "days": [{"day": times.day(first + n * DAY), "count": count} for n, count in enumerate(per_day)],
+            "top_numbers": [{"number": number, "count": int(score)} for number, score in top_numbers],
+            "categories": {category: int(categories.get(category, 0)) for category in CATEGORIES},
+        }
+
+    def export_rows(self, filters, limit=10000):
+        """Up to ``limit`` reports matching ``filters``, each with ``EXPORT_FIELDS`` only."""
+        rows, cursor = [], None
+        while len(rows) < limit:
+            page, cursor = self.find(Filters(**{**filters.__dict__, "cursor": cursor, "limit": min(200, limit - len(rows))}))
+            rows += [{field: report[field] for field in EXPORT_FIELDS} for report in page]
+            if cursor is None:
+                return rows
+        return rows
+
+    def spoofing_totals(self):
+        """Reports naming each official number (all time), and reports per review status: for /metrics."""
+        numbers = [entry["number"] for entry in self._numbers.all_entries()]
+        return self._reports.totals_by_number(numbers), self._reports.count_by_status(STATUSES)
+
+
+def _matches(record, filters):
+    if filters.status and record["status"] != filters.status:
+        return False
+    return not filters.category or filters.category in record["categories"].split(",")
+
+
+def _check_review(status, assignee, note):
+    errors = []
+    if status is not None and status not in STATUSES:
+        errors.append(("status", f"must be one of {', '.join(STATUSES)}"))
+    if assignee is not None and (not isinstance(assignee, str) or len(assignee) > 32):
+        errors.append(("assignee", "must be a staff name"))
+    if note is not None and (not isinstance(note, str) or not note.strip() or len(note) > MAX_TEXT):
+        errors.append(("note", f"must be a text of 1 to {MAX_TEXT} characters"))
+    if errors:
+        raise Invalid(errors)
+
+
+def _changes(record, who, status, assignee, note):
+    """The fields a review changes, with an entry in the history for each change."""
+    now, history, changes = times.iso(), json.loads(record["history"]), {}
+    if status is not None and status != record["status"]:
+        changes["status"] = status
+        history.append({"at": now, "by": who, "change": f"status {record['status']} -> {status}"})
+    if assignee is not None and assignee != record["assignee"]:
+        changes["assignee"] = assignee
+        history.append({"at": now, "by": who, "change": f"assigned to {assignee or 'nobody'}"})
+    if note is not None:
+        notes = json.loads(record["notes"]) + [{"at": now, "by": who, "text": note.strip()}]
+        changes["notes"] = json.dumps(notes, ensure_ascii=False)
+        history.append({"at": now, "by": who, "change": "note added"})
+    if changes:
+        changes["history"] = json.dumps(history, ensure_ascii=False)
+    return changes

@@ -1,0 +1,113 @@
+"""Staff accounts for the dashboard: creating and disabling them, logging in with an atomic lockout,
+and the server-side login sessions behind the dashboard's cookie."""
+
+import functools
+import re
+import secrets
+import time
+
+from verify import times
+from verify.errors import Invalid, NotFound, RateLimited
+from verify.services import passwords
+
+ROLES = ("admin", "support", "agent")
+MAX_FAILURES = 5
+LOCKOUT_SECONDS = 900
+LOCKED = "Too many failed logins: this account is locked for 15 minutes."
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+
+
+class StaffAccounts:
+    """Accounts, logins and login sessions; built once with the staff store, the limiter and the audit."""
+
+    def __init__(self, staff, limits, audit, idle_seconds, absolute_seconds):
+        self._staff = staff
+        self._limits = limits
+        self._audit = audit
+        self._idle = idle_seconds
+        self._absolute = absolute_seconds
+
+    def create(self, actor, name, role, password):
+        """Create an account; ``Invalid`` for a bad name, role or short password, ``Conflict`` if it exists."""
+        errors = []
+        if not _NAME.match(name or ""):
+            errors.append(("name", "use 2-32 lower-case letters, digits, dot, dash or underscore"))
+        if role not in ROLES:
+            errors.append(("role", f"must be one of {', '.join(ROLES)}"))
+        if len(password or "") < passwords.MIN_LENGTH:
+            errors.append(("password", f"must be at least {passwords.MIN_LENGTH} characters"))
+        if errors:
+            raise Invalid(errors)
+        record = {"name": name, "role": role, "hash": passwords.hash_password(password), "created": times.iso(), "disabled": ""}
+        self._staff.create(record)
+        self._audit.record(actor, "staff_create", name, role)
+        return {k: v for k, v in record.items() if k != "hash"}
+
+    def get(self, name):
+        """The account without its hash; ``NotFound``."""
+        record = self._staff.get(name) if _NAME.match(name or "") else None
+        if record is None:
+            raise NotFound(f"no staff member {name!r}")
+        return {k: v for k, v in record.items() if k != "hash"}
+
+    def all(self):
+        """Every account (no hashes), by name."""
+        return [self.get(name) for name in self._staff.names()]
+
+    def disable(self, actor, name):
+        """Disable an account: its login sessions stop working at their next use. Audited."""
+        self.get(name)
+        self._staff.set_fields(name, disabled=times.iso())
+        self._audit.record(actor, "staff_disable", name)
+
+    def _lockout(self, name):
+        return "staff", f"login:{self._limits.subject('staff', name)}", [(MAX_FAILURES, LOCKOUT_SECONDS)]
+
+    def log_in(self, actor, name, password):
+        """A new login session ``(sid, account)`` for the right name and password, else ``Invalid``;
+        ``RateLimited`` once a name had five failed tries in 15 minutes, whatever the password.
+
+        Every try is counted before the password is checked, so tries at once cannot pass the lockout
+        together; a success clears the count. An unknown name costs the same hashing time as a known one.
+        """
+        hit = self._limits.hit(*self._lockout(name))
+        if hit.count > MAX_FAILURES:
+            self._audit.record(actor, "login_failed", detail="locked")
+            raise RateLimited(hit.retry_after, LOCKED)
+        record = (self._staff.get(name) if _NAME.match(name or "") else None) or {}
+        stored = record.get("hash") or _dummy_hash()
+        if not (passwords.check_password(stored, password or "") and record and not record.get("disabled")):
+            self._audit.record(actor, "login_failed", detail="wrong")
+            raise Invalid([("password", "Wrong name or password.")])
+        self._limits.clear(*self._lockout(name))
+        if passwords.needs_rehash(stored):
+            self._staff.set_fields(name, hash=passwords.hash_password(password))
+        account = {"name": record["name"], "role": record["role"]}
+        sid = secrets.token_urlsafe(32)
+        self._staff.start_session(account, sid, self._idle)
+        self._audit.record(actor, "login")
+        return sid, account
+
+    def resume(self, sid):
+        """The account of a live login session (renewing its idle timeout), or None when it is gone,
+        too old, or its account was disabled."""
+        if not sid or len(sid) > 100:
+            return None
+        record = self._staff.touch_session(sid, self._idle)
+        if record is None or record["disabled"]:
+            return None
+        if time.time() - int(record["created"]) > self._absolute:
+            self._staff.end_session(sid)
+            return None
+        return {"name": record["name"], "role": record["role"], "sid": sid}
+
+    def log_out(self, actor, sid):
+        """End a login session: its cookie is worthless from now on. Audited."""
+        self._staff.end_session(sid)
+        self._audit.record(actor, "logout")
+
+
+@functools.cache
+def _dummy_hash():
+    # Checked against when the name is unknown, so timing does not tell which names exist.
+    return passwords.hash_password(secrets.token_hex(16))
