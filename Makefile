@@ -26,9 +26,10 @@ run: $(VENV)/.runtime
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## test: install the dev requirements and run the whole suite
+## test: install the dev requirements, lint (ruff) and run the whole suite
 test: $(VENV)/.dev
 	mkdir -p test-artifacts
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## serve: production server, granian (set REDIS_URL, VERIFY_ENV=production and the secrets first)

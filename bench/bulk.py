@@ -4,7 +4,7 @@ pipelined batches through the same storage layout, and the report write's own Lu
 from verify.registry.limits import Limits
 from verify.registry.numbers import Numbers
 from verify.registry.reports import Reports
-from verify.registry.sessions import RETAIN_SECONDS, Sessions, SessionFields
+from verify.registry.sessions import RETAIN_SECONDS, SessionFields, Sessions
 from verify.services.reports import new_id
 
 

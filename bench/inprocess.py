@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 from bench import loads  # noqa: E402
 from bench.run import production_env  # noqa: E402
 from tests.redis_process import RedisProcess  # noqa: E402
-from verify import settings as config, create_app  # noqa: E402
+from verify import create_app  # noqa: E402
+from verify import settings as config  # noqa: E402
 
 ROUNDS, PER_ROUND = 24, 200
 

@@ -10,8 +10,7 @@ from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
-from bench import floors
-from bench import bulk
+from bench import bulk, floors
 from verify import phones
 from verify.app import build_services
 from verify.registry.limits import Limits

@@ -295,7 +295,7 @@ def main():
         raise SystemExit("wrk is not installed. On Debian/Ubuntu: sudo apt-get install wrk (see README, Performance).")
     workdir = Path(tempfile.mkdtemp(prefix="verify-bench-"))
     redis = RedisProcess(workdir / "redis").start()
-    results = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "cores": CORES,
+    results = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "cores": CORES,
                "duration_s": args.duration, "connections": args.connections, "runs": {}}
     try:
         env = production_env(redis.url)

@@ -8,6 +8,7 @@ from tests.redis_process import RedisProcess
 from verify import create_app
 from verify.services.actor import CLI
 
+
 def in_child_process(work, timeout=10):
     """Run ``work()`` in a forked child (another process of the service) and return what it returned,
     as text; the child is killed and the test fails if it takes longer than ``timeout`` seconds."""

@@ -4,7 +4,6 @@ import re
 
 import pytest
 
-from tests.conftest import registry_of
 from verify.errors import Invalid
 from verify.services.actor import CLI
 

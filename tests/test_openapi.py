@@ -138,10 +138,9 @@ def test_real_answers_match_the_document(app, client, key, spec):
 
 
 def test_unavailable_answers_match_the_document(app, spec, redis_server, tmp_path):
+    from tests.conftest import TEST_SETTINGS
     from tests.redis_process import RedisProcess
     from verify import create_app
-
-    from tests.conftest import TEST_SETTINGS
 
     private = RedisProcess(tmp_path / "p").start()
     app = create_app({**TEST_SETTINGS, "REDIS_URL": private.url, "VERIFY_INSTANCE_PATH": str(tmp_path / "i")})

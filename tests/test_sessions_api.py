@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from verify import phones
 from tests.conftest import registry_of
+from verify import phones
 from verify.services.actor import CLI
 
 BORROWER = "13800138000"

@@ -9,10 +9,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from twilio.request_validator import RequestValidator
 
+from tests.conftest import registry_of
 from tests.redis_process import RedisProcess
 from tests.twilio_standin import TwilioStandIn
 from verify.services import demo
-from tests.conftest import registry_of
 from verify.services.actor import CLI
 
 TOKEN = "test-auth-token"

@@ -7,14 +7,12 @@ import pytest
 import redis
 from redis.crc import key_slot
 
+from tests.conftest import TEST_SETTINGS, registry_of
 from tests.redis_process import RedisProcess, SilentServer
 from verify import create_app
-from tests.conftest import registry_of
 from verify.registry import store as store_module
-from verify.services.actor import CLI
 from verify.registry.store import UnsafeStore
-
-from tests.conftest import TEST_SETTINGS
+from verify.services.actor import CLI
 
 
 def _settings(tmp_path, **extra):

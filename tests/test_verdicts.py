@@ -2,8 +2,8 @@
 
 import pytest
 
-from verify.services import advice
 from verify import verdicts as v
+from verify.services import advice
 
 ACTIVE_OUT = {"status": "active", "direction": "outbound"}
 ACTIVE_BOTH = {"status": "active", "direction": "both"}

@@ -9,8 +9,8 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from tests.redis_process import RedisProcess
 from tests.conftest import registry_of
+from tests.redis_process import RedisProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -31,6 +31,7 @@ class WebhookForm(dict):
         return cls(parse_qs(body, keep_blank_values=True))
 
     def getall(self, name):
+        """Every value of the field ``name``."""
         return self[name]
 
     def first(self, name, default=None):

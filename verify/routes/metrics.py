@@ -5,7 +5,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CollectorRegistry, CounterMetricFamily, GaugeMetricFamily
 
 
-
 class StoreCollector:
     """Collects at scrape time: spoofing reports per official number, reports per status."""
 

@@ -7,8 +7,8 @@ from flask import render_template, request
 from werkzeug.exceptions import HTTPException
 
 from verify.errors import DomainError, Invalid, NotFound, NotSigned, RateLimited, StoreUnavailable
-from verify.services.health import is_store_failure
 from verify.routes.i18n import _
+from verify.services.health import is_store_failure
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from verify.errors import Conflict, DomainError, Invalid, NotFound, RateLimited, StoreUnavailable
-
 from verify.services.health import is_store_failure
 
 log = logging.getLogger(__name__)

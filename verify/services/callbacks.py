@@ -33,7 +33,7 @@ class Callbacks:
         self._ttl_max = ttl_max
 
     def read(self, data):
-        """An API request to open a session, checked: ``(borrower, caller entry, SessionFields, ttl, notify)``;
+        """An API request to open a session, checked: ``(borrower, SessionFields, ttl, notify)``;
         ``Invalid`` listing every problem."""
         errors = []
         fields.no_unknown(data, _API_FIELDS, errors)

@@ -81,7 +81,7 @@ def seed(svc, logins=True):
 
 def today():
     """Today's date (UTC), for retirements made from the CLI."""
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def banner(keys, brand, logins=None, base="http://127.0.0.1:5000"):

@@ -151,7 +151,7 @@ class NumberRegistry:
 
     def retire(self, actor, number, on=None):
         """Mark an entry retired from ``on`` (a date; today by default)."""
-        day = (on or dt.datetime.now(dt.timezone.utc).date()).isoformat()
+        day = (on or dt.datetime.now(dt.UTC).date()).isoformat()
         return self.update(actor, number, {"status": "retired", "retired_on": day})
 
     def import_rows(self, actor, rows, first_line=2):

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import secrets
 import time
 
@@ -72,7 +73,7 @@ def _amount(value, errors):
     except (TypeError, ValueError, OverflowError):
         errors.append(("amount_lost", "must be an amount like 5000 or 199.50"))
         return None
-    if not 0 <= amount < 1e10 or amount != amount:
+    if math.isnan(amount) or not 0 <= amount < 1e10:
         errors.append(("amount_lost", "must be an amount from 0 upwards"))
         return None
     return amount
@@ -90,7 +91,7 @@ def new_id(now):
     30 random bits a day: a busy day can repeat one, so the write refuses an id in use and
     ``ReportIntake.file`` draws another.
     """
-    day = dt.datetime.fromtimestamp(now, dt.timezone.utc).strftime("%y%m%d")
+    day = dt.datetime.fromtimestamp(now, dt.UTC).strftime("%y%m%d")
     # One read of the system's randomness for all six characters (5 bits each), not one per character.
     bits = int.from_bytes(secrets.token_bytes(4), "big")
     return f"R{day}-" + "".join(_ID_ALPHABET[(bits >> shift) & 31] for shift in range(0, 30, 5))
