@@ -354,3 +354,40 @@ def test_session_cookie_signer_is_built_once_and_follows_key_rotation(app, accou
     # ... and once the fallback is dropped, the cookie signed with the old key no longer is.
     app.config["SECRET_KEY_FALLBACKS"] = []
     assert client.get("/dashboard/overview").status_code == 302
+
+
+def test_odd_query_arguments_do_not_break_the_report_queue(app, accounts):
+    app.testing = False
+    client = app.test_client()
+    assert login(client, "sam").status_code == 302
+    response = client.get("/dashboard/reports?fmt=json&endpoint=x&_method=POST&status=new")
+    assert response.status_code == 200 and "export.csv?status=new" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("cursor", ["0-0", "99999999999999999999-0", "x", "1-"])
+def test_an_impossible_audit_cursor_is_a_bad_request_not_a_store_failure(app, accounts, cursor):
+    client = app.test_client()
+    assert login(client, "ada").status_code == 302
+    assert client.get(f"/dashboard/audit?cursor={cursor}").status_code == 400
+
+
+def test_staff_accounts_stored_before_the_list_of_names_are_still_listed(app, runner):
+    store = app.extensions["verify"].store
+    # An account as stored before {staff}:names existed: the account hash alone.
+    store.redis.hset(store.key("staff", "u:olda"), mapping={
+        "name": "olda", "role": "admin", "hash": "x", "created": "2026-01-01T00:00:00Z", "disabled": ""})
+    assert "olda" in [row["name"] for row in app.extensions["verify"].staff.all()]
+    assert "olda" in runner.invoke(args=["staff", "list"]).output
+
+
+def test_retiring_on_the_dashboard_audits_what_changed(app, accounts):
+    client = app.test_client()
+    assert login(client, "ada").status_code == 302
+    entry = accounts.numbers.get("+862160800000")  # the form as the page fills it in, with status retired
+    form = {"csrf_token": token(client, "/dashboard/registry/%2B862160800000"), "number": entry["number"],
+            "label_zh": entry["labels"]["zh"], "label_en": entry["labels"]["en"], "purpose": entry["purpose"],
+            "direction": entry["direction"], "status": "retired", "retired_on": "",
+            "variants": " ".join(entry["variants"]), "notes": entry["notes"]}
+    assert client.post("/dashboard/registry/%2B862160800000", data=form).status_code == 303
+    logged = accounts.audit.entries(action="registry_update")[0][0]
+    assert logged["detail"] == "retired_on,status" and logged["who"] == "ada"

@@ -144,3 +144,23 @@ def test_paging_over_100000_reports_costs_a_bounded_number_of_commands(app, staf
     assert len(body["reports"]) == 20 and trips.count - before <= 8
     by_number = client.get("/api/v1/reports?number=%2B8613900000007&limit=50", headers=staff).get_json()
     assert {r["number"] for r in by_number["reports"]} == {"+8613900000007"}
+
+
+def test_paging_reaches_every_report_when_many_share_one_second(app, staff):
+    """A page whose reports of one second were all shown already must not end the listing."""
+    from bench import bulk
+
+    svc = app.extensions["verify"]
+    hmac_key, now = svc.settings.hmac_key.encode(), int(time.time()) - 60
+    report = reports.clean_report({"number": "021-9999-8888"}, "CN")
+    assert bulk.submit_reports(svc.store, hmac_key, [(reports.build_record(hmac_key, report, "api", now), now)
+                                                     for _ in range(200)]) == 200
+    client, seen, cursor = app.test_client(), [], None
+    for _page in range(10):
+        body = client.get("/api/v1/reports", query_string={"limit": 50, **({"cursor": cursor} if cursor else {})},
+                          headers=staff).get_json()
+        seen += [r["id"] for r in body["reports"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 200

@@ -3,7 +3,7 @@ limit (the limiter's counter), and opt-outs.
 
 Claims and message counters live under the sender's borrower tag, next to their session keys.
 
-  {T}:m:<MessageSid>   hash, 48 h: state (answering, answered or checked), reply (the text sent, ''
+  {T}:c:<MessageSid>   hash, 48 h: state (answering, answered or checked), reply (the text sent, ''
                        for none) or check (a texted code's check, kept by the call that made it, so
                        the reply is made from it again, word for word)
   {T}:l:sms:<s>        messages from this sender in the current window
@@ -38,7 +38,7 @@ class Messages:
 
     def _claim_keys(self, tag, message_sid):
         counter = self.sessions.limits.counters(tag, "sms", [(self.limit, self.window)])[0]
-        return [self.store.key(tag, f"m:{message_sid}"), counter]
+        return [self.store.key(tag, f"c:{message_sid}"), counter]
 
     @unavailable_on_error
     def claim(self, tag, message_sid):
@@ -58,7 +58,7 @@ class Messages:
     @unavailable_on_error
     def remember_reply(self, tag, message_sid, reply):
         """Keep the reply sent ('' for none) with the claim, so a second delivery gets the same."""
-        key = self.store.key(tag, f"m:{message_sid}")
+        key = self.store.key(tag, f"c:{message_sid}")
         with self.store.redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping={"state": "answered", "reply": reply})
             pipe.expire(key, CLAIM_SECONDS)
@@ -68,7 +68,7 @@ class Messages:
     def wait_for_reply(self, tag, message_sid, seconds=1.5):
         """The reply another delivery of the same message is making ('' for none); None if it does not
         come in time."""
-        key = self.store.key(tag, f"m:{message_sid}")
+        key = self.store.key(tag, f"c:{message_sid}")
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             state, reply = self.store.redis.hmget(key, "state", "reply")

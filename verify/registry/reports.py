@@ -91,10 +91,17 @@ class Reports:
     def page(self, index, start, count):
         """Up to ``count`` ids and scores of ``index`` from ``start`` (a ``Page``) down, newest first,
         with each report (None where it is gone); two round trips."""
-        found = self.store.redis.zrevrangebyscore(index, start.top, start.bottom, start=0, num=count, withscores=True)
-        if start.after is not None:
-            # Same-second reports sort by id: skip those already shown.
-            found = [(m, s) for m, s in found if not (s == float(start.top) and m >= start.after)]
+        while True:
+            found = self.store.redis.zrevrangebyscore(index, start.top, start.bottom, start=0, num=count, withscores=True)
+            if start.after is None:
+                break
+            # Same-second reports sort by id: skip those already shown, reading further while a whole
+            # page of them was shown already.
+            kept = [(m, s) for m, s in found if not (s == float(start.top) and m >= start.after)]
+            if kept or len(found) < count:
+                found = kept
+                break
+            count *= 2
         if not found:
             return []
         with self.store.redis.pipeline(transaction=False) as pipe:

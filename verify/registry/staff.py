@@ -1,7 +1,7 @@
 """Staff accounts and their server-side login sessions as stored, under ``{staff}``.
 
   {staff}:u:<name>              hash: name, role, hash (argon2id), created, disabled
-  {staff}:names                 set of every account's name
+  {staff}:names                 set of every account's name (accounts stored before it are found by SCAN)
   {staff}:l:login:<subject>:<s> the limiter's counter of login attempts on one name
   {staff}:s:<sid>               a login session: name, role, created; TTL = the idle timeout, renewed
                                 on use. Logging out deletes it, so a copied cookie stops working at once.
@@ -42,8 +42,11 @@ class Staff:
 
     @unavailable_on_error
     def names(self):
-        """Every account's name, sorted."""
-        return sorted(self.store.redis.smembers(self._key("names")))
+        """Every account's name, sorted (for the CLI's listing: it also scans for accounts stored
+        before the set of names existed)."""
+        names = self.store.redis.smembers(self._key("names"))
+        names.update(key.rsplit(":u:", 1)[1] for key in self.store.redis.scan_iter(match=self._key("u:*"), count=500))
+        return sorted(names)
 
     @unavailable_on_error
     def set_fields(self, name, **fields):

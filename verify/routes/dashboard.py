@@ -14,7 +14,7 @@ from verify.routes import forms, logins, pages, services
 from verify.routes.logins import actor, require_role
 from verify.services.audit import ACTIONS
 from verify.services.reports import CATEGORIES
-from verify.services.review import EXPORT_FIELDS, STATUSES, read_filters
+from verify.services.review import EXPORT_FIELDS, FILTERS, STATUSES, read_filters
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 pages.register(bp)
@@ -93,7 +93,8 @@ def queue():
         found, cursor = services().review.find(_filters())
     except Invalid as exc:
         errors = [f"{field}: {message}" for field, message in exc.errors]
-    return render_template("dashboard/queue.html", reports=found, cursor=cursor, errors=errors, args=request.args,
+    shown = {name: value for name, value in request.args.items() if name in FILTERS}  # the links carry only these
+    return render_template("dashboard/queue.html", reports=found, cursor=cursor, errors=errors, args=shown,
                            statuses=STATUSES, categories=CATEGORIES)
 
 
@@ -225,9 +226,9 @@ def revoke_key(name):
 @require_role("admin")
 def audit_log():
     """The audit trail, newest first, filterable by who and action."""
-    args = request.args
+    args = {name: value for name, value in request.args.items() if name in ("who", "action")}
     entries, cursor = services().audit.entries(who=args.get("who") or None, action=args.get("action") or None,
-                                               before=args.get("cursor") or None)
+                                               before=request.args.get("cursor") or None)
     return render_template("dashboard/audit.html", entries=entries, cursor=cursor, args=args, actions=ACTIONS)
 
 

@@ -14,6 +14,12 @@ ACTIONS = (
 _CURSOR = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
+def _stream_id(text):
+    # An id Redis accepts as the end of a range: both parts below 2^64, not 0-0.
+    ms, seq = (int(part) for part in text.split("-"))
+    return ms < 2**64 and seq < 2**64 and (ms, seq) != (0, 0)
+
+
 class Audit:
     """Writes and reads the audit trail (``registry.audit.AuditLog``)."""
 
@@ -30,7 +36,7 @@ class Audit:
     def entries(self, who=None, action=None, before=None, limit=100):
         """The newest entries first, filtered by ``who`` and ``action`` (unknown actions: no filter);
         ``before`` is the cursor a previous page gave. Returns ``(entries, next_cursor)``."""
-        if before and not _CURSOR.match(before):
+        if before and not (_CURSOR.match(before) and _stream_id(before)):
             raise Invalid([("cursor", "is not a cursor this service gave out")])
         action = action if action in ACTIONS else None
         return self._log.newest(

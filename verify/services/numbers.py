@@ -146,7 +146,8 @@ class NumberRegistry:
         entry = clean_entry(changes, self._region, existing=current)
         entry["updated_at"] = times.iso()
         saved = self._numbers.save(entry, creating=False)
-        self._audit.record(actor, "registry_update", saved["number"], ",".join(sorted(changes)))
+        changed = sorted(field for field in FIELDS if entry.get(field) != current.get(field))
+        self._audit.record(actor, "registry_update", saved["number"], ",".join(changed))
         return self._shown(saved)
 
     def retire(self, actor, number, on=None):

@@ -16,6 +16,7 @@ STATUSES = ("new", "reviewing", "confirmed_scam", "not_scam", "duplicate")
 EXPORT_FIELDS = ("id", "number", "number_raw", "occurred_at", "received_at", "channel", "categories", "text",
                  "amount_lost", "contact_masked", "source", "status", "assignee")
 NO_REPORT = "There is no such report."
+FILTERS = ("status", "number", "category", "since", "until")
 
 
 @dataclass(frozen=True)
