@@ -26,11 +26,17 @@ def test_booleans_and_numbers_are_converted():
 
 @pytest.mark.parametrize(
     "environ",
-    [{"VERIFY_ENV": "staging"}, {"VERIFY_REDIS_TIMEOUT": "1"}, {"VERIFY_SESSION_TTL": "abc"}, {"VERIFY_SESSION_TTL_MAX": "7200"}],
+    [{"VERIFY_ENV": "staging"}, {"VERIFY_REDIS_TIMEOUT": "1"}, {"VERIFY_SESSION_TTL": "abc"}, {"VERIFY_SESSION_TTL_MAX": "7200"},
+     {"VERIFY_MAX_FAILURES": "20"}, {"VERIFY_LOCKOUT_SECONDS": "60"}],
 )
 def test_bad_values_are_refused(environ):
     with pytest.raises(config.ConfigError):
         config.load(environ)
+
+
+def test_a_code_cannot_be_guessed_with_better_odds_than_1_in_10000():
+    settings = config.load({})
+    assert config.guesses_per_session(settings) == 40  # 5 wrong codes x 4 windows of 15 min x 2 kinds
 
 
 def test_settings_are_typed_and_frozen():

@@ -200,6 +200,23 @@ def test_agent_starts_a_session_whose_code_verifies_through_the_api(app, account
     assert "13800138000" not in str(accounts.audit.entries()[0])
 
 
+def test_the_agent_console_says_which_channel_is_locked(app, accounts):
+    client = app.test_client()
+    login(client, "aga")
+    csrf = re.search(CSRF, client.get("/dashboard/agent").get_data(as_text=True)).group(1)
+    page = client.post("/dashboard/agent", data={"csrf_token": csrf, "borrower": "13800138000",
+                                                 "caller": "+862160800000", "purpose": "贷后回访"}).get_data(as_text=True)
+    code = re.search(r'<p class="code" aria-label="code">(\d{6})</p>', page).group(1)
+    session_url = re.search(r'href="(/dashboard/agent/sessions/[^"]+)"', page).group(1)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for attempt in range(5):
+        app.test_client().post("/api/v1/verify", json={"phone": "13800138000", "code": wrong},
+                               environ_base={"REMOTE_ADDR": f"203.0.113.{attempt}"})
+    page = client.get(session_url).get_data(as_text=True)
+    assert "On the web and API" in page and "text the code from their own phone to 10690009518" in page
+    assert "By SMS" not in page and "<strong>active</strong>" in page
+
+
 def test_audit_log_filters(app, accounts):
     client = app.test_client()
     login(client, "sam", "nope nope nope")

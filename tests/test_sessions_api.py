@@ -130,11 +130,9 @@ def test_unknown_session_is_404(client, open_session, session_id):
 
 
 # --- lockout ------------------------------------------------------------------------------------
-def test_five_wrong_codes_lock_across_clients_and_channels(app, open_session):
+def test_five_wrong_codes_lock_the_web_and_api_across_clients(app, open_session):
     created = open_session()
     clients = [app.test_client() for _ in range(3)]
-    svc = app.extensions["verify"]
-    borrower = phones.normalise_mobile(BORROWER)
     for attempt in range(4):
         response = clients[attempt % 3].post(
             "/api/v1/verify",
@@ -142,17 +140,36 @@ def test_five_wrong_codes_lock_across_clients_and_channels(app, open_session):
             environ_base={"REMOTE_ADDR": f"10.0.0.{attempt}"},
         )
         assert response.get_json()["verdict"] == "not_verified"
-    # The fifth wrong code arrives by another channel (the SMS path calls the same domain function).
-    answer = svc.calls.verify(borrower, wrong(created["code"]), channel="sms")
-    assert answer.verdict == "locked" and answer.retry_after > 0
-    response = verify(clients[0], created["code"])  # even the right code is refused now
+    response = verify(clients[1], wrong(created["code"]))  # the fifth wrong code, from yet another client
+    assert response.status_code == 429 and response.get_json()["verdict"] == "locked"
+    response = verify(clients[0], created["code"])  # even the right code is refused here now
     assert response.status_code == 429
     assert response.content_type == "application/problem+json"
     assert 0 < int(response.headers["Retry-After"]) <= 900
     body = response.get_json()
     assert body["verdict"] == "locked" and "400-000-9518" in body["advice"]["en"]
+    # The borrower is told the way that still works: their own phone.
+    assert "own phone" in body["detail"] and "10690009518" in body["advice"]["en"] and "本人的手机" in body["advice"]["zh"]
     state = app.test_client().get(f"/api/v1/sessions/{created['id']}", headers=open_session.headers).get_json()
-    assert state["status"] == "locked"
+    assert state["status"] == "active" and state["locked_channels"] == ["web_api"]
+
+
+def test_the_borrowers_own_phone_still_verifies_after_strangers_typed_wrong_codes(app, open_session):
+    """Anyone can type any phone number on the web or the API: their wrong codes cannot stop the
+    borrower texting the right code from their own phone, the one channel where the sender is the phone."""
+    borrower = phones.normalise_mobile(BORROWER)
+    created = open_session()
+    for attempt in range(8):
+        app.test_client().post("/api/v1/verify", json={"phone": BORROWER, "code": wrong(created["code"])},
+                               environ_base={"REMOTE_ADDR": f"203.0.113.{attempt}"})
+    calls = app.extensions["verify"].calls
+    assert calls.verify(borrower, created["code"], channel="sms").verdict == "genuine"
+    for _ in range(5):  # and the borrower's own wrong texts lock only their own channel
+        calls.verify(borrower, wrong(created["code"]), channel="sms")
+    answer = calls.verify(borrower, created["code"], channel="sms")
+    assert answer.verdict == "locked" and answer.retry_after > 0
+    state = app.test_client().get(f"/api/v1/sessions/{created['id']}", headers=open_session.headers).get_json()
+    assert state["status"] == "locked" and state["locked_channels"] == ["sms", "web_api"]
 
 
 def test_lockout_counts_attempts_without_a_session_too(client):
@@ -163,11 +180,12 @@ def test_lockout_counts_attempts_without_a_session_too(client):
 
 
 def test_lockout_window_is_configurable(make_app):
-    app = make_app(VERIFY_MAX_FAILURES=2, VERIFY_LOCKOUT_SECONDS=1)
+    # 2 wrong codes per 3 s over sessions of at most a minute: 80 guesses, within the 1 in 10,000 bound.
+    app = make_app(VERIFY_MAX_FAILURES=2, VERIFY_LOCKOUT_SECONDS=3, VERIFY_SESSION_TTL=60, VERIFY_SESSION_TTL_MAX=60)
     client = app.test_client()
     verify(client, "123456")
     assert verify(client, "123456").status_code == 429
-    time.sleep(2.1)
+    time.sleep(3.1)
     assert verify(client, "123456").status_code == 200
 
 

@@ -250,14 +250,14 @@ def test_a_new_thread_per_request_never_runs_out_of_connections(seeded):
     be answered (a connection held per thread once ran the pool dry after about 100)."""
     import threading
 
-    app = seeded(VERIFY_MAX_FAILURES=1000)  # every third code is wrong
+    app = seeded()
     created = _opened(app)
     client = app.test_client()
     verdicts = []
     for n in range(300):
-        right = n % 3 != 0
-        code = created["code"] if right else f"{(int(created['code']) + 1) % 1_000_000:06d}"
-        thread = threading.Thread(target=lambda c=code: verdicts.append(_verify(client, "13800138000", c)))
+        right = n % 3 != 0  # every third code is wrong, each for another phone (five would lock one)
+        phone, code = ("13800138000", created["code"]) if right else (f"139{n:08d}", created["code"])
+        thread = threading.Thread(target=lambda p=phone, c=code: verdicts.append(_verify(client, p, c)))
         thread.start()
         thread.join()
     assert verdicts.count("genuine") == 200 and verdicts.count("not_verified") == 100, set(verdicts)
@@ -269,16 +269,16 @@ def test_threads_never_share_a_connection(seeded):
     """Four borrowers checking codes at once, each answer its own."""
     import threading
 
-    app = seeded(VERIFY_MAX_FAILURES=1000)  # every other code is wrong: 30 would lock a borrower after 5
+    app = seeded()
     codes = {i: _opened(app, f"1380013800{i}")["code"] for i in range(4)}
     failures = []
 
     def borrower(i):
         mine = app.test_client()
         for n in range(60):
-            right = n % 2 == 0
-            code = codes[i] if right else f"{(int(codes[i]) + 1) % 1_000_000:06d}"
-            verdict = _verify(mine, f"1380013800{i}", code)
+            right = n % 2 == 0  # every other code is typed for another phone: 30 would lock a borrower
+            phone = f"1380013800{i}" if right else f"139{i}{n:07d}"
+            verdict = _verify(mine, phone, codes[i])
             if verdict != ("genuine" if right else "not_verified"):
                 failures.append((i, n, verdict))
 

@@ -122,3 +122,13 @@ def _check(settings):
         raise ConfigError("VERIFY_SMS_LANGUAGE must be 'zh' or 'en'")
     if not 60 <= settings.session_ttl <= settings.session_ttl_max <= 3600:
         raise ConfigError("need 60 <= VERIFY_SESSION_TTL <= VERIFY_SESSION_TTL_MAX <= 3600")
+    if guesses_per_session(settings) > 100:
+        raise ConfigError("VERIFY_MAX_FAILURES and VERIFY_LOCKOUT_SECONDS would allow more than 100 guesses of a "
+                          "session's code (1 in 10,000); lower the one or raise the other")
+
+
+def guesses_per_session(settings):
+    """The most codes anyone can try for one session over every channel: wrong codes allowed per
+    lockout window, times the windows a session's longest life spans, times the two kinds of channel."""
+    windows = -(-settings.session_ttl_max // settings.lockout_seconds)
+    return settings.max_failures * windows * 2

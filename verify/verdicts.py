@@ -91,7 +91,8 @@ def call_verdict(outcome, channel="web"):
 
 
 def session_state(ended, expired, locked, successes):
-    """The state shown to the call centre; ended and expired are final, locked wins over the rest."""
+    """The state shown to the call centre; ended and expired are final, locked (no channel is left to
+    verify on) wins over the rest."""
     if ended:
         return ENDED
     if expired:

@@ -14,6 +14,7 @@ import re
 import time
 
 from verify.registry import replies
+from verify.registry.sessions import OWN
 from verify.registry.store import unavailable_on_error
 
 CLAIM_SECONDS = 48 * 3600
@@ -51,7 +52,8 @@ class Messages:
         """A texted code: claim the message and check the code in one round trip; a ``replies.Claim``
         (checked, with the check, or limited or duplicate as ``claim`` says)."""
         sessions = self.sessions
-        keys = [sessions.session_key(tag), sessions.lockout_key(tag), *self._claim_keys(tag, message_sid)]
+        # Texted from the borrower's own phone: counted apart from codes anyone can type for it.
+        keys = [sessions.session_key(tag), sessions.lockout_key(tag, OWN), *self._claim_keys(tag, message_sid)]
         args = [sessions.code_hmac(tag, code), *sessions.lockout_args(), CLAIM_SECONDS, self.limit, self.window]
         return replies.claim(self._claim_and_check(keys=keys, args=args), tag)
 

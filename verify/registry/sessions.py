@@ -5,8 +5,11 @@ success or failure count and the lockout counter are one Lua script: one round t
 every channel and client. A session id is that tag and a random suffix, so a session is found by id.
 
 Keys, for borrower tag T:
-  {T}:s              hash, the borrower's current session; deleted by Redis TTL an hour after it expires
-  {T}:l:code:<s>     wrong codes in the current lockout window (the limiter's counter, see limits.py)
+  {T}:s                  hash, the borrower's current session; deleted by Redis TTL an hour after it expires
+  {T}:l:code-own:<s>     wrong codes texted from the borrower's own phone in the lockout window
+  {T}:l:code-any:<s>     wrong codes typed where anyone can claim any phone (web, API, voice)
+Wrong codes are counted per kind of channel (the limiter's counters, see limits.py), so that nobody
+can lock a borrower out of texting the right code from their own phone.
 
 Session times come from Redis's own clock (TIME), so app servers with drifting clocks agree.
 
@@ -31,6 +34,8 @@ from verify.registry.store import pairs, unavailable_on_error
 
 TAG_CHARS = 24  # 96 bits of the borrower HMAC: collisions are out of reach, keys stay short
 RETAIN_SECONDS = 3600  # how long an expired or ended session can still be looked up
+OWN, ANY = "own", "any"  # kinds of channel: the borrower's own phone (SMS); anyone (web, API, voice)
+KINDS = (OWN, ANY)
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ class SessionRecord:
     failures: int
     notice: str | None
     now: int  # Redis's clock when it was read
-    wrong_codes: int  # in the borrower's current lockout window
+    wrong_codes: dict  # kind of channel -> wrong codes in the borrower's current lockout window
 
 
 @dataclass(frozen=True)
@@ -92,9 +97,9 @@ class Sessions:
         """The borrower's session hash."""
         return self.store.key(tag, "s")
 
-    def lockout_key(self, tag):
-        """The borrower's wrong-code counter (the limiter's, one window)."""
-        return self.limits.counters(tag, "code", [(self.max_failures, self.lockout_seconds)])[0]
+    def lockout_key(self, tag, kind):
+        """The borrower's wrong-code counter for one kind of channel (the limiter's, one window)."""
+        return self.limits.counters(tag, f"code-{kind}", [(self.max_failures, self.lockout_seconds)])[0]
 
     def code_hmac(self, tag, code):
         """The stored form of a code, bound to the borrower: the same code typed for another number never
@@ -138,21 +143,23 @@ class Sessions:
         return NewSession(f"{tag}-{suffix}", code, int(times["created"]), int(times["expires"]))
 
     @unavailable_on_error
-    def check(self, borrower_e164, code, caller_e164=None):
-        """Check a code for the borrower and count a wrong one, in one round trip; a ``CodeCheck``."""
+    def check(self, borrower_e164, code, caller_e164=None, kind=ANY):
+        """Check a code for the borrower and count a wrong one against ``kind`` of channel, in one
+        round trip; a ``CodeCheck``."""
         tag = self.tag(borrower_e164)
-        reply = self._check(keys=[self.session_key(tag), self.lockout_key(tag)],
+        reply = self._check(keys=[self.session_key(tag), self.lockout_key(tag, kind)],
                             args=[self.code_hmac(tag, code), caller_e164 or "", *self.lockout_args()])
         return replies.code_check(pairs(reply), tag)
 
     def _read(self, tag):
-        # The borrower's session, wrong codes so far and Redis's clock, in one round trip.
+        # The borrower's session, wrong codes so far per kind and Redis's clock, in one round trip.
         with self.store.redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(self.session_key(tag))
-            pipe.get(self.lockout_key(tag))
+            for kind in KINDS:
+                pipe.get(self.lockout_key(tag, kind))
             pipe.time()
-            record, wrong, (now, _micro) = pipe.execute()
-        return record, int(wrong or 0), int(now)
+            record, *wrong, (now, _micro) = pipe.execute()
+        return record, {kind: int(count or 0) for kind, count in zip(KINDS, wrong, strict=True)}, int(now)
 
     @unavailable_on_error
     def get(self, session_id):
@@ -170,7 +177,7 @@ class Sessions:
     @unavailable_on_error
     def current(self, borrower_e164):
         """The borrower's live session as ``SessionFacts`` (None if none is live), and their wrong codes
-        in the current lockout window."""
+        per kind of channel in the current lockout window."""
         tag = self.tag(borrower_e164)
         record, wrong, now = self._read(tag)
         live = record and "en" not in record and now < int(record["ex"])

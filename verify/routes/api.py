@@ -16,7 +16,8 @@ from verify.services.review import read_filters
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 problems.register(bp)
-LOCKED = "Too many wrong codes for this phone number. Hang up and call the official hotline yourself."
+LOCKED = ("Too many wrong codes were typed for this phone number. Text the code from your own phone to the "
+          "official SMS number, or hang up and call the official hotline yourself.")
 
 
 def require_key(scope):

@@ -261,7 +261,7 @@ def _start(form, outbound):
 def agent_session(session_id):
     """How the session is going: did the borrower verify?"""
     return render_template("dashboard/agent_session.html", state=services().callbacks.state(session_id),
-                           form=forms.ActionForm())
+                           form=forms.ActionForm(), sms_number=services().settings.sms_number)
 
 
 @bp.post("/agent/sessions/<session_id>/end")

@@ -80,9 +80,11 @@ CALL = {
         "zh": "{brand}现在没有给您打电话。",
         "en": "{brand_en} is not calling you now.",
     },
+    # Said where anyone can type a code for any phone (web, API): the borrower's own phone still works.
     v.LOCKED: {
-        "zh": "核验码错误次数太多，已暂停核验。",
-        "en": "Too many wrong codes: checking is paused for now.",
+        "zh": "这个号码输错核验码的次数太多，这里的核验已暂停。请用您本人的手机把核验码发送到 {sms}。",
+        "en": "Too many wrong codes were typed for this phone, so checking here is paused. Text the code "
+        "from your own phone to {sms}.",
     },
     v.UNAVAILABLE: {
         "zh": "暂时无法核实。",

@@ -10,13 +10,15 @@ from verify import phones
 from verify import verdicts as v
 from verify.errors import Invalid, NotFound, StoreUnavailable
 from verify.messaging import SendFailed
-from verify.registry.sessions import SessionFields
+from verify.registry.sessions import ANY, KINDS, OWN, SessionFields
 from verify.services import advice, fields
 
 log = logging.getLogger(__name__)
 
 NO_SESSION = "There is no such session (sessions are forgotten an hour after they expire)."
 _AGENT_ID = re.compile(r"^[A-Za-z0-9._-]+$")
+# How the call centre reads the kinds of channel wrong codes are counted for.
+CHANNELS = {OWN: "sms", ANY: "web_api"}
 _API_FIELDS = ("borrower", "caller", "agent_id", "agent_name", "purpose", "loan_ref", "ttl_seconds", "notify")
 
 
@@ -96,10 +98,12 @@ class Callbacks:
         except NotFound:
             raise NotFound(NO_SESSION) from None
         facts = record.facts
+        locked = [CHANNELS[kind] for kind in KINDS if record.wrong_codes[kind] >= self._sessions.max_failures]
         status = v.session_state(ended=record.ended is not None, expired=record.now >= facts.expires,
-                                 locked=record.wrong_codes >= self._sessions.max_failures, successes=record.successes)
+                                 locked=len(locked) == len(KINDS), successes=record.successes)
         return {
-            "id": facts.id, "status": status, "caller": facts.caller, "agent_id": facts.agent_id,
+            "id": facts.id, "status": status, "locked_channels": sorted(locked), "caller": facts.caller,
+            "agent_id": facts.agent_id,
             "purpose": facts.purpose, "loan_ref": record.loan_ref, "created": facts.created,
             "expires": facts.expires, "ended": record.ended, "successful_checks": record.successes,
             "failed_checks": record.failures, "notice": record.notice,

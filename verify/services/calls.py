@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from verify import phones
 from verify import verdicts as v
 from verify.errors import Invalid, StoreUnavailable
+from verify.registry.sessions import ANY, OWN
 from verify.services import advice, fields
 
 
@@ -40,8 +41,9 @@ class CallChecks:
 
     def verify(self, borrower, code, caller=None, channel="api"):
         """Check a code for ``borrower`` (one round trip); a store failure is the ``unavailable`` answer."""
+        kind = OWN if channel == "sms" else ANY  # only a text comes from the borrower's own phone
         try:
-            checked = self._sessions.check(borrower.e164, code, caller.e164 if caller else None)
+            checked = self._sessions.check(borrower.e164, code, caller.e164 if caller else None, kind)
         except StoreUnavailable:
             return CallAnswer(v.UNAVAILABLE, advice.for_call(v.UNAVAILABLE, self._brand))
         return self.answer(checked, channel)

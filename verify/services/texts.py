@@ -16,6 +16,7 @@ from verify import verdicts as v
 from verify.errors import Invalid, NotSigned, StoreUnavailable
 from verify.messaging import WebhookForm
 from verify.registry.replies import ClaimState
+from verify.registry.sessions import OWN
 from verify.services import advice
 from verify.services.actor import Actor
 from verify.services.reports import MAX_TEXT
@@ -172,7 +173,7 @@ class Texts:
     def _code(self, sender, command):
         if not sender.mobile:
             return self._say("not_calling", command.lang)
-        return self._code_reply(self._sessions.check(sender.e164, command.code), command.lang)
+        return self._code_reply(self._sessions.check(sender.e164, command.code, kind=OWN), command.lang)
 
     def _code_reply(self, checked, lang):
         answer = self._calls.answer(checked, channel="sms")
@@ -184,7 +185,7 @@ class Texts:
 
     def _status(self, sender, command):
         live, wrong_codes = self._sessions.current(sender.e164)
-        if wrong_codes >= self._sessions.max_failures:
+        if wrong_codes[OWN] >= self._sessions.max_failures:
             return self._say("locked", command.lang)
         if live is not None:
             return self._genuine(self._calls.shown(live), command.lang)
