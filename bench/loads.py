@@ -21,8 +21,8 @@ from verify.services.actor import CLI
 from verify.services.reports import build_record
 from verify.settings import load
 
-SECRET = "bench-secret"
-HMAC_KEY = "bench-hmac-key"
+SECRET = "bench-secret-key-of-at-least-32-bytes"
+HMAC_KEY = "bench-hmac-key-of-at-least-32-bytes"
 TWILIO_TOKEN = "bench-twilio-token"
 PUBLIC_URL = "https://verify.bench"
 BRAND = {"brand": "OK钱包", "brand_en": "OK Wallet", "hotline": "400-000-9518", "sms": "10690009518"}

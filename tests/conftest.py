@@ -37,8 +37,8 @@ def in_child_process(work, timeout=10):
 
 TEST_SETTINGS = {
     "TESTING": True,
-    "VERIFY_SECRET_KEY": "test-secret",
-    "VERIFY_HMAC_KEY": "test-hmac-key",
+    "VERIFY_SECRET_KEY": "test-secret-key-of-at-least-32-bytes",
+    "VERIFY_HMAC_KEY": "test-hmac-key-of-at-least-32-bytes",
     "VERIFY_LOG_LEVEL": "WARNING",
 }
 

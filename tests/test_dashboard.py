@@ -330,11 +330,16 @@ def test_a_report_naming_our_number_is_logged_as_a_spoofing_signal(app, client, 
     assert caplog.text.count("spoofing signal") == 1 and "+862160800000" in caplog.text
 
 
-def test_spoofing_metric(app, client):
+def test_spoofing_metric(seeded):
+    app = seeded(VERIFY_METRICS_TOKEN="scrape-token-for-tests")
+    client = app.test_client()
     client.post("/api/v1/reports", json={"number": "021-6080-0000"})
     client.post("/api/v1/reports", json={"number": "021-6080-0000"}, environ_base={"REMOTE_ADDR": "10.2.2.2"})
     client.post("/api/v1/reports", json={"number": "021-9999-8888"})
-    text = client.get("/metrics").get_data(as_text=True)
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "scrape-token-for-tests"}):
+        assert client.get("/metrics", headers=headers).status_code == 404
+    assert seeded().test_client().get("/metrics", headers={"Authorization": "Bearer "}).status_code == 404  # unset
+    text = client.get("/metrics", headers={"Authorization": "Bearer scrape-token-for-tests"}).get_data(as_text=True)
     assert 'verify_spoofing_reports_total{number="+862160800000"} 2.0' in text
     assert "+862199998888" not in text  # not ours: no spoofing signal
     assert 'verify_reports{status="new"} 3.0' in text

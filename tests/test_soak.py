@@ -48,8 +48,8 @@ START_TIMEOUT = 20
 CLI_TIMEOUT = 30
 
 BASE_ENV = {
-    "VERIFY_SECRET_KEY": "soak-secret-key",
-    "VERIFY_HMAC_KEY": "soak-hmac-key",
+    "VERIFY_SECRET_KEY": "soak-secret-key-of-at-least-32-bytes",
+    "VERIFY_HMAC_KEY": "soak-hmac-key-of-at-least-32-bytes",
     "TWILIO_AUTH_TOKEN": TOKEN,
     "VERIFY_RATE_CHECK": "100000 per minute",
     "VERIFY_RATE_VERIFY": "100000 per minute",

@@ -59,10 +59,10 @@ def create_app(test_config=None):
 def _with_secrets(instance_path, settings):
     """The settings with the Flask secret key and the HMAC key: as given, or (development) kept in the
     instance folder so stored HMACs still match after a restart of `make run`."""
+    if settings.production:
+        _check_production_secrets(settings)
     if settings.secret_key and settings.hmac_key:
         return settings
-    if settings.production:
-        raise settings_module.ConfigError("production needs VERIFY_SECRET_KEY and VERIFY_HMAC_KEY")
     path = os.path.join(instance_path, "dev-secrets.json")
     try:
         with open(path, encoding="utf-8") as handle:
@@ -73,6 +73,15 @@ def _with_secrets(instance_path, settings):
             json.dump(stored, handle)
     return settings_module.replace(settings, secret_key=settings.secret_key or stored["secret_key"],
                                    hmac_key=settings.hmac_key or stored["hmac_key"])
+
+
+def _check_production_secrets(settings):
+    secret_key, hmac_key = settings.secret_key or "", settings.hmac_key or ""
+    if not (secret_key and hmac_key):
+        raise settings_module.ConfigError("production needs VERIFY_SECRET_KEY and VERIFY_HMAC_KEY")
+    if min(len(secret_key.encode()), len(hmac_key.encode())) < 32 or secret_key == hmac_key:
+        raise settings_module.ConfigError("VERIFY_SECRET_KEY and VERIFY_HMAC_KEY must be different, each at least "
+                                          "32 bytes (e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
 
 
 def _store(instance_path, settings):

@@ -59,6 +59,7 @@ class Settings:
     sms_rate_limit: int = _setting(10, "texts one sender may send per window before one polite refusal")
     sms_rate_window: int = _setting(600, "the SMS rate-limit window in seconds")
     notice_timeout: float = _setting(5.0, "seconds a pre-call notice may take to reach Twilio (sent in the background)")
+    metrics_token: str | None = _setting(None, "`/metrics` answers only requests with `Authorization: Bearer <this token>` (404 for others, and for everyone while unset)")
 
     @property
     def production(self):

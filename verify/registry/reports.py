@@ -83,6 +83,11 @@ class Reports:
         return replies.filed(self.numbers.run_current(self._write, keys, args))
 
     @unavailable_on_error
+    def exists(self, report_id):
+        """True when a report ``report_id`` is stored."""
+        return bool(self.store.redis.exists(self.key(f"r:{report_id}")))
+
+    @unavailable_on_error
     def get(self, report_id):
         """The stored report (a dict of its fields), or None."""
         return self.store.redis.hgetall(self.key(f"r:{report_id}")) or None

@@ -19,7 +19,7 @@ def register(app, settings):
     app.json.sort_keys = False
     i18n.init_app(app)
     forms.init_app(app)
-    headers.init_app(app)
+    headers.init_app(app, settings.production)
     logins.init_app(app, settings)
     for blueprint in (health.bp, api.bp, sms.bp, web.bp, dashboard.bp):
         app.register_blueprint(blueprint)

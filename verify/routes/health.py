@@ -1,6 +1,8 @@
 """Probes for the orchestrator (alive; ready to answer) and the metrics."""
 
-from flask import Blueprint, jsonify
+import hmac
+
+from flask import Blueprint, abort, jsonify, request
 
 from verify.routes import pages, services
 
@@ -16,9 +18,14 @@ def healthz():
 
 @bp.get("/metrics")
 def metrics():
-    """Prometheus metrics (spoofing reports per official number, reports by status). Keep it internal."""
+    """Prometheus metrics (spoofing reports per official number, reports by status), for the scraper
+    that sends ``VERIFY_METRICS_TOKEN``; 404 for everyone else."""
     from verify.routes.metrics import exposition
 
+    token = services().settings.metrics_token
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    if not token or scheme.lower() != "bearer" or not hmac.compare_digest(sent.encode(), token.encode()):
+        abort(404)
     body, content_type = exposition(services().review)
     return body, 200, {"Content-Type": content_type}
 

@@ -14,6 +14,7 @@ from verify.services.health import is_store_failure
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "application/problem+json"
+MAX_DEPTH = 32
 RETRY_AFTER_UNAVAILABLE = 5
 
 _DETAILS = {
@@ -81,30 +82,45 @@ def json_body():
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # nesting deeper than the parser goes
-        data = None
+        raise Problem(400, TOO_DEEP) from None
     if data is None:
         raise Problem(400, "The body is not valid JSON.")
     if not isinstance(data, dict):
         raise Problem(400, "The body must be a JSON object.")
-    if not _encodable(data):
+    strings = _strings(data)
+    if strings is None:
+        raise Problem(400, TOO_DEEP)
+    if not all(_encodable(text) for text in strings):
         raise Problem(400, "The body contains characters that are not valid text (lone surrogates).")
     return data
 
 
-def _encodable(value, depth=0):
+TOO_DEEP = f"The body is nested too deeply (at most {MAX_DEPTH} levels of objects and lists)."
+
+
+def _strings(data):
+    # Every key and string of ``data``, walked without recursion; None when it nests past MAX_DEPTH.
+    found, pending = [], [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(value, dict):
+            found += value.keys()
+            pending += [(item, depth + 1) for item in value.values()]
+        elif isinstance(value, list):
+            pending += [(item, depth + 1) for item in value]
+        elif isinstance(value, str):
+            found.append(value)
+    return found
+
+
+def _encodable(text):
     # JSON may escape lone surrogates (\ud800) that no UTF-8 store can hold: refuse them up front.
-    if depth > 32:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
         return False
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
-    if isinstance(value, dict):
-        return all(_encodable(k, depth + 1) and _encodable(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_encodable(item, depth + 1) for item in value)
     return True
 
 

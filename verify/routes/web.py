@@ -179,7 +179,7 @@ def _report_error(field, message):
 @bp.get("/report/done/<reference>")
 def report_done(reference):
     """Thank you, with the reference number."""
-    if not reference.startswith("R") or len(reference) > 20:
+    if not services().intake.filed(reference):
         abort(404)
     return render_template("report_done.html", reference=reference)
 

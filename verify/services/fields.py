@@ -10,7 +10,8 @@ from verify import phones, times
 
 
 def text(data, field, errors, limit, required=True):
-    """A non-empty text of at most ``limit`` characters, stripped."""
+    """A non-empty text of at most ``limit`` characters, stripped, with no control characters (they
+    would break the SMS and the pages it is shown on)."""
     value = data.get(field)
     if value is None:
         if required:
@@ -19,11 +20,20 @@ def text(data, field, errors, limit, required=True):
     if not isinstance(value, str) or not value.strip():
         errors.append((field, "must be a non-empty text"))
         return None
+    if has_control_characters(value):
+        errors.append((field, "must not contain control characters"))
+        return None
     value = value.strip()
     if len(value) > limit:
         errors.append((field, f"must be at most {limit} characters"))
         return None
     return value
+
+
+def has_control_characters(value, allowed="\n\t"):
+    """True when ``value`` holds a control, format or unassigned character other than ``allowed``
+    (line breaks and tabs in free text)."""
+    return any(unicodedata.category(ch)[0] == "C" and ch not in allowed for ch in value)
 
 
 def choice(data, field, choices, errors, required=True):
@@ -54,16 +64,23 @@ def number(data, field, errors, region, reader=phones.normalise, required=True):
         return None
 
 
+def decimal_digits(text):
+    """The decimal digits of ``text`` in ASCII, whatever script they are written in (full-width,
+    Arabic-Indic, Devanagari ...); other characters are left out."""
+    return "".join(str(unicodedata.decimal(ch)) for ch in text if ch.isdecimal())
+
+
 def code(data, errors, field="code"):
-    """The 6-digit code a caller read out; full-width digits, spaces and dashes are fine."""
+    """The 6-digit code a caller read out; digits of any script, spaces and dashes are fine."""
     value = data.get(field)
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1_000_000:
         value = f"{value:06d}"
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 40:
         errors.append((field, "is required: the 6-digit code the caller told you"))
         return None
-    digits = "".join(unicodedata.normalize("NFKC", value).split()).replace("-", "")
-    if len(digits) != 6 or not digits.isdigit() or not digits.isascii():
+    kept = "".join(value.split()).replace("-", "")
+    digits = decimal_digits(kept)
+    if len(digits) != 6 or len(kept) != 6:
         errors.append((field, "must be the 6 digits the caller told you"))
         return None
     return digits

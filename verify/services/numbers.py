@@ -78,8 +78,8 @@ def _clean_dates(data, entry, errors):
 def _clean_notes(notes, errors):
     if notes is None:
         return ""
-    if not isinstance(notes, str) or len(notes) > MAX_NOTES:
-        errors.append(("notes", f"must be a text of at most {MAX_NOTES} characters"))
+    if not isinstance(notes, str) or len(notes) > MAX_NOTES or fields.has_control_characters(notes):
+        errors.append(("notes", f"must be a text of at most {MAX_NOTES} characters, without control characters"))
         return ""
     return notes.strip()
 

@@ -44,8 +44,8 @@ def clean_report(data, region, now=None):
         errors.append(("categories", f"must be a list of: {', '.join(CATEGORIES)}"))
         categories = []
     text = data.get("text") or ""
-    if not isinstance(text, str) or len(text) > MAX_TEXT:
-        errors.append(("text", f"must be a text of at most {MAX_TEXT} characters"))
+    if not isinstance(text, str) or len(text) > MAX_TEXT or fields.has_control_characters(text):
+        errors.append(("text", f"must be a text of at most {MAX_TEXT} characters, without control characters"))
         text = ""
     occurred = _occurred_at(data, errors, now or time.time())
     amount = _amount(data.get("amount_lost"), errors)
@@ -57,10 +57,16 @@ def clean_report(data, region, now=None):
             "occurred_at": occurred, "amount_lost": amount, "reporter": reporter}
 
 
+EARLIEST = 946684800  # 2000-01-01T00:00:00Z: nothing a reporter remembers happened before
+
+
 def _occurred_at(data, errors, now):
     moment = fields.moment(data, "occurred_at", errors)
-    if moment is not None and moment > now + 300:
+    if moment is not None and moment > now + 86400:  # a day of slack for clocks and time zones
         errors.append(("occurred_at", "cannot be in the future"))
+        return None
+    if moment is not None and moment < EARLIEST:
+        errors.append(("occurred_at", "must be after 2000-01-01"))
         return None
     return times.iso(moment) if moment is not None else None
 
@@ -151,6 +157,10 @@ class ReportIntake:
                 raise RateLimited(wait, TOO_MANY)
             record["id"] = new_id(now)  # that reference is taken today: draw another
         raise StoreUnavailable("the report could not be filed after several attempts")
+
+    def filed(self, reference):
+        """True when ``reference`` names a report that was filed (the thank-you page shows no other)."""
+        return len(reference) <= 20 and reference.startswith("R") and self._reports.exists(reference)
 
     def _spoofing_signal(self, record):
         # The registry copy was made current by the write itself.

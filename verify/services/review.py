@@ -203,10 +203,11 @@ def _check_review(status, assignee, note):
     errors = []
     if status is not None and status not in STATUSES:
         errors.append(("status", f"must be one of {', '.join(STATUSES)}"))
-    if assignee is not None and (not isinstance(assignee, str) or len(assignee) > 32):
+    if assignee is not None and (not isinstance(assignee, str) or len(assignee) > 32 or fields.has_control_characters(assignee)):
         errors.append(("assignee", "must be a staff name"))
-    if note is not None and (not isinstance(note, str) or not note.strip() or len(note) > MAX_TEXT):
-        errors.append(("note", f"must be a text of 1 to {MAX_TEXT} characters"))
+    if note is not None and (not isinstance(note, str) or not note.strip() or len(note) > MAX_TEXT
+                             or fields.has_control_characters(note)):
+        errors.append(("note", f"must be a text of 1 to {MAX_TEXT} characters, without control characters"))
     if errors:
         raise Invalid(errors)
 

@@ -19,6 +19,7 @@ from verify.registry.replies import ClaimState
 from verify.registry.sessions import OWN
 from verify.services import advice
 from verify.services.actor import Actor
+from verify.services.fields import decimal_digits
 from verify.services.reports import MAX_TEXT
 
 # Twilio's own single-word opt-out and opt-in keywords, plus the Chinese 退订 / TD.
@@ -77,7 +78,7 @@ def parse(body, default_lang="zh"):
                 match = _NUMBER_THEN_TEXT.match(rest)
                 number, what = (match.group(1), match.group(2)) if match else (rest, "")
                 return Command(kind, lang, number=number, text=what.strip())
-    digits = "".join(ch for ch in text if ch.isdigit())
+    digits = decimal_digits(text)  # a code texted in any script's digits is the code
     if len(digits) == 6 and len(text) <= 40:
         return Command("code", lang, code=digits)
     return Command("unknown", lang)
@@ -126,13 +127,8 @@ class Texts:
         except phones.InvalidNumber:
             sender = None
         try:
-            if command.kind in ("opt_out", "opt_in"):
-                if sender:
-                    record = self._messages.opt_out if command.kind == "opt_out" else self._messages.opt_in
-                    record(phones.number_hmac(self._hmac_key, sender.e164))
-                return None
             if sender is None:
-                return self._say("usage", command.lang)
+                return None if command.kind in ("opt_out", "opt_in") else self._say("usage", command.lang)
             return self._answer_once(message_sid, sender, command)
         except StoreUnavailable:
             return self._say("number_unavailable" if command.kind == "check" else "unavailable", command.lang)
@@ -151,8 +147,9 @@ class Texts:
             return self._code_reply(claim.check, command.lang)
         if claim.state is ClaimState.DUPLICATE:
             return self._repeat(claim, tag, message_sid, command.lang)
-        if claim.state is ClaimState.LIMITED:
-            # One polite reply when the limit is crossed; silence after that (no SMS pumping).
+        if claim.state is ClaimState.LIMITED and command.kind not in ("opt_out", "opt_in"):
+            # One polite reply when the limit is crossed; silence after that (no SMS pumping). STOP and
+            # START always count: nobody may be kept from opting out.
             reply = self._say("slow_down", command.lang) if claim.count == messages.limit + 1 else None
         else:
             reply = self._run(sender, command)
@@ -216,6 +213,13 @@ class Texts:
         except Invalid:
             return self._say("bad_number", command.lang)
         return self._say("reported", command.lang, reference=reference)
+
+    def _opt_out(self, sender, command):
+        # Claimed like every other text: a replayed old START cannot undo a later STOP.
+        self._messages.opt_out(phones.number_hmac(self._hmac_key, sender.e164))
+
+    def _opt_in(self, sender, command):
+        self._messages.opt_in(phones.number_hmac(self._hmac_key, sender.e164))
 
     def _help(self, sender, command):
         return self._say("help", command.lang)
