@@ -34,7 +34,10 @@ def main(names):
     redis = RedisProcess(workdir / "redis").start()
     try:
         seeded = loads.seed(redis, sessions=1000, reports_count=1000)
-        settings = config.load(production_env(redis.url))
+        # create_app takes overrides keyed by environment name; Settings is frozen, so pass the
+        # production settings (converted to their types by load) back as such a mapping.
+        loaded = config.load(production_env(redis.url))
+        settings = {name: getattr(loaded, item.name) for name, item in config.FIELDS.items()}
         settings["VERIFY_INSTANCE_PATH"] = str(workdir / "instance")
         app = create_app(settings)
         endpoints = [e for e in loads.endpoints(workdir, seeded) if not (e.headers or {}).get("Cookie")]

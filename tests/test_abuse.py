@@ -33,6 +33,28 @@ def test_a_code_in_other_scripts_digits_is_read_as_the_code_not_counted_wrong(sm
     assert sms_app.test_client().post("/api/v1/verify", json=body).get_json()["verdict"] == "genuine"
 
 
+# --- poisoning a number's counts ---------------------------------------------------------------------
+def test_invented_reporter_phones_from_one_network_count_as_one_reporter(client):
+    for n in range(5):
+        client.post("/api/v1/reports", json={"number": "02199998888", "reporter_phone": f"1380000000{n}"},
+                    environ_base={"REMOTE_ADDR": f"198.51.100.{n + 1}"})
+    body = client.get("/api/v1/check?number=02199998888").get_json()
+    assert body["verdict"] == "unknown" and body["reports_30d"] == 1
+
+
+def test_one_anonymous_report_cannot_put_the_impersonation_warning_on_an_official_number(client):
+    client.post("/api/v1/reports", json={"number": "021-6080-0000"}, environ_base={"REMOTE_ADDR": "198.51.100.9"})
+    assert "impersonated" not in client.get("/api/v1/check?number=021-6080-0000").get_json()["advice"]["en"]
+
+
+def test_sms_reporters_are_counted_by_their_own_number(sms_app):
+    client = sms_app.test_client()
+    text(client, "举报 021-9999-8888", sender="+8613800000001")
+    text(client, "举报 021-9999-8888", sender="+8613800000002")
+    text(client, "举报 021-9999-8888", sender="+8613800000002")
+    assert client.get("/api/v1/check?number=02199998888").get_json()["reports_30d"] == 2
+
+
 # --- a stranger's text in our replies and pages -----------------------------------------------------
 @pytest.mark.parametrize("name", ["\u0001Wang", "Wa\u0000ng", "王\u200e小明", "Li\x1bWei"])
 def test_control_characters_are_refused_in_what_reaches_an_sms_or_a_page(sms_app, name):
@@ -106,6 +128,55 @@ def test_ten_thousand_languages_do_not_grow_the_home_page_cache(app):
     for n in range(10_000):
         assert client.get(f"/?lang=x{n}").status_code == 200
     assert len(app.extensions["verify.home"]) <= 6  # per supported language (and switch)
+
+
+# --- locking the support team out; filling the audit log ---------------------------------------------
+def _login(client, name, password, ip):
+    import re
+
+    from tests.test_dashboard import CSRF
+
+    page = client.get("/dashboard/login", environ_base={"REMOTE_ADDR": ip}).get_data(as_text=True)
+    token = re.search(CSRF, page).group(1)
+    return client.post("/dashboard/login", data={"name": name, "password": password, "csrf_token": token},
+                       environ_base={"REMOTE_ADDR": ip})
+
+
+def test_a_stranger_cannot_lock_a_named_staff_member_out(app):
+    from verify.services.actor import CLI
+
+    app.extensions["verify"].staff.create(CLI, "sam", "support", "correct horse battery")
+    attacker = app.test_client()
+    for _ in range(8):
+        assert _login(attacker, "sam", "guess guess guess", "198.51.100.7").status_code == 401
+    assert "locked" in _login(attacker, "sam", "correct horse battery", "198.51.100.7").get_data(as_text=True)
+    assert _login(app.test_client(), "sam", "correct horse battery", "203.0.113.20").status_code == 302  # sam's office
+    audited = app.extensions["verify"].audit.entries(action="login_failed")[0]
+    assert len(audited) == 6  # five wrong passwords, then the lock once: not one entry per refused try
+
+
+def test_one_network_cannot_make_us_hash_passwords_without_bound(app, monkeypatch):
+    from verify.services import passwords
+
+    hashed = []
+    original = passwords.check_password
+    monkeypatch.setattr(passwords, "check_password", lambda *a: hashed.append(1) or original(*a))
+    client = app.test_client()
+    for n in range(60):  # a different name each time: no name lock helps
+        _login(client, f"user{n}", "guess guess guess", f"198.51.100.{n % 200 + 1}")
+    assert len(hashed) == 50
+    assert "network" in _login(client, "sam", "x" * 12, "198.51.100.99").get_data(as_text=True)
+
+
+def test_the_audit_stream_is_capped(app, monkeypatch):
+    from verify.registry import audit as audit_log
+    from verify.services.actor import CLI
+
+    monkeypatch.setattr(audit_log, "MAX_ENTRIES", 100)
+    svc = app.extensions["verify"]
+    for n in range(2000):
+        svc.audit.record(CLI, "key_create", f"k{n}")
+    assert svc.store.redis.xlen(svc.store.key("audit", "log")) < 400
 
 
 # --- secrets and exposure ----------------------------------------------------------------------------

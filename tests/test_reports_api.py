@@ -25,8 +25,8 @@ def test_report_is_filed_with_its_indexes(app, client):
     assert raw.zscore(svc.store.key("reports", "number:+862199998888"), report_id)
 
 
-def test_anonymous_reports_are_counted_by_client_ip(app, client):
-    for ip in ("10.0.0.1", "10.0.0.1", "10.0.0.2"):
+def test_web_and_api_reporters_are_counted_by_client_network(app, client):
+    for ip in ("10.0.0.1", "10.0.0.1", "10.0.0.2", "10.0.7.1"):  # 10.0.0.0/24 is one reporter
         client.post("/api/v1/reports", json={"number": "02199998888"}, environ_base={"REMOTE_ADDR": ip})
     counts = registry_of(app).reports.reporter_counts("+862199998888", int(time.time()))
     assert counts[1] == 2
@@ -34,8 +34,10 @@ def test_anonymous_reports_are_counted_by_client_ip(app, client):
 
 
 def test_three_distinct_reporters_make_a_number_reported(client):
-    for phone in ("13800000001", "13800000002", "13800000003"):
-        client.post("/api/v1/reports", json={"number": "02199998888", "reporter_phone": phone})
+    for ip in ("10.0.1.1", "10.0.2.1"):
+        client.post("/api/v1/reports", json={"number": "02199998888"}, environ_base={"REMOTE_ADDR": ip})
+    assert client.get("/api/v1/check?number=02199998888").get_json()["verdict"] == "unknown"
+    client.post("/api/v1/reports", json={"number": "02199998888"}, environ_base={"REMOTE_ADDR": "2001:db8:0:3::1"})
     assert client.get("/api/v1/check?number=02199998888").get_json()["verdict"] == "reported"
 
 

@@ -98,6 +98,9 @@ def test_reports_naming_our_number_add_the_spoofing_warning(client):
     before = client.get("/api/v1/check?number=021-6080-0000").get_json()
     assert "impersonated" not in before["advice"]["en"]
     file(client, number="021-6080-0000", text="said they were OK钱包 and asked for my code")
+    one = client.get("/api/v1/check?number=021-6080-0000").get_json()
+    assert "impersonated" not in one["advice"]["en"]  # one reporter is not enough for the public warning
+    file(client, number="021-6080-0000", ip="10.9.0.1", text="the same, from another network")
     after = client.get("/api/v1/check?number=021-6080-0000").get_json()
     assert after["verdict"] == "official"
     assert "recently impersonated" in after["advice"]["en"] and "冒充" in after["advice"]["zh"]

@@ -60,9 +60,14 @@ def number_verdict(facts, reported_threshold):
     return UNKNOWN
 
 
+IMPERSONATED_REPORTERS = 2
+
+
 def impersonated(facts):
-    """A report naming one of our own numbers is a spoofing signal: scammers show our number."""
-    return facts.entry is not None and facts.reporters_30d > 0
+    """Reports naming one of our own numbers are a spoofing signal: scammers show our number. The
+    public warning needs two distinct reporters, so that one stranger cannot put it on an official
+    number (the staff's alert fires on one)."""
+    return facts.entry is not None and facts.reporters_30d >= IMPERSONATED_REPORTERS
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,12 @@
 """The audit trail as stored: a Redis stream under ``{audit}``, append-only and durable with AOF.
 
-  {audit}:log   stream of entries: at, who, action, target, ip, detail
+  {audit}:log   stream of entries: at, who, action, target, ip, detail; the oldest are trimmed past
+                MAX_ENTRIES (approximately: Redis trims whole blocks), so it cannot grow without bound
 """
 
 from verify.registry.store import unavailable_on_error
+
+MAX_ENTRIES = 1_000_000
 
 
 class AuditLog:
@@ -16,7 +19,7 @@ class AuditLog:
     @unavailable_on_error
     def append(self, entry):
         """Append one entry (a dict of texts)."""
-        self.store.redis.xadd(self._key, entry)
+        self.store.redis.xadd(self._key, entry, maxlen=MAX_ENTRIES, approximate=True)
 
     @unavailable_on_error
     def newest(self, keep, before=None, limit=100):

@@ -16,7 +16,7 @@ import time
 from verify import phones, times
 from verify.errors import Invalid, RateLimited, StoreUnavailable
 from verify.registry.replies import Filed
-from verify.services import fields
+from verify.services import clients, fields
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +85,12 @@ def _amount(value, errors):
     return amount
 
 
-def fingerprint(hmac_key, reporter_phone=None, client_ip=None):
-    """Who reported, without saying who: HMAC of the reporter's phone, or of the client IP when anonymous."""
-    subject = f"phone:{reporter_phone.e164}" if reporter_phone else f"ip:{client_ip or 'unknown'}"
-    return hmac.new(hmac_key, subject.encode(), hashlib.sha256).hexdigest()[:32]
+def fingerprint(hmac_key, source, reporter_phone=None, client_ip=None):
+    """Who reported, without saying who, as a reporter that cannot be invented cheaply: by SMS the
+    sender's own number; on the web and the API the client's network (/24, /64), never a phone number
+    they typed. A keyed HMAC in a domain of its own (it links to no other key of the reporter)."""
+    subject = f"sms:{reporter_phone.e164}" if source == "sms" and reporter_phone else f"net:{clients.network(client_ip)}"
+    return hmac.new(hmac_key, f"reporter|{subject}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def new_id(now):
@@ -120,7 +122,7 @@ def build_record(hmac_key, report, source, now, client_ip=None):
         "amount_lost": "" if report["amount_lost"] is None else f"{report['amount_lost']:.2f}",
         "contact_hmac": phones.number_hmac(hmac_key, reporter.e164) if reporter else "",
         "contact_masked": phones.mask(reporter.e164) if reporter else "",
-        "fingerprint": fingerprint(hmac_key, reporter, client_ip),
+        "fingerprint": fingerprint(hmac_key, source, reporter, client_ip),
         "source": source,
         "status": "new",
         "assignee": "",

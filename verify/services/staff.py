@@ -8,12 +8,14 @@ import time
 
 from verify import times
 from verify.errors import Invalid, NotFound, RateLimited
-from verify.services import passwords
+from verify.services import clients, passwords
 
 ROLES = ("admin", "support", "agent")
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # tries on one name from one network
+NETWORK_TRIES = 50  # tries on any names from one network: bounds the password hashing a client can cause
 LOCKOUT_SECONDS = 900
 LOCKED = "Too many failed logins: this account is locked for 15 minutes."
+SLOW_DOWN = "Too many logins from your network. Please wait 15 minutes and try again."
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 
 
@@ -60,26 +62,40 @@ class StaffAccounts:
         self._staff.set_fields(name, disabled=times.iso())
         self._audit.record(actor, "staff_disable", name)
 
-    def _lockout(self, name):
-        return "staff", f"login:{self._limits.subject('staff', name)}", [(MAX_FAILURES, LOCKOUT_SECONDS)]
+    def _lockout(self, name, net):
+        # A name is locked for the network that failed on it, not for everyone: a stranger cannot keep
+        # a named person out.
+        return "staff", f"login:{self._limits.subject('staff', f'{name}|{net}')}", [(MAX_FAILURES, LOCKOUT_SECONDS)]
+
+    def _check_tries(self, actor, name):
+        # Every try is counted before the password is hashed, so tries made at once cannot pass a limit
+        # together. Refusals are audited once per window, not per try (the log cannot be flooded).
+        net = clients.network(actor.ip)
+        tries = self._limits.hit("staff", f"login-net:{self._limits.subject('net', net)}", [(NETWORK_TRIES, LOCKOUT_SECONDS)])
+        if tries.count > NETWORK_TRIES:
+            if tries.count == NETWORK_TRIES + 1:
+                self._audit.record(actor, "login_failed", detail="network limited")
+            raise RateLimited(tries.retry_after, SLOW_DOWN)
+        on_name = self._limits.hit(*self._lockout(name, net))
+        if on_name.count > MAX_FAILURES:
+            if on_name.count == MAX_FAILURES + 1:
+                self._audit.record(actor, "login_failed", detail="locked")
+            raise RateLimited(on_name.retry_after, LOCKED)
+        return net
 
     def log_in(self, actor, name, password):
         """A new login session ``(sid, account)`` for the right name and password, else ``Invalid``;
-        ``RateLimited`` once a name had five failed tries in 15 minutes, whatever the password.
-
-        Every try is counted before the password is checked, so tries at once cannot pass the lockout
-        together; a success clears the count. An unknown name costs the same hashing time as a known one.
+        ``RateLimited`` once a name had five failed tries from the client's network in 15 minutes
+        (whatever the password), or the network 50 tries on any names. A success clears the name's
+        count. An unknown name costs the same hashing time as a known one.
         """
-        hit = self._limits.hit(*self._lockout(name))
-        if hit.count > MAX_FAILURES:
-            self._audit.record(actor, "login_failed", detail="locked")
-            raise RateLimited(hit.retry_after, LOCKED)
+        net = self._check_tries(actor, name)
         record = (self._staff.get(name) if _NAME.match(name or "") else None) or {}
         stored = record.get("hash") or _dummy_hash()
         if not (passwords.check_password(stored, password or "") and record and not record.get("disabled")):
             self._audit.record(actor, "login_failed", detail="wrong")
             raise Invalid([("password", "Wrong name or password.")])
-        self._limits.clear(*self._lockout(name))
+        self._limits.clear(*self._lockout(name, net))
         if passwords.needs_rehash(stored):
             self._staff.set_fields(name, hash=passwords.hash_password(password))
         account = {"name": record["name"], "role": record["role"]}
