@@ -1,5 +1,6 @@
 """Twilio: webhook signatures, TwiML replies and outbound SMS. The only module that imports twilio."""
 
+import functools
 import hmac
 import logging
 import os
@@ -80,8 +81,12 @@ class Twilio:
         return self._validator.compute_signature(url, form)
 
     @staticmethod
+    @functools.lru_cache(maxsize=1024)
     def reply(text):
-        """TwiML answering with one message, or an empty <Response/> when ``text`` is None (or empty)."""
+        """TwiML answering with one message, or an empty <Response/> when ``text`` is None (or empty).
+
+        Remembered for the last 1,024 texts: most replies are one of a few texts (a wrong code, not
+        calling, a number's verdict), and twilio builds an element tree for each."""
         response = MessagingResponse()
         if text:
             response.message(text)

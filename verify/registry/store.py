@@ -62,6 +62,7 @@ class Store:
         self.prefix = prefix
         self.socket_path = socket_path  # the embedded server's socket, for other clients (rate limits)
         self._scripts = {}
+        self._local = threading.local()
 
     def key(self, tag, name):
         """A key in hash slot ``tag``: every key of one multi-key operation shares its tag."""
@@ -72,6 +73,93 @@ class Store:
         if name not in self._scripts:
             self._scripts[name] = Script(self, lua_source(name))
         return self._scripts[name]
+
+    def run(self, script, keys, args):
+        """EVALSHA ``script`` on this thread's connection; loaded again if Redis forgot it (NOSCRIPT:
+        it did not run). Never sent twice: a timeout or a dropped connection fails the call.
+
+        The one bypass of redis-py's command path in verify (README, Performance, has the figures):
+        its per-command retry, lock and observability wrappers and a pool checkout per call cost a
+        script call about as much as the call itself. The connection is held by the thread and given
+        back to the pool when the thread ends, taken anew in a forked child, and checked for a
+        closed socket or stray bytes before anything is sent (as the pool does on checkout).
+        """
+        conn = self._connection()
+        try:
+            return _command(conn, "EVALSHA", script.sha, len(keys), *keys, *args)
+        except redis.exceptions.NoScriptError:
+            _command(conn, "SCRIPT", "LOAD", script.source)
+            return _command(conn, "EVALSHA", script.sha, len(keys), *keys, *args)
+
+    def _connection(self):
+        held = getattr(self._local, "held", None)
+        if held is None or held.pid != os.getpid():
+            pool = self.redis.connection_pool
+            held = self._local.held = _Held(pool, pool.get_connection())
+        conn = held.connection
+        try:
+            stale = conn.can_read()  # the server closed it (restart, CLIENT KILL), or a reply was left half read
+        except redis.exceptions.ConnectionError:
+            stale = True
+        if stale:
+            conn.disconnect()  # the next send opens it again; nothing has been sent yet
+        return conn
+
+
+class _Held:
+    """A connection a thread holds: given back to the pool when the thread ends (its thread-local
+    value is dropped then), never by a forked child (the connection is its parent's)."""
+
+    def __init__(self, pool, connection):
+        self.pool = pool
+        self.pid = os.getpid()
+        self.connection = connection
+
+    def __del__(self):
+        if os.getpid() == self.pid:
+            self.pool.release(self.connection)
+
+
+def _command(conn, *args):
+    conn.send_command(*args)
+    return conn.read_response()
+
+
+class Script:
+    """A Lua script run with EVALSHA (``Store.run``), with other commands in one pipeline
+    (``run_with``), or queued on a batch (``queue_on``); loaded again when Redis has forgotten it."""
+
+    def __init__(self, store, source):
+        self._store = store
+        self._script = store.redis.register_script(source)
+        self.sha = self._script.sha
+        self.source = source
+
+    def __call__(self, keys=(), args=()):
+        """Run the script; its reply as redis-py returns it."""
+        return self._store.run(self, keys, args)
+
+    def queue_on(self, pipe, keys, args):
+        """Queue the script on ``pipe`` for a batch (redis-py loads it, if need be, when the pipeline runs)."""
+        self._script(keys=keys, args=args, client=pipe)
+
+    def run_with(self, keys, args, queue):
+        """Run the script with the commands ``queue(pipe)`` adds, in one pipeline (one round trip);
+        returns ``(the script's reply, [their replies])``."""
+        for attempt in (1, 2):
+            try:
+                with self._store.redis.pipeline(transaction=False) as pipe:
+                    # EVALSHA itself: redis-py's Script on a pipeline asks SCRIPT EXISTS first, one more
+                    # round trip on every call. NOSCRIPT means the script did not run: load it, go again
+                    # (the other commands are reads).
+                    pipe.evalsha(self.sha, len(keys), *keys, *args)
+                    queue(pipe)
+                    reply, *others = pipe.execute()
+                return reply, others
+            except redis.exceptions.NoScriptError:
+                if attempt == 2:
+                    raise
+                self._store.redis.script_load(self.source)
 
 
 _INCLUDE = re.compile(r'^--- @include "(\w+)"$', re.MULTILINE)
@@ -100,40 +188,6 @@ def _read_lua(name):
 def pairs(reply):
     """A script's reply of names and values (``{'outcome', 'genuine', 'sx', ...}``) as a dict."""
     return dict(zip(reply[::2], reply[1::2], strict=True))
-
-
-class Script:
-    """A Lua script run with EVALSHA through redis-py's ``Script`` (loaded again when Redis has
-    forgotten it: restart, SCRIPT FLUSH), alone or with other commands in one pipeline."""
-
-    def __init__(self, store, source):
-        self._store = store
-        self._script = store.redis.register_script(source)
-
-    def __call__(self, keys=(), args=()):
-        """Run the script; its reply as redis-py returns it."""
-        return self._script(keys=keys, args=args)
-
-    def queue_on(self, pipe, keys, args):
-        """Queue the script on ``pipe`` for a batch (redis-py loads it, if need be, when the pipeline runs)."""
-        self._script(keys=keys, args=args, client=pipe)
-
-    def run_with(self, keys, args, queue):
-        """Run the script with the commands ``queue(pipe)`` adds, in one pipeline (one round trip);
-        returns ``(the script's reply, [their replies])``."""
-        for attempt in (1, 2):
-            try:
-                with self._store.redis.pipeline(transaction=False) as pipe:
-                    # EVALSHA itself: redis-py's Script on a pipeline asks SCRIPT EXISTS first, one more
-                    # round trip on every call. NOSCRIPT means the script did not run: load it, go again.
-                    pipe.evalsha(self._script.sha, len(keys), *keys, *args)
-                    queue(pipe)
-                    reply, *others = pipe.execute()
-                return reply, others
-            except redis.exceptions.NoScriptError:
-                if attempt == 2:
-                    raise
-                self._store.redis.script_load(self._script.script)
 
 
 def _client_options(timeout):

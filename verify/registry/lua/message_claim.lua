@@ -4,4 +4,6 @@
 --- @include "_message_claim"
 local taken = message_claim(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), ARGV[3])
 if taken then return taken end
+redis.call('HSET', KEYS[1], 'state', 'answering')
+redis.call('EXPIRE', KEYS[1], ARGV[1])
 return {'claim', 'new'}

@@ -8,6 +8,7 @@ local taken = message_claim(KEYS[3], KEYS[4], ARGV[4], tonumber(ARGV[5]), ARGV[6
 if taken then return taken end
 local checked = code_check(KEYS[1], KEYS[2], ARGV[1], '', tonumber(ARGV[2]), ARGV[3])
 redis.call('HSET', KEYS[3], 'state', 'checked', 'check', cjson.encode(checked))
+redis.call('EXPIRE', KEYS[3], ARGV[4])
 table.insert(checked, 1, 'checked')
 table.insert(checked, 1, 'claim')
 return checked
