@@ -66,6 +66,8 @@ def production_env(redis_url):
         "VERIFY_RATE_REPORT": "10000000 per minute",
         "VERIFY_RATE_CHECK": "10000000 per minute",
         "VERIFY_RATE_VERIFY": "10000000 per minute",
+        "VERIFY_RATE_API_CHECK": "10000000 per minute",
+        "VERIFY_RATE_API_VERIFY": "10000000 per minute",
         "VERIFY_SMS_RATE_LIMIT": "1000000",
         "PYTHONDONTWRITEBYTECODE": "1",
     })

@@ -40,6 +40,9 @@ TEST_SETTINGS = {
     "VERIFY_SECRET_KEY": "test-secret-key-of-at-least-32-bytes",
     "VERIFY_HMAC_KEY": "test-hmac-key-of-at-least-32-bytes",
     "VERIFY_LOG_LEVEL": "WARNING",
+    # Tests send many checks from one address; the API's own limits are tested with their defaults.
+    "VERIFY_RATE_API_CHECK": "100000 per minute",
+    "VERIFY_RATE_API_VERIFY": "100000 per minute",
 }
 
 

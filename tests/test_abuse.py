@@ -33,6 +33,48 @@ def test_a_code_in_other_scripts_digits_is_read_as_the_code_not_counted_wrong(sm
     assert sms_app.test_client().post("/api/v1/verify", json=body).get_json()["verdict"] == "genuine"
 
 
+# --- one laptop against the public API ------------------------------------------------------------------
+@pytest.fixture
+def default_limits(seeded):
+    """The app with the API's default per-client limits (the suite raises them elsewhere)."""
+    return seeded(VERIFY_RATE_API_CHECK="30 per minute", VERIFY_RATE_API_VERIFY="10 per minute")
+
+
+def test_the_public_api_limits_each_client_in_the_same_round_trip(default_limits, monkeypatch):
+    from tests.test_store import RoundTrips
+
+    client = default_limits.test_client()
+    client.get("/api/v1/check?number=95188", environ_base={"REMOTE_ADDR": "198.51.100.1"})  # warm up
+    trips = RoundTrips(monkeypatch)
+    answers = [client.post("/api/v1/verify", json={"phone": f"1380000{n:04d}", "code": "123456"},
+                           environ_base={"REMOTE_ADDR": "198.51.100.1"}) for n in range(12)]
+    assert trips.count == 12  # the limit and the code check: one round trip per request
+    assert [a.status_code for a in answers] == [200] * 10 + [429] * 2
+    refused = answers[-1]
+    assert refused.content_type == "application/problem+json" and int(refused.headers["Retry-After"]) > 0
+    assert "verdict" not in refused.get_json()  # nothing of the answer past the limit
+    checks = [client.get(f"/api/v1/check?number=9518{n % 10}", environ_base={"REMOTE_ADDR": "198.51.100.1"})
+              for n in range(31)]
+    assert [c.status_code for c in checks].count(429) == 2  # 30 a minute, the warm-up's among them
+
+
+def test_many_addresses_of_one_network_share_a_limit(default_limits):
+    client = default_limits.test_client()
+    statuses = [client.post("/api/v1/verify", json={"phone": f"1390000{n:04d}", "code": "123456"},
+                            environ_base={"REMOTE_ADDR": f"203.0.113.{n + 1}"}).status_code for n in range(45)]
+    assert statuses.count(200) == 40 and statuses[-1] == 429  # 4 x 10 for the /24
+    other = client.post("/api/v1/verify", json={"phone": "13900009999", "code": "123456"},
+                        environ_base={"REMOTE_ADDR": "192.0.2.1"})
+    assert other.status_code == 200  # another network is not held up
+
+
+def test_ipv6_clients_are_limited_per_64(default_limits):
+    client = default_limits.test_client()
+    statuses = [client.post("/api/v1/verify", json={"phone": f"1370000{n:04d}", "code": "123456"},
+                            environ_base={"REMOTE_ADDR": f"2001:db8:1:2::{n + 1:x}"}).status_code for n in range(41)]
+    assert statuses[-1] == 429
+
+
 # --- poisoning a number's counts ---------------------------------------------------------------------
 def test_invented_reporter_phones_from_one_network_count_as_one_reporter(client):
     for n in range(5):

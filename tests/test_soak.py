@@ -54,6 +54,8 @@ BASE_ENV = {
     "VERIFY_RATE_CHECK": "100000 per minute",
     "VERIFY_RATE_VERIFY": "100000 per minute",
     "VERIFY_RATE_REPORT": "100000 per minute",
+    "VERIFY_RATE_API_CHECK": "100000 per minute",
+    "VERIFY_RATE_API_VERIFY": "100000 per minute",
     "VERIFY_LOG_LEVEL": "INFO",
     "PYTHONUNBUFFERED": "1",
 }

@@ -25,7 +25,7 @@ from verify.services.calls import CallChecks
 from verify.services.checks import NumberChecks
 from verify.services.health import Health
 from verify.services.keys import ApiKeyService
-from verify.services.limits import ClientLimits, windows
+from verify.services.limits import API_CHECK, API_VERIFY, PAGE_CHECK, PAGE_VERIFY, ClientLimits, windows
 from verify.services.numbers import NumberRegistry
 from verify.services.reports import ReportIntake
 from verify.services.review import Review
@@ -107,8 +107,11 @@ def build_services(settings, store):
                     api_base=settings.twilio_api_base, timeout=settings.notice_timeout)
     if not twilio.can_validate:
         log.warning("TWILIO_AUTH_TOKEN is not set: /sms/inbound refuses every request (403)")
-    checks = NumberChecks(numbers, reports, region, brand, settings.reported_threshold)
-    calls = CallChecks(sessions, region, brand)
+    client_limits = ClientLimits(limits, {
+        PAGE_CHECK: windows(settings.rate_check), PAGE_VERIFY: windows(settings.rate_verify),
+        API_CHECK: windows(settings.rate_api_check), API_VERIFY: windows(settings.rate_api_verify)})
+    checks = NumberChecks(numbers, reports, client_limits, region, brand, settings.reported_threshold)
+    calls = CallChecks(sessions, client_limits, region, brand)
     intake = ReportIntake(reports, numbers, limits, hmac_key, region, windows(settings.rate_report))
     notices = Notices(messages, sessions, twilio, hmac_key, region, brand, settings.sms_language)
     return Services(
@@ -118,6 +121,6 @@ def build_services(settings, store):
         intake=intake, review=Review(reports, numbers, audit, region), numbers=NumberRegistry(numbers, audit, region),
         staff=StaffAccounts(Staff(store), limits, audit, settings.staff_idle_minutes * 60, settings.staff_max_hours * 3600),
         keys=ApiKeyService(ApiKeys(store), audit),
-        client_limits=ClientLimits(limits, {"check": windows(settings.rate_check), "verify": windows(settings.rate_verify)}),
+        client_limits=client_limits,
         health=Health(store, settings.allow_unsafe_redis),
     )

@@ -46,6 +46,8 @@ class Settings:
     rate_check: str = _setting("30 per minute", "number checks one IP may make on the web pages (limits syntax; `;` separates several)")
     rate_verify: str = _setting("10 per minute", "code checks one IP may make on the web pages")
     rate_report: str = _setting("5 per minute;30 per day", "reports one IP may file (web form and `POST /api/v1/reports`)")
+    rate_api_check: str = _setting("30 per minute", "number checks one IP may make on `GET /api/v1/check` (its /24 or /64 network: four times as many)")
+    rate_api_verify: str = _setting("10 per minute", "code checks one IP may make on `POST /api/v1/verify` (its /24 or /64 network: four times as many)")
     secure_cookies: bool | None = _setting(None, "cookies only over HTTPS; unset: on in production, off in development (plain http://127.0.0.1)")
     staff_idle_minutes: int = _setting(30, "a dashboard login ends after this many idle minutes")
     staff_max_hours: int = _setting(12, "and after this many hours whatever happens")

@@ -50,8 +50,21 @@ class Limits:
     @unavailable_on_error
     def hit(self, tag, limit, windows):
         """Count one hit on every window of ``limit``; refused when one is past its amount."""
-        args = [value for window in windows for value in window]
-        reply = pairs(self._hit(keys=self.counters(tag, limit, windows), args=args))
+        return self.read(self._hit(*self.hit_call(tag, limit, windows)[1:]))
+
+    @unavailable_on_error
+    def hit_all(self, calls):
+        """Several hits (``hit_call``s) in one round trip: their ``Hit``s in order."""
+        return [self.read(reply) for reply in self.store.run_many(calls)]
+
+    def hit_call(self, tag, limit, windows):
+        """The hit as ``(script, keys, args)``, to run in one round trip with other work."""
+        return self._hit, self.counters(tag, limit, windows), [value for window in windows for value in window]
+
+    @staticmethod
+    def read(reply):
+        """A hit's reply as a ``Hit``."""
+        reply = pairs(reply)
         return Hit(int(reply["count"]), int(reply["wait"]))
 
     @unavailable_on_error

@@ -130,13 +130,16 @@ class Numbers:
         self.cache.changes_here += 1
         return entry
 
-    def run_current(self, script, keys, args):
-        """Run ``script`` and on the way make this process's copy of the registry current: the script
-        call alone while the copy is fresh (see ``RegistryCache``), else the script and the registry's
-        version in one pipeline. One round trip either way (two right after a registry change)."""
+    def run_current(self, script, keys, args, before=()):
+        """Run ``script`` (after the scripts ``before``, e.g. a client's limit, in the same round trip)
+        and on the way make this process's copy of the registry current: the scripts alone while the
+        copy is fresh (see ``RegistryCache``), else ``script`` and the registry's version in one
+        pipeline (``before`` then goes one round trip ahead). Returns ``([replies of before], reply)``."""
         cache = self.cache
         if cache.fresh():
-            return script(keys, args)
+            *earlier, reply = self.store.run_many([*before, (script, keys, args)]) if before else [script(keys, args)]
+            return earlier, reply
+        earlier = self.store.run_many(before) if before else []
         changes_seen = cache.changes_here
         reply, (version,) = script.run_with(keys, args, lambda pipe: pipe.get(self._version))
         if version != cache.version or cache.version is None:
@@ -146,7 +149,7 @@ class Numbers:
                 version, index = pipe.execute()
             cache.load(version, index)
         cache.confirm(changes_seen)
-        return reply
+        return earlier, reply
 
     def official(self, e164):
         """The entry ``e164`` belongs to in this process's copy (made current by the last ``run_current``)."""

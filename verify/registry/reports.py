@@ -58,12 +58,14 @@ class Reports:
         return self.key(f"number:{number}") if number else self.key(f"status:{status}") if status else self.key("by-time")
 
     @unavailable_on_error
-    def facts(self, e164, now):
+    def facts(self, e164, now, before=()):
         """``(distinct reporters in 30 days, confirmed scam)`` for ``e164``, in the one round trip that
-        also keeps the registry copy current (see ``Numbers.run_current``)."""
+        also keeps the registry copy current and runs the scripts ``before`` (see ``Numbers.run_current``).
+        Returns ``([replies of before], facts)``."""
         keys, args = [self.key(f"reporters:{e164}"), self.key("known-scam")], [now - 30 * DAY, e164]
-        reply = pairs(self.numbers.run_current(self._facts, keys, args))
-        return int(reply["reporters_30d"]), bool(reply["known_scam"])
+        earlier, reply = self.numbers.run_current(self._facts, keys, args, before)
+        reply = pairs(reply)
+        return earlier, (int(reply["reporters_30d"]), bool(reply["known_scam"]))
 
     def write_call(self, record, now, windows=(), subject=""):
         """KEYS and ARGV of the write script for ``record`` (a dict of fields with its id), counted
@@ -80,7 +82,7 @@ class Reports:
     def write(self, record, now, windows=(), subject=""):
         """File ``record`` with its indexes in one Lua call; ``(replies.Filed, seconds to wait)``."""
         keys, args = self.write_call(record, now, windows, subject)
-        return replies.filed(self.numbers.run_current(self._write, keys, args))
+        return replies.filed(self.numbers.run_current(self._write, keys, args)[1])
 
     @unavailable_on_error
     def exists(self, report_id):

@@ -146,10 +146,21 @@ class Sessions:
     def check(self, borrower_e164, code, caller_e164=None, kind=ANY):
         """Check a code for the borrower and count a wrong one against ``kind`` of channel, in one
         round trip; a ``CodeCheck``."""
+        tag, (script, keys, args) = self._check_call(borrower_e164, code, caller_e164, kind)
+        return replies.code_check(pairs(script(keys, args)), tag)
+
+    @unavailable_on_error
+    def check_after(self, before, borrower_e164, code, caller_e164=None, kind=ANY):
+        """``check``, in the same round trip as the scripts ``before`` (a client's limit): returns
+        ``([their replies], CodeCheck)``."""
+        tag, call = self._check_call(borrower_e164, code, caller_e164, kind)
+        *earlier, reply = self.store.run_many([*before, call])
+        return earlier, replies.code_check(pairs(reply), tag)
+
+    def _check_call(self, borrower_e164, code, caller_e164, kind):
         tag = self.tag(borrower_e164)
-        reply = self._check(keys=[self.session_key(tag), self.lockout_key(tag, kind)],
-                            args=[self.code_hmac(tag, code), caller_e164 or "", *self.lockout_args()])
-        return replies.code_check(pairs(reply), tag)
+        return tag, (self._check, [self.session_key(tag), self.lockout_key(tag, kind)],
+                     [self.code_hmac(tag, code), caller_e164 or "", *self.lockout_args()])
 
     def _read(self, tag):
         # The borrower's session, wrong codes so far per kind and Redis's clock, in one round trip.

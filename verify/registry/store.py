@@ -91,6 +91,21 @@ class Store:
             _command(conn, "SCRIPT", "LOAD", script.source)
             return _command(conn, "EVALSHA", script.sha, len(keys), *keys, *args)
 
+    def run_many(self, calls):
+        """Several scripts ``[(script, keys, args)]`` in one round trip on this thread's connection;
+        their replies in order. A script Redis had forgotten did not run: it is loaded and run alone."""
+        conn = self._connection()
+        conn.send_packed_command(conn.pack_commands(
+            [("EVALSHA", script.sha, len(keys), *keys, *args) for script, keys, args in calls]))
+        replies = []
+        for _call in calls:
+            try:
+                replies.append(conn.read_response())
+            except redis.exceptions.NoScriptError as exc:
+                replies.append(exc)
+        return [self.run(*call) if isinstance(reply, redis.exceptions.NoScriptError) else reply
+                for call, reply in zip(calls, replies, strict=True)]
+
     def _connection(self):
         held = getattr(self._local, "held", None)
         if held is None or held.pid != os.getpid():

@@ -56,7 +56,7 @@ def _created(body, location=None):
 def check():
     """Is this number one of ours, imitating ours, or reported? Public."""
     checks = services().checks
-    answer = checks.check(checks.read(request.args))
+    answer = checks.check(checks.read(request.args), client_ip=request.remote_addr or "")
     if answer.verdict == v.UNAVAILABLE:
         return unavailable_problem(verdict=answer.verdict, advice=answer.advice)
     return jsonify(_number_body(answer))
@@ -76,7 +76,7 @@ def _number_body(answer):
 def verify_call():
     """Did the lender really call me? The borrower's own number and the code the caller gave. Public."""
     calls = services().calls
-    answer = calls.verify(*calls.read(json_body()), channel="api")
+    answer = calls.verify(*calls.read(json_body()), channel="api", client_ip=request.remote_addr or "")
     if answer.verdict == v.UNAVAILABLE:
         return unavailable_problem(verdict=answer.verdict, advice=answer.advice)
     if answer.verdict == v.LOCKED:

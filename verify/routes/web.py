@@ -16,6 +16,7 @@ from verify.routes import forms, pages, services
 from verify.routes.i18n import LANGUAGES, _, current_language
 from verify.services import fields
 from verify.services.actor import Actor
+from verify.services.limits import PAGE_CHECK, PAGE_VERIFY
 
 bp = Blueprint("web", __name__)
 pages.register(bp)
@@ -84,7 +85,7 @@ def index():
 
 
 @bp.get("/check")
-@limited("check")
+@limited(PAGE_CHECK)
 def check():
     """The verdict for the number that called."""
     form = forms.CheckForm(request.args)
@@ -101,7 +102,7 @@ def check():
 
 
 @bp.post("/verify")
-@limited("verify")
+@limited(PAGE_VERIFY)
 def verify_call():
     """Did the lender really call me? My own number and the code the caller gave."""
     form = forms.VerifyForm()

@@ -7,6 +7,7 @@ from verify import verdicts as v
 from verify.errors import Invalid, StoreUnavailable
 from verify.registry.sessions import ANY, OWN
 from verify.services import advice, fields
+from verify.services.limits import API_VERIFY
 
 
 @dataclass(frozen=True)
@@ -22,8 +23,9 @@ class CallAnswer:
 class CallChecks:
     """The code check, bound to the session store and the settings it needs."""
 
-    def __init__(self, sessions, region, brand):
+    def __init__(self, sessions, client_limits, region, brand):
         self._sessions = sessions
+        self._client_limits = client_limits
         self._region = region
         self._brand = brand
 
@@ -39,11 +41,20 @@ class CallChecks:
             raise Invalid(errors)
         return phone, code, caller
 
-    def verify(self, borrower, code, caller=None, channel="api"):
-        """Check a code for ``borrower`` (one round trip); a store failure is the ``unavailable`` answer."""
+    def verify(self, borrower, code, caller=None, channel="api", client_ip=None):
+        """Check a code for ``borrower`` (one round trip); a store failure is the ``unavailable`` answer.
+        With ``client_ip`` (the public API) the check counts against that client's API limit in the
+        same round trip (``RateLimited`` past it: the code was still checked, a wrong one counted for
+        the phone's web/API lockout, but nothing of the answer is given)."""
         kind = OWN if channel == "sms" else ANY  # only a text comes from the borrower's own phone
+        caller_e164 = caller.e164 if caller else None
         try:
-            checked = self._sessions.check(borrower.e164, code, caller.e164 if caller else None, kind)
+            if client_ip is None:
+                checked = self._sessions.check(borrower.e164, code, caller_e164, kind)
+            else:
+                limits = self._client_limits.calls(API_VERIFY, client_ip)
+                hits, checked = self._sessions.check_after(limits, borrower.e164, code, caller_e164, kind)
+                self._client_limits.settle(API_VERIFY, hits)
         except StoreUnavailable:
             return CallAnswer(v.UNAVAILABLE, advice.for_call(v.UNAVAILABLE, self._brand))
         return self.answer(checked, channel)

@@ -7,6 +7,7 @@ from verify import phones
 from verify import verdicts as v
 from verify.errors import Invalid, StoreUnavailable
 from verify.services import advice, fields
+from verify.services.limits import API_CHECK
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,10 @@ class NumberAnswer:
 class NumberChecks:
     """The number check, bound to the registry, the reports and the settings it needs."""
 
-    def __init__(self, numbers, reports, region, brand, reported_threshold):
+    def __init__(self, numbers, reports, client_limits, region, brand, reported_threshold):
         self._numbers = numbers
         self._reports = reports
+        self._client_limits = client_limits
         self._region = region
         self._brand = brand
         self._threshold = reported_threshold
@@ -43,12 +45,17 @@ class NumberChecks:
             raise Invalid(errors)
         return phone
 
-    def check(self, phone):
-        """Look ``phone`` up (one round trip) and decide; a store failure is the ``unavailable`` answer."""
+    def check(self, phone, client_ip=None):
+        """Look ``phone`` up (one round trip) and decide; a store failure is the ``unavailable`` answer.
+        With ``client_ip`` (the public API) the check counts against that client's API limit in the
+        same round trip (``RateLimited`` past it)."""
+        limits = self._client_limits.calls(API_CHECK, client_ip) if client_ip is not None else ()
         try:
-            reporters_30d, known_scam = self._reports.facts(phone.e164, int(time.time()))
+            hits, (reporters_30d, known_scam) = self._reports.facts(phone.e164, int(time.time()), limits)
         except StoreUnavailable:
             return NumberAnswer(phone, v.UNAVAILABLE, None, None, advice.for_number(v.UNAVAILABLE, self._brand))
+        if limits:
+            self._client_limits.settle(API_CHECK, hits)
         entry = self._numbers.official(phone.e164)
         facts = v.NumberFacts(entry=entry, imitated=None if entry else self._numbers.imitated(phone),
                               reporters_30d=reporters_30d, known_scam=known_scam)

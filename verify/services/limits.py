@@ -1,12 +1,14 @@
-"""Per-client limits on the public pages (number checks and code checks typed on the web), counted by
-the registry's one limiter under a keyed HMAC of the client's IP. The only importer of ``limits``,
-whose rule syntax the settings use ("5 per minute;30 per day")."""
+"""Per-client limits on the public pages and the public API (number checks and code checks), counted
+by the registry's one limiter under keyed HMACs of the client's address and of its network (/24,
+/64, which allows ``NETWORK_FACTOR`` times as much: one person with many addresses of one network
+counts as one). The only importer of ``limits``, whose rule syntax the settings use ("5 per minute")."""
 
 from dataclasses import dataclass
 
 from limits import parse_many
 
 from verify.errors import RateLimited
+from verify.services import clients
 
 
 def windows(rule):
@@ -14,22 +16,41 @@ def windows(rule):
     return [(item.amount, item.get_expiry()) for item in parse_many(rule)]
 
 
+NETWORK_FACTOR = 4
+PAGE_CHECK, PAGE_VERIFY, API_CHECK, API_VERIFY = "check", "verify", "api-check", "api-verify"
+
+
 class ClientLimits:
-    """Named limits per client IP, e.g. ``{"check": [(30, 60)]}``; built once by the factory."""
+    """Named limits per client, e.g. ``{"check": [(30, 60)]}``; built once by the factory."""
 
     def __init__(self, limits, rules):
         self._limits = limits
         self._rules = {name: tuple(spans) for name, spans in rules.items()}
 
     def hit(self, name, client_ip):
-        """Count one use of ``name`` by ``client_ip``: ``(allowance, uses left)`` of the first window;
-        ``RateLimited`` past the limit (the use still counts)."""
+        """Count one use of ``name`` by ``client_ip`` (and its network): ``(allowance, uses left)`` of
+        the first window; ``RateLimited`` past the limit (the use still counts)."""
+        return self.settle(name, self._limits.hit_all(self.calls(name, client_ip)))
+
+    def calls(self, name, client_ip):
+        """The hits of ``name`` by ``client_ip`` as scripts to run in one round trip with the work."""
+        return [self._limits.hit_call(tag, name, rule) for tag, rule in self._subjects(name, client_ip)]
+
+    def settle(self, name, hits):
+        """``RateLimited`` when one of ``hits`` (``Hit``s, or the replies of ``calls``) is past its
+        limit, else the allowance left."""
+        hits = [hit if hasattr(hit, "allowed") else self._limits.read(hit) for hit in hits]
+        refused = [hit.retry_after for hit in hits if not hit.allowed]
+        if refused:
+            raise RateLimited(max(refused))
+        amount = self._rules[name][0][0]
+        return Allowance(amount, max(amount - hits[0].count, 0))
+
+    def _subjects(self, name, client_ip):
         rule = self._rules[name]
-        subject = self._limits.subject("ip", client_ip or "unknown")
-        hit = self._limits.hit(f"c{subject}", name, rule)
-        if not hit.allowed:
-            raise RateLimited(hit.retry_after)
-        return Allowance(rule[0][0], max(rule[0][0] - hit.count, 0))
+        address = self._limits.subject("ip", client_ip or "unknown")
+        network = self._limits.subject("net", clients.network(client_ip))
+        return [(f"c{address}", rule), (f"n{network}", tuple((amount * NETWORK_FACTOR, seconds) for amount, seconds in rule))]
 
 
 @dataclass(frozen=True)
