@@ -53,7 +53,7 @@ def add_views(app):
     def floor_lookup():
         data = json.loads(request.get_data())
         phone = phones.normalise_mobile(data["phone"], region)
-        code_hmac, _expires = read([store.key(phones.number_hmac(hmac_key, phone.e164)[:24], "s")])
+        code_hmac, _expires = read([store.key(phones.number_hmac(hmac_key, phone.e164, "borrower")[:24], "s")])
         return jsonify({"verdict": "genuine" if code_hmac else "not_verified", "phone": phone.e164})
 
     def floor_write():

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from tests.test_sms import BORROWER, open_session, sms_app, standin, text  # noqa: F401  (fixtures and helpers)
+from verify.services.actor import CLI
 
 
 def _wrong(code):
@@ -100,8 +101,6 @@ def test_sms_reporters_are_counted_by_their_own_number(sms_app):
 # --- a stranger's text in our replies and pages -----------------------------------------------------
 @pytest.mark.parametrize("name", ["\u0001Wang", "Wa\u0000ng", "王\u200e小明", "Li\x1bWei"])
 def test_control_characters_are_refused_in_what_reaches_an_sms_or_a_page(sms_app, name):
-    from verify.services.actor import CLI
-
     headers = {"Authorization": "Bearer " + sms_app.extensions["verify"].keys.create(CLI, f"k{abs(hash(name))}", "sessions")}
     body = {"borrower": BORROWER, "caller": "021-6080-0000", "agent_id": "A17", "agent_name": name, "purpose": "贷后回访"}
     response = sms_app.test_client().post("/api/v1/sessions", json=body, headers=headers)
@@ -185,8 +184,6 @@ def _login(client, name, password, ip):
 
 
 def test_a_stranger_cannot_lock_a_named_staff_member_out(app):
-    from verify.services.actor import CLI
-
     app.extensions["verify"].staff.create(CLI, "sam", "support", "correct horse battery")
     attacker = app.test_client()
     for _ in range(8):
@@ -212,13 +209,102 @@ def test_one_network_cannot_make_us_hash_passwords_without_bound(app, monkeypatc
 
 def test_the_audit_stream_is_capped(app, monkeypatch):
     from verify.registry import audit as audit_log
-    from verify.services.actor import CLI
 
     monkeypatch.setattr(audit_log, "MAX_ENTRIES", 100)
     svc = app.extensions["verify"]
     for n in range(2000):
         svc.audit.record(CLI, "key_create", f"k{n}")
     assert svc.store.redis.xlen(svc.store.key("audit", "log")) < 400
+
+
+# --- privacy: no address in the store, personal data kept no longer than needed -------------------------
+def _everything_stored(store):
+    redis = store.redis
+    out = []
+    for key in redis.scan_iter(count=1000):
+        kind = redis.type(key)
+        out.append(key)
+        if kind == "string":
+            out.append(redis.get(key))
+        elif kind == "hash":
+            out += [f"{k}={v}" for k, v in redis.hgetall(key).items()]
+        elif kind == "set":
+            out += list(redis.smembers(key))
+        elif kind == "zset":
+            out += [m for m, _s in redis.zrange(key, 0, -1, withscores=True)]
+        elif kind == "stream":
+            out += [str(fields) for _id, fields in redis.xrange(key)]
+    return "\n".join(out)
+
+
+def test_no_client_address_in_plaintext_anywhere_in_redis(app):
+    app.extensions["verify"].staff.create(CLI, "sam", "support", "correct horse battery")
+    ip, client = "198.51.100.77", app.test_client()
+    env = {"REMOTE_ADDR": ip}
+    client.get("/api/v1/check?number=95188", environ_base=env)
+    client.post("/api/v1/verify", json={"phone": "13800138000", "code": "123456"}, environ_base=env)
+    client.post("/api/v1/reports", json={"number": "021-9999-8888"}, environ_base=env)
+    client.get("/check?number=95188", environ_base=env)
+    _login(client, "sam", "wrong wrong wrong", ip)
+    _login(client, "sam", "correct horse battery", ip)
+    stored = _everything_stored(app.extensions["verify"].store)
+    assert "login_failed" in stored and "198.51.100" not in stored
+
+
+def test_the_loan_reference_is_sealed_in_the_store_and_read_back_by_the_api(sms_app):
+    created, headers = open_session(sms_app, loan_ref="LOAN-2026-000123")
+    assert "LOAN-2026-000123" not in _everything_stored(sms_app.extensions["verify"].store)
+    state = sms_app.test_client().get(f"/api/v1/sessions/{created['id']}", headers=headers).get_json()
+    assert state["loan_ref"] == "LOAN-2026-000123"
+
+
+def test_a_reporters_pseudonym_cannot_be_matched_to_the_borrowers_keys(sms_app):
+    from verify import phones
+
+    client = sms_app.test_client()
+    reference = text(client, "举报 021-9999-8888")[1].split("编号")[1].split("，")[0]  # from the borrower's phone
+    text(client, "STOP")
+    svc = sms_app.extensions["verify"]
+    redis, key = svc.store.redis, svc.store.key
+    borrower_tag = phones.number_hmac(svc.settings.hmac_key.encode(), BORROWER, "borrower")[:24]
+    report = redis.hgetall(key("reports", f"r:{reference}"))
+    stored = [report["contact_hmac"], report["fingerprint"], *redis.smembers(key("optout", "numbers"))]
+    assert len(stored) == 3 and all(value and borrower_tag not in value for value in stored)
+    assert len({value[:24] for value in stored}) == 3  # three purposes, three unrelated pseudonyms
+
+
+def test_purge_blanks_old_reports_personal_fields_and_keeps_their_counts(app, runner):
+    import time
+
+    client = app.test_client()
+    old = client.post("/api/v1/reports", json={"number": "021-9999-8888", "text": "my name is Li, call 13800138000",
+                                                "reporter_phone": "13800138000"}).get_json()["id"]
+    svc = app.extensions["verify"]
+    far_future = int(time.time()) + 366 * 86400
+    redacted, _dropped = svc.retention.purge(CLI, now=far_future)
+    assert redacted == 1
+    from tests.conftest import registry_of
+
+    stored = registry_of(app).reports.get(old)
+    assert stored["text"] == "" and stored["contact_masked"] == "" and stored["fingerprint"] == ""
+    assert stored["number"] == "+862199998888" and stored["redacted_at"]
+    assert svc.store.redis.zscore(svc.store.key("reports", "by-time"), old)  # still in the queue's counts
+    assert "0 reports redacted" in runner.invoke(args=["purge"]).output  # done once, not again
+
+
+def test_a_reporter_can_have_their_report_erased(app, runner):
+    client = app.test_client()
+    reference = client.post("/api/v1/reports", json={"number": "021-9999-8888", "text": "Li, 13800138000"},
+                            environ_base={"REMOTE_ADDR": "10.3.3.3"}).get_json()["id"]
+    assert client.get("/api/v1/check?number=02199998888").get_json()["reports_30d"] == 1
+    result = runner.invoke(args=["reports", "erase", reference])
+    assert result.exit_code == 0, result.output
+    from tests.conftest import registry_of
+
+    assert registry_of(app).reports.get(reference)["text"] == ""
+    assert client.get("/api/v1/check?number=02199998888").get_json()["reports_30d"] == 0
+    assert runner.invoke(args=["reports", "erase", "R000000-NOSUCH"]).exit_code != 0
+    assert app.extensions["verify"].audit.entries(action="report_erase")[0][0]["target"] == reference
 
 
 # --- secrets and exposure ----------------------------------------------------------------------------

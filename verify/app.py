@@ -28,7 +28,9 @@ from verify.services.keys import ApiKeyService
 from verify.services.limits import API_CHECK, API_VERIFY, PAGE_CHECK, PAGE_VERIFY, ClientLimits, windows
 from verify.services.numbers import NumberRegistry
 from verify.services.reports import ReportIntake
+from verify.services.retention import Retention
 from verify.services.review import Review
+from verify.services.sealing import Sealer
 from verify.services.staff import StaffAccounts
 from verify.services.texts import Texts
 
@@ -102,7 +104,8 @@ def build_services(settings, store):
     messages = Messages(store, sessions, settings.sms_rate_limit, settings.sms_rate_window)
     numbers = Numbers(store, region)
     reports = Reports(store, numbers, limits)
-    audit = Audit(AuditLog(store))
+    audit_log = AuditLog(store)
+    audit = Audit(audit_log, hmac_key)
     twilio = Twilio(settings.twilio_account_sid, settings.twilio_auth_token, settings.sms_number,
                     api_base=settings.twilio_api_base, timeout=settings.notice_timeout)
     if not twilio.can_validate:
@@ -116,11 +119,13 @@ def build_services(settings, store):
     notices = Notices(messages, sessions, twilio, hmac_key, region, brand, settings.sms_language)
     return Services(
         settings=settings, store=store, audit=audit, checks=checks, calls=calls,
-        callbacks=Callbacks(sessions, numbers, notices, audit, region, settings.session_ttl, settings.session_ttl_max),
+        callbacks=Callbacks(sessions, numbers, notices, audit, Sealer(hmac_key), region, settings.session_ttl,
+                            settings.session_ttl_max),
         texts=Texts(twilio, messages, sessions, checks, calls, intake, settings),
         intake=intake, review=Review(reports, numbers, audit, region), numbers=NumberRegistry(numbers, audit, region),
         staff=StaffAccounts(Staff(store), limits, audit, settings.staff_idle_minutes * 60, settings.staff_max_hours * 3600),
         keys=ApiKeyService(ApiKeys(store), audit),
         client_limits=client_limits,
         health=Health(store, settings.allow_unsafe_redis),
+        retention=Retention(reports, audit_log, audit, settings.report_retention_days, settings.audit_retention_days),
     )

@@ -127,9 +127,16 @@ def mask(e164_or_display):
     return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
 
 
-def number_hmac(key, e164):
-    """Keyed HMAC-SHA256 of an E.164 number: how borrowers' numbers are stored and looked up."""
-    return hmac.new(key, e164.encode(), hashlib.sha256).hexdigest()
+PURPOSES = ("borrower", "optout", "contact")
+
+
+def number_hmac(key, e164, purpose):
+    """Keyed HMAC-SHA256 of an E.164 number for one ``purpose`` (the borrower's keys, the opt-out
+    list, a reporter's contact): how numbers are stored and looked up. Each purpose is a domain of
+    its own, so one kind of record cannot be linked to another without the key."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown purpose {purpose!r}")
+    return hmac.new(key, f"{purpose}|{e164}".encode(), hashlib.sha256).hexdigest()
 
 
 def carries(phone, signature):

@@ -61,6 +61,8 @@ class Settings:
     sms_rate_limit: int = _setting(10, "texts one sender may send per window before one polite refusal")
     sms_rate_window: int = _setting(600, "the SMS rate-limit window in seconds")
     notice_timeout: float = _setting(5.0, "seconds a pre-call notice may take to reach Twilio (sent in the background)")
+    report_retention_days: int = _setting(365, "days after which a report's personal fields (text, contact, reporter pseudonym, amount) are blanked by `flask purge`; its counts stay")
+    audit_retention_days: int = _setting(400, "days after which `flask purge` drops audit entries")
     metrics_token: str | None = _setting(None, "`/metrics` answers only requests with `Authorization: Bearer <this token>` (404 for others, and for everyone while unset)")
 
     @property

@@ -22,6 +22,11 @@ class AuditLog:
         self.store.redis.xadd(self._key, entry, maxlen=MAX_ENTRIES, approximate=True)
 
     @unavailable_on_error
+    def trim_before(self, timestamp):
+        """Drop the entries made before ``timestamp`` (Unix seconds); returns how many went."""
+        return self.store.redis.xtrim(self._key, minid=f"{int(timestamp) * 1000}-0", approximate=False)
+
+    @unavailable_on_error
     def newest(self, keep, before=None, limit=100):
         """Entries newest first for which ``keep(entry)`` is true; ``before`` is a cursor (an entry id).
         Returns ``(entries, next_cursor)``; next_cursor is None at the end. Reads in pages of 500."""

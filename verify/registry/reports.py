@@ -151,6 +151,38 @@ class Reports:
         return self.store.redis.transaction(write, key, value_from_callable=True)
 
     @unavailable_on_error
+    def received_between(self, after, until, count=1000):
+        """Up to ``count`` ids of reports received after ``after`` and up to ``until`` (Unix times),
+        oldest first, with their times."""
+        return self.store.redis.zrangebyscore(self.key("by-time"), f"({after}", until, start=0, num=count, withscores=True)
+
+    @unavailable_on_error
+    def redact(self, report_id, fields, when):
+        """Blank ``fields`` of a report and note ``when`` (its counts and indexes stay); its reporter's
+        pseudonym leaves the number's reporters unless they reported the number again since. False if
+        there is no such report."""
+        key = self.key(f"r:{report_id}")
+        number, fingerprint, received = self.store.redis.hmget(key, "number", "fingerprint", "received_at")
+        if number is None:
+            return False
+        reporters = self.key(f"reporters:{number}")
+        latest = self.store.redis.zscore(reporters, fingerprint) if fingerprint else None
+        with self.store.redis.pipeline() as pipe:
+            pipe.hset(key, mapping={**dict.fromkeys(fields, ""), "redacted_at": when})
+            if latest is not None and latest <= times.parse(received):  # not reported by them again since
+                pipe.zrem(reporters, fingerprint)
+            pipe.execute()
+        return True
+
+    @unavailable_on_error
+    def purge_mark(self, until=None):
+        """The time up to which old reports were redacted (0 at first); with ``until``, move it there."""
+        key = self.key("purged-until")
+        if until is not None:
+            self.store.redis.set(key, until)
+        return int(self.store.redis.get(key) or 0)
+
+    @unavailable_on_error
     def mark_known_scam(self, e164, known):
         """Mark a number as a confirmed scam by hand, or clear it (and its confirmations)."""
         with self.store.redis.pipeline() as pipe:

@@ -91,7 +91,7 @@ class Sessions:
 
     def tag(self, e164):
         """The borrower's hash tag: a prefix of the keyed HMAC of their number (never the number)."""
-        return phones.number_hmac(self.hmac_key, e164)[:TAG_CHARS]
+        return phones.number_hmac(self.hmac_key, e164, "borrower")[:TAG_CHARS]
 
     def session_key(self, tag):
         """The borrower's session hash."""

@@ -24,6 +24,7 @@ numbers_cli = AppGroup("numbers", help="Manage the registry of official numbers.
 keys_cli = AppGroup("keys", help="Manage API keys (shown once at creation, stored hashed).")
 sms_cli = AppGroup("sms", help="Try the SMS channel locally.")
 staff_cli = AppGroup("staff", help="Manage staff accounts for the dashboard.")
+reports_cli = AppGroup("reports", help="Reporters' personal data.")
 
 CSV_FIELDS = ("number", "label_zh", "label_en", "purpose", "direction", "status", "retired_on", "variants", "notes")
 
@@ -269,7 +270,27 @@ def staff_disable(name):
     click.echo(f"disabled {name}")
 
 
+@click.command("purge")
+@with_appcontext
+@domain_errors
+def purge():
+    """Blank reports' personal fields past VERIFY_REPORT_RETENTION_DAYS and drop audit entries past
+    VERIFY_AUDIT_RETENTION_DAYS (run it daily, e.g. from cron)."""
+    redacted, dropped = services().retention.purge(CLI)
+    click.echo(f"{redacted} reports redacted, {dropped} audit entries dropped")
+
+
+@reports_cli.command("erase")
+@click.argument("reference")
+@domain_errors
+def reports_erase(reference):
+    """Erase one report's personal data (its text, the reporter's contact and pseudonym), when the
+    reporter asks; the report stays counted."""
+    services().retention.erase(CLI, reference)
+    click.echo(f"erased the personal data of {reference}")
+
+
 def register(app):
     """Attach the commands to ``app``."""
-    for command in (seed_demo, numbers_cli, keys_cli, sms_cli, staff_cli):
+    for command in (seed_demo, numbers_cli, keys_cli, sms_cli, staff_cli, reports_cli, purge):
         app.cli.add_command(command)

@@ -13,6 +13,7 @@ from verify.services.keys import ApiKeyService
 from verify.services.limits import ClientLimits
 from verify.services.numbers import NumberRegistry
 from verify.services.reports import ReportIntake
+from verify.services.retention import Retention
 from verify.services.review import Review
 from verify.services.staff import StaffAccounts
 from verify.services.texts import Texts
@@ -37,3 +38,4 @@ class Services:
     keys: ApiKeyService
     client_limits: ClientLimits
     health: Health
+    retention: Retention

@@ -1,6 +1,8 @@
 """The audit trail: who did what, when (UTC), from which IP. Never a code or a full phone number in
 it: operations pass masked or hashed values."""
 
+import hashlib
+import hmac
 import re
 
 from verify import times
@@ -9,7 +11,7 @@ from verify.errors import Invalid
 ACTIONS = (
     "login", "login_failed", "logout", "report_status", "report_assign", "report_note", "number_known_scam",
     "number_cleared", "registry_add", "registry_update", "key_create", "key_revoke", "staff_create",
-    "staff_disable", "session_start", "session_end",
+    "staff_disable", "session_start", "session_end", "purge", "report_erase",
 )
 _CURSOR = re.compile(r"^\d{1,20}-\d{1,20}$")
 
@@ -21,17 +23,26 @@ def _stream_id(text):
 
 
 class Audit:
-    """Writes and reads the audit trail (``registry.audit.AuditLog``)."""
+    """Writes and reads the audit trail (``registry.audit.AuditLog``). The client's address is kept
+    as a keyed pseudonym (``ip:`` and 16 hex characters): the same address always gives the same
+    one, so an investigation can follow it, and whoever holds the key can test an address."""
 
-    def __init__(self, log):
+    def __init__(self, log, hmac_key):
         self._log = log
+        self._hmac_key = hmac_key
+
+    def pseudonym(self, ip):
+        """The audit's name for a client address ('' for none)."""
+        if not ip:
+            return ""
+        return "ip:" + hmac.new(self._hmac_key, f"audit-ip|{ip}".encode(), hashlib.sha256).hexdigest()[:16]
 
     def record(self, actor, action, target="", detail=""):
         """Append one entry for ``actor`` (an ``Actor``)."""
         if action not in ACTIONS:
             raise ValueError(f"unknown audit action {action!r}")
         self._log.append({"at": times.iso(), "who": actor.who, "action": action, "target": target,
-                          "ip": actor.ip or "", "detail": detail[:300]})
+                          "ip": self.pseudonym(actor.ip), "detail": detail[:300]})
 
     def entries(self, who=None, action=None, before=None, limit=100):
         """The newest entries first, filtered by ``who`` and ``action`` (unknown actions: no filter);

@@ -25,8 +25,9 @@ _API_FIELDS = ("borrower", "caller", "agent_id", "agent_name", "purpose", "loan_
 class Callbacks:
     """Opening, reading and ending sessions; built once with its collaborators."""
 
-    def __init__(self, sessions, numbers, notices, audit, region, ttl, ttl_max):
+    def __init__(self, sessions, numbers, notices, audit, sealer, region, ttl, ttl_max):
         self._sessions = sessions
+        self._sealer = sealer
         self._numbers = numbers
         self._notices = notices
         self._audit = audit
@@ -71,8 +72,8 @@ class Callbacks:
         ``NewSession`` and the notice's first state (None when none was asked for). Audited."""
         ttl = ttl or self._ttl
         notice = self._notices.first_state(borrower) if notify else None
-        if notice:
-            session = SessionFields(**{**session.__dict__, "notice": notice})
+        # The loan reference is the lender's and can name the borrower: kept sealed, read back by the API.
+        session = SessionFields(**{**session.__dict__, "notice": notice, "loan_ref": self._sealer.seal(session.loan_ref)})
         opened = self._sessions.open(borrower.e164, session, ttl)
         if notice:
             self._notices.dispatch(opened.id, notice, borrower, session.caller, ttl)
@@ -104,7 +105,7 @@ class Callbacks:
         return {
             "id": facts.id, "status": status, "locked_channels": sorted(locked), "caller": facts.caller,
             "agent_id": facts.agent_id,
-            "purpose": facts.purpose, "loan_ref": record.loan_ref, "created": facts.created,
+            "purpose": facts.purpose, "loan_ref": self._sealer.open(record.loan_ref), "created": facts.created,
             "expires": facts.expires, "ended": record.ended, "successful_checks": record.successes,
             "failed_checks": record.failures, "notice": record.notice,
         }
@@ -139,7 +140,7 @@ class Notices:
 
     def first_state(self, borrower):
         """Before the session is stored: skipped_opted_out, logged (no credentials) or pending."""
-        if self._messages.opted_out(phones.number_hmac(self._hmac_key, borrower.e164)):
+        if self._messages.opted_out(phones.number_hmac(self._hmac_key, borrower.e164, "optout")):
             return "skipped_opted_out"
         return "pending" if self._twilio.can_send else "logged"
 

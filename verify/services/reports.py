@@ -120,7 +120,7 @@ def build_record(hmac_key, report, source, now, client_ip=None):
         "categories": ",".join(report["categories"]),
         "text": report["text"],
         "amount_lost": "" if report["amount_lost"] is None else f"{report['amount_lost']:.2f}",
-        "contact_hmac": phones.number_hmac(hmac_key, reporter.e164) if reporter else "",
+        "contact_hmac": phones.number_hmac(hmac_key, reporter.e164, "contact") if reporter else "",
         "contact_masked": phones.mask(reporter.e164) if reporter else "",
         "fingerprint": fingerprint(hmac_key, source, reporter, client_ip),
         "source": source,

@@ -216,10 +216,10 @@ class Texts:
 
     def _opt_out(self, sender, command):
         # Claimed like every other text: a replayed old START cannot undo a later STOP.
-        self._messages.opt_out(phones.number_hmac(self._hmac_key, sender.e164))
+        self._messages.opt_out(phones.number_hmac(self._hmac_key, sender.e164, "optout"))
 
     def _opt_in(self, sender, command):
-        self._messages.opt_in(phones.number_hmac(self._hmac_key, sender.e164))
+        self._messages.opt_in(phones.number_hmac(self._hmac_key, sender.e164, "optout"))
 
     def _help(self, sender, command):
         return self._say("help", command.lang)
