@@ -157,6 +157,13 @@ def test_deeply_nested_json_is_a_400_problem(client, path):
         assert "nested" in response.get_json()["detail"]
 
 
+@pytest.mark.parametrize("query", ["since=¹", "until=٢٠٢٦-١١-٣٠", "since=" + "9" * 5000, "limit=99999999999999999999",
+                                   "limit=¹", "cursor=x", "cursor=" + "1" * 40 + ":R", "status=%00", "number=" + "1" * 500])
+def test_odd_report_filters_on_the_api_are_a_422(client, key, query):
+    response = client.get(f"/api/v1/reports?{query}", headers=key("reports"))
+    assert response.status_code == 422 and response.content_type == "application/problem+json", query
+
+
 def test_a_report_reference_page_shows_only_references_that_exist(client):
     reference = client.post("/api/v1/reports", json={"number": "021-9999-8888"}).get_json()["id"]
     assert client.get(f"/report/done/{reference}").status_code == 200

@@ -9,24 +9,11 @@ round trip). Subjects are keyed HMACs: no client IP or phone number appears in a
 
 import hashlib
 import hmac
-from dataclasses import dataclass
 
-from verify.registry.store import pairs, unavailable_on_error
+from verify.registry import replies
+from verify.registry.store import unavailable_on_error
 
 SUBJECT_CHARS = 24
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A counted hit: ``count`` in the first window, ``retry_after`` seconds (0 when allowed)."""
-
-    count: int
-    retry_after: int
-
-    @property
-    def allowed(self):
-        """True when no window is past its allowance."""
-        return self.retry_after == 0
 
 
 class Limits:
@@ -50,22 +37,24 @@ class Limits:
     @unavailable_on_error
     def hit(self, tag, limit, windows):
         """Count one hit on every window of ``limit``; refused when one is past its amount."""
-        return self.read(self._hit(*self.hit_call(tag, limit, windows)[1:]))
+        return self.read(self._hit(*self.hit_call(tag, (limit, windows))[1:]))
 
     @unavailable_on_error
     def hit_all(self, calls):
         """Several hits (``hit_call``s) in one round trip: their ``Hit``s in order."""
         return [self.read(reply) for reply in self.store.run_many(calls)]
 
-    def hit_call(self, tag, limit, windows):
-        """The hit as ``(script, keys, args)``, to run in one round trip with other work."""
-        return self._hit, self.counters(tag, limit, windows), [value for window in windows for value in window]
+    def hit_call(self, tag, *limits):
+        """A hit on each ``(limit, windows)`` of the subject whose hash tag is ``tag``, as one
+        ``(script, keys, args)`` to run in one round trip with other work (refused when any counter
+        is past its amount; the count is the first window's)."""
+        keys = [key for limit, windows in limits for key in self.counters(tag, limit, windows)]
+        return self._hit, keys, [value for _limit, windows in limits for window in windows for value in window]
 
     @staticmethod
     def read(reply):
-        """A hit's reply as a ``Hit``."""
-        reply = pairs(reply)
-        return Hit(int(reply["count"]), int(reply["wait"]))
+        """A hit's reply as a ``replies.Hit``."""
+        return replies.hit(reply)
 
     @unavailable_on_error
     def clear(self, tag, limit, windows):

@@ -88,6 +88,25 @@ def _duplicate(held, tag):
     return Claim(ClaimState.DUPLICATE, reply=held.get("reply") if held.get("state") == "answered" else None)
 
 
+@dataclass(frozen=True)
+class Hit:
+    """A counted hit on a limit: ``count`` in the first window, ``retry_after`` seconds (0 when allowed)."""
+
+    count: int
+    retry_after: int
+
+    @property
+    def allowed(self):
+        """True when no window is past its allowance."""
+        return self.retry_after == 0
+
+
+def hit(raw):
+    """Read a limit hit's reply (``lua/limit.lua``)."""
+    reply = pairs(raw)
+    return Hit(int(reply["count"]), int(reply["wait"]))
+
+
 class Filed(enum.Enum):
     """What a report write did."""
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from limits import parse_many
 
 from verify.errors import RateLimited
+from verify.registry.replies import Hit
 from verify.services import clients
 
 
@@ -33,24 +34,23 @@ class ClientLimits:
         return self.settle(name, self._limits.hit_all(self.calls(name, client_ip)))
 
     def calls(self, name, client_ip):
-        """The hits of ``name`` by ``client_ip`` as scripts to run in one round trip with the work."""
-        return [self._limits.hit_call(tag, name, rule) for tag, rule in self._subjects(name, client_ip)]
+        """The hit of ``name`` by ``client_ip`` and its network, as scripts to run in one round trip
+        with the work. The address's counter lives under its network's hash tag: one script counts both."""
+        rule = self._rules[name]
+        address = self._limits.subject("ip", client_ip or "unknown")
+        network = self._limits.subject("net", clients.network(client_ip))
+        wider = tuple((amount * NETWORK_FACTOR, seconds) for amount, seconds in rule)
+        return [self._limits.hit_call(f"n{network}", (f"{name}-{address}", rule), (name, wider))]
 
     def settle(self, name, hits):
         """``RateLimited`` when one of ``hits`` (``Hit``s, or the replies of ``calls``) is past its
         limit, else the allowance left."""
-        hits = [hit if hasattr(hit, "allowed") else self._limits.read(hit) for hit in hits]
+        hits = [hit if isinstance(hit, Hit) else self._limits.read(hit) for hit in hits]
         refused = [hit.retry_after for hit in hits if not hit.allowed]
         if refused:
             raise RateLimited(max(refused))
         amount = self._rules[name][0][0]
         return Allowance(amount, max(amount - hits[0].count, 0))
-
-    def _subjects(self, name, client_ip):
-        rule = self._rules[name]
-        address = self._limits.subject("ip", client_ip or "unknown")
-        network = self._limits.subject("net", clients.network(client_ip))
-        return [(f"c{address}", rule), (f"n{network}", tuple((amount * NETWORK_FACTOR, seconds) for amount, seconds in rule))]
 
 
 @dataclass(frozen=True)
