@@ -1,11 +1,14 @@
 """Who a request comes from, as limits and counts see it: the client's address and its network
 (an IPv4 /24 or an IPv6 /64, what one person with a laptop, a phone hotspot or a small office holds)."""
 
+import functools
 import ipaddress
 
 
+@functools.lru_cache(maxsize=4096)
 def network(ip):
-    """The /24 (IPv4) or /64 (IPv6) network of ``ip`` as text, or ``"unknown"`` for anything else."""
+    """The /24 (IPv4) or /64 (IPv6) network of ``ip`` as text, or ``"unknown"`` for anything else
+    (remembered for the last 4,096 addresses: every limited request asks)."""
     try:
         address = ipaddress.ip_address((ip or "").strip())
     except ValueError:
