@@ -69,6 +69,19 @@ def test_many_addresses_of_one_network_share_a_limit(default_limits):
     assert other.status_code == 200  # another network is not held up
 
 
+def test_a_neighbour_on_the_same_network_cannot_take_the_pages_from_a_borrower(default_limits):
+    """Behind one carrier NAT (a /24) a scammer spends the network's API allowance: the borrower next
+    to them still gets the web pages (counted per address)."""
+    client = default_limits.test_client()
+    for n in range(45):
+        client.post("/api/v1/verify", json={"phone": f"1390000{n:04d}", "code": "123456"},
+                    environ_base={"REMOTE_ADDR": f"100.64.0.{n + 1}"})
+    neighbour = {"REMOTE_ADDR": "100.64.0.200"}
+    assert client.post("/api/v1/verify", json={"phone": "13800138000", "code": "123456"},
+                       environ_base=neighbour).status_code == 429
+    assert client.get("/check?number=95188", environ_base=neighbour).status_code == 200
+
+
 def test_ipv6_clients_are_limited_per_64(default_limits):
     client = default_limits.test_client()
     statuses = [client.post("/api/v1/verify", json={"phone": f"1370000{n:04d}", "code": "123456"},

@@ -112,7 +112,8 @@ def build_services(settings, store):
         log.warning("TWILIO_AUTH_TOKEN is not set: /sms/inbound refuses every request (403)")
     client_limits = ClientLimits(limits, {
         PAGE_CHECK: windows(settings.rate_check), PAGE_VERIFY: windows(settings.rate_verify),
-        API_CHECK: windows(settings.rate_api_check), API_VERIFY: windows(settings.rate_api_verify)})
+        API_CHECK: windows(settings.rate_api_check), API_VERIFY: windows(settings.rate_api_verify)},
+        network_wide=(API_CHECK, API_VERIFY))
     checks = NumberChecks(numbers, reports, client_limits, region, brand, settings.reported_threshold)
     calls = CallChecks(sessions, client_limits, region, brand)
     intake = ReportIntake(reports, numbers, limits, hmac_key, region, windows(settings.rate_report))

@@ -46,9 +46,9 @@ class Limits:
         return self.read(self._hit(*self.hit_call(tag, (limit, windows))[1:]))
 
     @unavailable_on_error
-    def hit_all(self, calls):
-        """Several hits (``hit_call``s) in one round trip: their ``Hit``s in order."""
-        return [self.read(reply) for reply in self.store.run_many(calls)]
+    def run(self, calls):
+        """Hits (``hit_call``s) in one round trip; their replies, as the work they may go with gives them."""
+        return self.store.run_many(calls)
 
     def hit_call(self, tag, *limits):
         """A hit on each ``(limit, windows)`` of the subject whose hash tag is ``tag``, as one

@@ -55,12 +55,11 @@ def is_store_error(exc):
 class Store:
     """A Redis client plus the key prefix; each registry module builds its own keys through ``key``."""
 
-    def __init__(self, client, prefix="verify:", socket_path=None):
+    def __init__(self, client, prefix="verify:"):
         if "{" in prefix or "}" in prefix:
             raise ValueError("the key prefix must not contain braces: they are hash tags")
         self.redis = client
         self.prefix = prefix
-        self.socket_path = socket_path  # the embedded server's socket, for other clients (rate limits)
         self._scripts = {}
         self._local = threading.local()
 
@@ -295,9 +294,3 @@ def check_durability(client, production, allow_unsafe):
     if production and not allow_unsafe:
         raise UnsafeStore(message + " (set VERIFY_ALLOW_UNSAFE_REDIS=1 to start anyway)")
     log.warning(message)
-
-
-@unavailable_on_error
-def ping(store):
-    """True when the server answers."""
-    return bool(store.redis.ping())
