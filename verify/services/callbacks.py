@@ -1,6 +1,7 @@
 """Callback sessions: the call centre opens one before dialling (API or agent console), reads its code
 to the borrower, and ends it after the call; the pre-call notice SMS goes out in the background."""
 
+import dataclasses
 import logging
 import os
 import re
@@ -73,7 +74,7 @@ class Callbacks:
         ttl = ttl or self._ttl
         notice = self._notices.first_state(borrower) if notify else None
         # The loan reference is the lender's and can name the borrower: kept sealed, read back by the API.
-        session = SessionFields(**{**session.__dict__, "notice": notice, "loan_ref": self._sealer.seal(session.loan_ref)})
+        session = dataclasses.replace(session, notice=notice, loan_ref=self._sealer.seal(session.loan_ref))
         opened = self._sessions.open(borrower.e164, session, ttl)
         if notice:
             self._notices.dispatch(opened.id, notice, borrower, session.caller, ttl)

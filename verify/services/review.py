@@ -2,6 +2,7 @@
 (status, assignee, notes, each change in the report's history and the audit), known scams, the
 overview, spoofing alerts and the export for the police."""
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -181,7 +182,7 @@ class Review:
         """Up to ``limit`` reports matching ``filters``, each with ``EXPORT_FIELDS`` only."""
         rows, cursor = [], None
         while len(rows) < limit:
-            page, cursor = self.find(Filters(**{**filters.__dict__, "cursor": cursor, "limit": min(200, limit - len(rows))}))
+            page, cursor = self.find(dataclasses.replace(filters, cursor=cursor, limit=min(200, limit - len(rows))))
             rows += [{field: report[field] for field in EXPORT_FIELDS} for report in page]
             if cursor is None:
                 return rows
