@@ -123,6 +123,17 @@ def open_session(client, key):
     return open_
 
 
+def version_reads(monkeypatch):
+    """A list that grows by one each time a process reads the registry's version (with the work of a
+    check or a report, in its round trip)."""
+    from verify.registry.store import Store
+
+    reads, original = [], Store.run_many
+    monkeypatch.setattr(Store, "run_many", lambda store, calls: (
+        reads.extend(1 for script, _keys, _args in calls if script.name == "value") or original(store, calls)))
+    return reads
+
+
 def registry_of(app):
     """The registry's storage objects on ``app``'s store, for tests that read or plant stored facts."""
     from types import SimpleNamespace

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.conftest import registry_of
+from tests.conftest import registry_of, version_reads
 from verify.services.actor import CLI
 
 
@@ -148,11 +148,7 @@ NEW_NUMBER = {"number": "021-6080-7777", "labels": {"zh": "回访专线", "en": 
 
 
 def test_checks_read_the_registry_version_once_a_second(app, client, monkeypatch):
-    from verify.registry.store import Script
-
-    reads = []
-    original = Script.run_with  # the script with the version read in one pipeline
-    monkeypatch.setattr(Script, "run_with", lambda script, *a: reads.append(1) or original(script, *a))
+    reads = version_reads(monkeypatch)
     for number in ("021-6080-0000", "13912345678", "0095188", "021-6080-0000"):
         assert check(client, number)[0] == 200
     assert len(reads) == 1

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.conftest import registry_of
+from tests.conftest import registry_of, version_reads
 from verify.services import reports
 
 
@@ -134,11 +134,7 @@ def test_reports_read_the_registry_version_only_when_this_copy_is_over_a_second_
     import logging
 
     from tests.test_check_api import NEW_NUMBER
-    from verify.registry.store import Script
-
-    reads = []
-    original = Script.run_with  # the script with the version read in one pipeline
-    monkeypatch.setattr(Script, "run_with", lambda script, *a: reads.append(1) or original(script, *a))
+    reads = version_reads(monkeypatch)
     registry = registry_of(app).cache
     for _ in range(3):
         assert client.post("/api/v1/reports", json={"number": "021-9999-8888"}).status_code == 201

@@ -82,6 +82,7 @@ class Numbers:
         self.region = region
         self.cache = RegistryCache()
         self._entries, self._index, self._version = (store.key(TAG, name) for name in ("entries", "index", "version"))
+        self._value = store.script("value")
 
     @unavailable_on_error
     def all_entries(self):
@@ -131,17 +132,17 @@ class Numbers:
         return entry
 
     def run_current(self, script, keys, args, before=()):
-        """Run ``script`` (after the scripts ``before``, e.g. a client's limit, in the same round trip)
-        and on the way make this process's copy of the registry current: the scripts alone while the
-        copy is fresh (see ``RegistryCache``), else ``script`` and the registry's version in one
-        pipeline (``before`` then goes one round trip ahead). Returns ``([replies of before], reply)``."""
+        """Run ``script`` after the scripts ``before`` (e.g. a client's limit) in one round trip, and on
+        the way make this process's copy of the registry current: while the copy is fresh (see
+        ``RegistryCache``) the scripts alone, else with a read of the registry's version (and when that
+        changed, one more round trip for the index). Returns ``([replies of before], reply)``."""
         cache = self.cache
+        work = [*before, (script, keys, args)]
         if cache.fresh():
-            *earlier, reply = self.store.run_many([*before, (script, keys, args)]) if before else [script(keys, args)]
+            *earlier, reply = self.store.run_many(work)
             return earlier, reply
-        earlier = self.store.run_many(before) if before else []
         changes_seen = cache.changes_here
-        reply, (version,) = script.run_with(keys, args, lambda pipe: pipe.get(self._version))
+        *earlier, reply, version = self.store.run_many([*work, (self._value, [self._version], [])])
         if version != cache.version or cache.version is None:
             with self.store.redis.pipeline(transaction=False) as pipe:
                 pipe.get(self._version)

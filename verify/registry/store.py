@@ -70,7 +70,7 @@ class Store:
     def script(self, name):
         """The Lua script ``lua/<name>.lua`` (its includes in place), registered once per store."""
         if name not in self._scripts:
-            self._scripts[name] = Script(self, lua_source(name))
+            self._scripts[name] = Script(self, lua_source(name), name)
         return self._scripts[name]
 
     def run(self, script, keys, args):
@@ -85,17 +85,27 @@ class Store:
             return client.evalsha(script.sha, len(keys), *keys, *args)
 
     def run_many(self, calls):
-        """Several scripts ``[(script, keys, args)]`` in one pipeline (one round trip); their replies
-        in order. A script Redis had forgotten did not run: it is loaded and run alone."""
-        with self.redis.pipeline(transaction=False) as pipe:
-            for script, keys, args in calls:
-                pipe.evalsha(script.sha, len(keys), *keys, *args)
-            replies = pipe.execute(raise_on_error=False)
-        for reply in replies:
-            if isinstance(reply, redis.RedisError) and not isinstance(reply, redis.exceptions.NoScriptError):
-                raise reply
-        return [self.run(*call) if isinstance(reply, redis.exceptions.NoScriptError) else reply
-                for call, reply in zip(calls, replies, strict=True)]
+        """Several scripts ``[(script, keys, args)]`` in one round trip, in order; their replies. They
+        run as one script made of them (``together``): one EVALSHA on this thread's client, where a
+        pipeline costs a pool checkout and its own bookkeeping (README, Performance). On Redis Cluster
+        every key of the calls must then share a hash slot."""
+        if len(calls) == 1:
+            return [self.run(*calls[0])]
+        keys, args = [], []
+        for _script, own_keys, own_args in calls:
+            args += [len(own_keys), len(own_args)]
+        for _script, own_keys, own_args in calls:
+            keys += own_keys
+            args += own_args
+        replies = self.run(self.together(tuple(call[0] for call in calls)), keys, args)
+        return [reply[0] if reply else None for reply in replies]
+
+    def together(self, scripts):
+        """One script running ``scripts`` in turn (each in a function of its own keys and arguments)."""
+        name = "+".join(script.name for script in scripts)
+        if name not in self._scripts:
+            self._scripts[name] = Script(self, together_source(scripts), name)
+        return self._scripts[name]
 
     def _client(self):
         # redis-py's single-connection client, one per thread: no pool checkout per script call (a
@@ -105,15 +115,29 @@ class Store:
         if getattr(own, "pid", None) != os.getpid():
             own.client = redis.Redis(connection_pool=self.redis.connection_pool, single_connection_client=True)
             own.pid = os.getpid()
+        _drop_if_closed(own.client.connection)
         return own.client
 
 
-class Script:
-    """A Lua script run with EVALSHA (``Store.run``), with other commands in one pipeline
-    (``run_with``), or queued on a batch (``queue_on``); loaded again when Redis has forgotten it."""
+def _drop_if_closed(connection):
+    # The test the pool makes when it hands out a connection: one the server closed (a restart, CLIENT
+    # KILL) has its end of file waiting. It is closed here and opened again by the next command, which
+    # then runs once, where it would otherwise fail (6 us a call, README, Performance).
+    try:
+        closed = connection.can_read()
+    except (redis.ConnectionError, OSError):
+        closed = True
+    if closed:
+        connection.disconnect()
 
-    def __init__(self, store, source):
+
+class Script:
+    """A Lua script run with EVALSHA (``Store.run``), with other scripts in one round trip
+    (``Store.run_many``), or queued on a batch (``queue_on``); loaded again when Redis has forgotten it."""
+
+    def __init__(self, store, source, name):
         self._store = store
+        self.name = name
         self._script = store.redis.register_script(source)
         self.sha = self._script.sha
         self.source = source
@@ -125,24 +149,6 @@ class Script:
     def queue_on(self, pipe, keys, args):
         """Queue the script on ``pipe`` for a batch (redis-py loads it, if need be, when the pipeline runs)."""
         self._script(keys=keys, args=args, client=pipe)
-
-    def run_with(self, keys, args, queue):
-        """Run the script with the commands ``queue(pipe)`` adds, in one pipeline (one round trip);
-        returns ``(the script's reply, [their replies])``."""
-        for attempt in (1, 2):
-            try:
-                with self._store.redis.pipeline(transaction=False) as pipe:
-                    # EVALSHA itself: redis-py's Script on a pipeline asks SCRIPT EXISTS first, one more
-                    # round trip on every call. NOSCRIPT means the script did not run: load it, go again
-                    # (the other commands are reads).
-                    pipe.evalsha(self.sha, len(keys), *keys, *args)
-                    queue(pipe)
-                    reply, *others = pipe.execute()
-                return reply, others
-            except redis.exceptions.NoScriptError:
-                if attempt == 2:
-                    raise
-                self._store.redis.script_load(self.source)
 
 
 _INCLUDE = re.compile(r'^--- @include "(\w+)"$', re.MULTILINE)
@@ -162,6 +168,29 @@ def lua_source(name):
         return _INCLUDE.sub(expand, _read_lua(included))
 
     return _INCLUDE.sub(expand, _read_lua(name))
+
+
+def together_source(scripts):
+    """The text of ``Store.together``: each script's body becomes a function of its slice of KEYS
+    and ARGV (ARGV starts with the number of keys and arguments of each), and each reply is
+    returned wrapped in a table of its own (a nil reply would end Lua's list of replies early)."""
+    parts = [f"local function part{i}(KEYS, ARGV)\n{script.source}\nend" for i, script in enumerate(scripts)]
+    calls = ", ".join(f"{{part{i}(take(KEYS, ARGV, {i}))}}" for i in range(len(scripts)))
+    return "\n".join([*parts, _TAKE.format(count=len(scripts)), f"return {{{calls}}}"])
+
+
+_TAKE = """local starts = {{}}
+local key_at, arg_at = 0, 2 * {count}
+for i = 0, {count} - 1 do
+  starts[i] = {{key_at, arg_at, tonumber(ARGV[2 * i + 1]), tonumber(ARGV[2 * i + 2])}}
+  key_at, arg_at = key_at + starts[i][3], arg_at + starts[i][4]
+end
+local function take(keys, argv, i)
+  local at, own_keys, own_args = starts[i], {{}}, {{}}
+  for j = 1, at[3] do own_keys[j] = keys[at[1] + j] end
+  for j = 1, at[4] do own_args[j] = argv[at[2] + j] end
+  return own_keys, own_args
+end"""
 
 
 def _read_lua(name):
