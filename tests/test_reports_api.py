@@ -145,3 +145,48 @@ def test_reports_read_the_registry_version_only_when_this_copy_is_over_a_second_
         assert client.post("/api/v1/reports", json={"number": "021-6080-7777"}).status_code == 201
     assert len(reads) == 2 and "+862160807777" in registry.exact
     assert caplog.text.count("spoofing signal") == 1 and "+862160807777" in caplog.text
+
+
+# --- at most once: Idempotency-Key ---------------------------------------------------------------------
+def _stored_ids(app):
+    store = app.extensions["verify"].store
+    return store.redis.zrange(store.key("reports", "by-time"), 0, -1)
+
+
+def test_a_retried_report_with_its_idempotency_key_is_filed_once(app, client):
+    body = {"number": "021-9999-8888", "text": "自称客服，让我转账"}
+    first = client.post("/api/v1/reports", json=body, headers={"Idempotency-Key": "9f1c2e4a-retry"})
+    again = client.post("/api/v1/reports", json=body, headers={"Idempotency-Key": "9f1c2e4a-retry"})
+    assert first.status_code == again.status_code == 201
+    assert first.get_json() == again.get_json()
+    assert _stored_ids(app) == [first.get_json()["id"]]
+    other = client.post("/api/v1/reports", json=body, headers={"Idempotency-Key": "another-key"})
+    assert other.status_code == 201 and len(_stored_ids(app)) == 2  # a new key is a new report
+    plain = client.post("/api/v1/reports", json=body)
+    assert plain.status_code == 201 and len(_stored_ids(app)) == 3  # without a key, every request files
+
+
+def test_an_idempotency_key_is_the_clients_own(app, client):
+    """Another client sending the same key files its own report (a key cannot be used to swallow
+    someone else's report)."""
+    body = {"number": "021-9999-8888"}
+    headers = {"Idempotency-Key": "shared-guessable-key"}
+    mine = client.post("/api/v1/reports", json=body, headers=headers)
+    theirs = client.post("/api/v1/reports", json=body, headers=headers, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert mine.status_code == theirs.status_code == 201
+    assert mine.get_json()["id"] != theirs.get_json()["id"] and len(_stored_ids(app)) == 2
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "with space", "中文"])
+def test_a_malformed_idempotency_key_is_refused_and_files_nothing(app, client, key):
+    response = client.post("/api/v1/reports", json={"number": "021-9999-8888"}, headers={"Idempotency-Key": key})
+    assert response.status_code == 422 and response.content_type == "application/problem+json"
+    assert "Idempotency-Key" in str(response.get_json()) and _stored_ids(app) == []
+
+
+def test_an_idempotency_key_sent_again_with_another_report_is_refused(app, client):
+    headers = {"Idempotency-Key": "k-1"}
+    assert client.post("/api/v1/reports", json={"number": "021-9999-8888"}, headers=headers).status_code == 201
+    reused = client.post("/api/v1/reports", json={"number": "021-9999-7777"}, headers=headers)
+    assert reused.status_code == 422 and "different request" in str(reused.get_json())
+    assert len(_stored_ids(app)) == 1

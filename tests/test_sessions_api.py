@@ -59,11 +59,31 @@ def test_wrong_expired_and_no_session_look_identical(client, open_session):
     created = open_session(ttl_seconds=1)
     wrong_code = _not_verified_answer(verify(client, wrong(created["code"])))
     no_session = _not_verified_answer(verify(client, "123456", phone="13900000000"))
-    time.sleep(2.1)  # Redis's clock has one-second steps
+    time.sleep(1.1)
     expired = _not_verified_answer(verify(client, created["code"]))
     assert wrong_code == no_session == expired
     assert wrong_code[0] == 200 and wrong_code[2]["verdict"] == "not_verified"
     assert set(wrong_code[2]) == {"verdict", "advice"}
+
+
+def test_a_session_lives_exactly_its_ttl(client, open_session, redis_server):
+    """Measured on Redis's clock: the code works until ttl seconds after opening (± 50 ms), whatever
+    the fraction of the second it was opened in (whole-second clocks cut up to a second off)."""
+    clock = redis_server.client()
+
+    def redis_now():
+        seconds, micro = clock.time()
+        return seconds + micro / 1e6
+
+    for _ in range(3):
+        opened_at = redis_now()
+        created = open_session(ttl_seconds=1)
+        while redis_now() < opened_at + 0.93:
+            time.sleep(0.01)
+        assert verify(client, created["code"]).get_json()["verdict"] == "genuine"
+        while redis_now() < opened_at + 1.07:
+            time.sleep(0.01)
+        assert verify(client, created["code"]).get_json()["verdict"] == "not_verified"
 
 
 def test_code_is_bound_to_the_borrower(client, open_session):
@@ -302,3 +322,24 @@ def test_sessions_started_and_ended_through_the_api_are_audited(app, client, ope
     actions = [(e["action"], e["target"]) for e in entries]
     assert ("session_start", created["id"]) in actions and ("session_end", created["id"]) in actions
     assert "13800138000" not in str(entries) and created["code"] not in str(entries)
+
+
+# --- at most once: Idempotency-Key ---------------------------------------------------------------------
+def test_a_retried_session_open_answers_the_first_session_and_its_code(app, client, open_session):
+    """A call centre that timed out and retries with the same Idempotency-Key gets the session it opened
+    (the code its agent may already have read out keeps working); nothing is opened, sent or audited twice."""
+    body = {"borrower": "13800138000", "caller": "021-6080-0000", "agent_id": "A17", "agent_name": "王小明",
+            "purpose": "贷后回访"}
+    headers = {**open_session.headers, "Idempotency-Key": "call-7731"}
+    first = client.post("/api/v1/sessions", json=body, headers=headers)
+    again = client.post("/api/v1/sessions", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json() == again.get_json()
+    assert verify(client, first.get_json()["code"]).get_json()["verdict"] == "genuine"
+    starts = app.extensions["verify"].audit.entries(action="session_start")[0]
+    assert [e["target"] for e in starts] == [first.get_json()["id"]]
+    reused = client.post("/api/v1/sessions", json={**body, "purpose": "另一个"}, headers=headers)
+    assert reused.status_code == 422 and "different request" in str(reused.get_json())
+    assert verify(client, first.get_json()["code"]).get_json()["verdict"] == "genuine"  # still the live one
+    fresh = client.post("/api/v1/sessions", json=body, headers={**open_session.headers, "Idempotency-Key": "call-7732"})
+    assert fresh.status_code == 201 and fresh.get_json()["id"] != first.get_json()["id"]

@@ -12,7 +12,6 @@ from tests.conftest import TEST_SETTINGS, registry_of
 from tests.redis_process import RedisProcess, SilentServer
 from verify import create_app
 from verify.registry import store as store_module
-from verify.registry.store import UnsafeStore
 from verify.services.actor import CLI
 
 
@@ -36,10 +35,21 @@ def test_unsafe_settings_warn_in_development(private_redis, tmp_path, caplog):
     assert "appendonly" in caplog.text and "maxmemory-policy" in caplog.text
 
 
-def test_unsafe_settings_refuse_production(private_redis, tmp_path):
+def test_unsafe_settings_refuse_production(private_redis, tmp_path, caplog):
+    """Production with settings that could lose data answers unavailable (one line on the log, no
+    traceback) until they are fixed; then it serves without a restart."""
     private_redis.client().config_set("maxmemory-policy", "volatile-ttl")
-    with pytest.raises(UnsafeStore, match="maxmemory-policy"):
-        create_app(_settings(tmp_path, REDIS_URL=private_redis.url, VERIFY_ENV="production"))
+    with caplog.at_level(logging.ERROR, logger="verify.registry.gate"):
+        refused = create_app(_settings(tmp_path, REDIS_URL=private_redis.url, VERIFY_ENV="production"))
+    refusals = lambda: [r for r in caplog.records if r.levelname == "ERROR"]  # noqa: E731
+    assert len(refusals()) == 1 and "maxmemory-policy" in caplog.text and "Traceback" not in caplog.text
+    _assert_unavailable(refused.test_client().get("/api/v1/check?number=021-6080-0000"))
+    ready = refused.test_client().get("/readyz")
+    assert ready.status_code == 503 and "maxmemory-policy" in ready.get_json()["problems"][0]
+    private_redis.client().config_set("maxmemory-policy", "noeviction")
+    _eventually(lambda: refused.test_client().get("/api/v1/check?number=021-6080-0000").status_code == 200)
+    assert len(refusals()) == 1 and "can be used again" in caplog.text  # said once, and the recovery
+    private_redis.client().config_set("maxmemory-policy", "volatile-ttl")
     app = create_app(_settings(tmp_path, REDIS_URL=private_redis.url, VERIFY_ENV="production", VERIFY_ALLOW_UNSAFE_REDIS=True))
     assert app.test_client().get("/readyz").status_code == 200
 
@@ -93,6 +103,20 @@ def test_timeouts_are_short_and_nothing_is_sent_twice():
 def test_timeout_over_half_a_second_is_refused(tmp_path):
     with pytest.raises(ValueError, match="0.5"):
         create_app(_settings(tmp_path, REDIS_URL="redis://127.0.0.1:1/0", VERIFY_REDIS_TIMEOUT=2.0))
+
+
+def _eventually(condition, within=3.0):
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {within:.1f} s"
+        time.sleep(0.05)
+
+
+def test_appendfsync_no_is_unsafe(private_redis, tmp_path):
+    private_redis.client().config_set("appendfsync", "no")
+    app = create_app(_settings(tmp_path, REDIS_URL=private_redis.url, VERIFY_ENV="production"))
+    _assert_unavailable(app.test_client().get("/api/v1/check?number=021-6080-0000"))
+    assert "appendfsync" in app.test_client().get("/readyz").get_json()["problems"][0]
 
 
 # --- failing closed -------------------------------------------------------------------------------
@@ -338,6 +362,8 @@ def test_a_code_check_that_timed_out_is_not_sent_again(private_redis, tmp_path):
     time.sleep(0.1)
     _assert_unavailable(client.post("/api/v1/verify", json={"phone": "13800138000", "code": wrong}))
     stall.join()
+    # The timeout closed this process's gate to Redis; it opens again once a probe finds Redis answering.
+    _eventually(lambda: client.get(f"/api/v1/sessions/{created['id']}", headers=headers).status_code == 200)
     state = client.get(f"/api/v1/sessions/{created['id']}", headers=headers).get_json()
     assert state["failed_checks"] == 2, state  # the warm-up's and the stalled one's, once
 
@@ -353,8 +379,11 @@ def test_script_calls_recover_after_redis_restarts(private_redis, tmp_path):
     private_redis.stop()
     _assert_unavailable(client.post("/api/v1/verify", json={"phone": "13800138000", "code": "123456"}))
     private_redis.start()  # same data folder; the server has forgotten the scripts
-    # The thread's connection to the old server is found closed before a command is written to it,
-    # and opened again: the first verification after the restart is answered.
+    # Until this process's probe finds Redis back (every half second), answers stay unavailable at
+    # once; then the scripts are loaded again and every answer is right.
+    restarted = time.monotonic()
+    _eventually(lambda: _verify(client, "13800138000", "123456") != "unavailable", within=2)
+    assert time.monotonic() - restarted < 1.5
     assert _verify(client, "13800138000", "123456") == "not_verified"
     assert _verify(client, "13800138000", "123456") == "not_verified"
 

@@ -190,6 +190,22 @@ def test_report_is_filed_and_confirmed_with_a_reference(app, client):
     assert stored["occurred_at"] == "2026-11-29T14:05:00Z"
 
 
+def test_a_report_form_sent_twice_files_one_report(app, client):
+    """A double click, or the browser sending the page again: one report, both answers lead to it.
+    Sent again with other answers (back, edit, send), the form says so and files nothing."""
+    form = page(client.get("/report"))
+    fields = {"csrf_token": csrf(client, "/report"), "once": re.search(r'name="once" type="hidden" value="([^"]+)"', form).group(1),
+              "number": "021-9999-8888", "channel": "call", "text": "自称客服"}
+    first, again = client.post("/report", data=fields), client.post("/report", data=fields)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    store = app.extensions["verify"].store
+    assert store.redis.zcard(store.key("reports", "by-time")) == 1
+    edited = client.post("/report", data={**fields, "text": "自称客服，要验证码"})
+    assert edited.status_code == 400 and "这份表单已经提交过了" in page(edited)
+    assert store.redis.zcard(store.key("reports", "by-time")) == 1
+
+
 def test_report_errors_are_next_to_their_fields_keeping_what_was_typed(client):
     token = csrf(client, "/report")
     response = client.post("/report", data={"csrf_token": token, "number": "not a number", "text": "x" * 2001,

@@ -92,8 +92,10 @@ def _store(instance_path, settings):
     else:
         socket_path = store_module.embedded_socket(os.path.join(instance_path, "redis"))
         client = store_module.connect(socket_path=socket_path, timeout=settings.redis_timeout)
-    store_module.check_durability(client, settings.production, settings.allow_unsafe_redis)
-    return store_module.Store(client, settings.redis_prefix)
+    store = store_module.Store(client, settings.redis_prefix, script_flags=bool(settings.redis_url),
+                               refuse_unsafe=settings.production and not settings.allow_unsafe_redis)
+    store.gate.check()  # closed (answers unavailable) until Redis answers with safe settings
+    return store
 
 
 def build_services(settings, store):
@@ -120,7 +122,7 @@ def build_services(settings, store):
     notices = Notices(messages, sessions, twilio, hmac_key, region, brand, settings.sms_language)
     return Services(
         settings=settings, store=store, audit=audit, checks=checks, calls=calls,
-        callbacks=Callbacks(sessions, numbers, notices, audit, Sealer(hmac_key), region, settings.session_ttl,
+        callbacks=Callbacks(sessions, numbers, notices, audit, Sealer(hmac_key), hmac_key, region, settings.session_ttl,
                             settings.session_ttl_max),
         texts=Texts(twilio, messages, sessions, checks, calls, intake, settings),
         intake=intake, review=Review(reports, numbers, audit, region), numbers=NumberRegistry(numbers, audit, region),

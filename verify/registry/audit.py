@@ -15,11 +15,19 @@ class AuditLog:
     def __init__(self, store):
         self.store = store
         self._key = store.key("audit", "log")
+        self._append = store.script("audit_append")
 
     @unavailable_on_error
     def append(self, entry):
         """Append one entry (a dict of texts)."""
         self.store.redis.xadd(self._key, entry, maxlen=MAX_ENTRIES, approximate=True)
+
+    def append_call(self, entry, only_if=None):
+        """``append`` as a ``(script, keys, args)``, to run in one script with the write it records;
+        ``only_if``: ``(hash key, field, value)`` the write must have left for the entry to be made."""
+        key, field, value = only_if or (None, "", "")
+        return (self._append, [self._key, *([key] if key else [])],
+                [MAX_ENTRIES, field, value, *(item for pair in entry.items() for item in pair)])
 
     @unavailable_on_error
     def trim_before(self, timestamp):

@@ -18,8 +18,8 @@ class SessionFacts:
     agent_id: str
     agent_name: str
     purpose: str
-    created: int
-    expires: int
+    created: float  # Unix seconds, to the microsecond
+    expires: float
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,34 @@ def code_check(reply, tag):
     return CodeCheck(CodeOutcome(locked=False, matched=False, session_exists=bool(int(reply["active"]))))
 
 
+@dataclass(frozen=True)
+class NewSession:
+    """A session just opened: its id, the code to read out, and its times (Unix seconds). ``again``: a
+    retry of the same request found the session it opened (``code`` is then as sealed for retries);
+    ``reused``: its Idempotency-Key came with another request (nothing opened)."""
+
+    id: str
+    code: str
+    created: int
+    expires: int
+    again: bool = False
+    reused: bool = False
+
+
+def opened(reply, tag, session_id, code):
+    """Read a session open's reply (``lua/session_open.lua``) as ``NewSession``."""
+    if reply["opened"] == "reused":
+        return NewSession("", "", 0, 0, reused=True)
+    created, expires = int(float(reply["created"])), int(float(reply["expires"]))
+    if reply["opened"] == "again":
+        return NewSession(f"{tag}-{reply['sx']}", reply["code"], created, expires, again=True)
+    return NewSession(session_id, code, created, expires)
+
+
 def session_facts(fields, tag):
     """A session hash's (or a genuine reply's) short fields as ``SessionFacts``."""
     return SessionFacts(id=f"{tag}-{fields['sx']}", caller=fields["cl"], agent_id=fields["ai"], agent_name=fields["an"],
-                        purpose=fields["pu"], created=int(fields["ct"]), expires=int(fields["ex"]))
+                        purpose=fields["pu"], created=float(fields["ct"]), expires=float(fields["ex"]))
 
 
 class ClaimState(enum.Enum):
@@ -113,9 +137,22 @@ class Filed(enum.Enum):
     YES = "yes"
     LIMITED = "limited"  # the client's report limit is reached: nothing written
     ID_TAKEN = "id_taken"  # that reference is in use: nothing written, draw another
+    AGAIN = "again"  # the same request (Idempotency-Key) was filed before: nothing written
+    REUSED = "reused"  # its Idempotency-Key came with another request before: nothing written
+
+
+@dataclass(frozen=True)
+class Written:
+    """A report write's outcome; ``wait``: seconds until the client may file again (``LIMITED``);
+    ``earlier``: ``(id, received time)`` of the report filed before (``AGAIN``)."""
+
+    outcome: Filed
+    wait: int = 0
+    earlier: tuple | None = None
 
 
 def filed(raw):
-    """Read a report write's reply (``lua/report_write.lua``): ``(Filed, seconds to wait)``."""
+    """Read a report write's reply (``lua/report_write.lua``) as ``Written``."""
     reply = pairs(raw)
-    return Filed(reply["filed"]), int(reply.get("wait", 0))
+    earlier = (reply["id"], int(reply["at"])) if "id" in reply else None
+    return Written(Filed(reply["filed"]), int(reply.get("wait", 0)), earlier)

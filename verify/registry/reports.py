@@ -16,6 +16,7 @@ Lua call (one round trip, all or nothing, durable with AOF):
   {reports}:totals:numbers       sorted set, number -> reports naming it (all time)
   {reports}:totals:categories    hash, category -> reports naming it
   {reports}:l:report:<subject>:<s>   the limiter's counters of one client's reports
+  {reports}:once:<subject>       hash (id, at, digest) of a report filed with an Idempotency-Key, a day
 """
 
 from dataclasses import dataclass
@@ -27,6 +28,16 @@ from verify.registry.store import pairs, unavailable_on_error
 
 DAY = 86400
 TAG = "reports"
+ONCE_SECONDS = DAY  # how long a client's Idempotency-Key is remembered
+
+
+@dataclass(frozen=True)
+class Once:
+    """A request that must take effect at most once: ``subject``, the keyed HMAC of the client and its
+    Idempotency-Key; ``digest``, of the request's content (the same key for another request is refused)."""
+
+    subject: str
+    digest: str
 
 
 @dataclass(frozen=True)
@@ -67,21 +78,25 @@ class Reports:
         reply = pairs(reply)
         return earlier, (int(reply["reporters_30d"]), bool(reply["known_scam"]))
 
-    def write_call(self, record, now, windows=(), subject=""):
+    def write_call(self, record, now, windows=(), subject="", once=None):
         """KEYS and ARGV of the write script for ``record`` (a dict of fields with its id), counted
-        against the client's report ``windows`` [(amount, seconds)] under ``subject``."""
+        against the client's report ``windows`` [(amount, seconds)] under ``subject``; ``once``: the
+        request's ``Once`` (its Idempotency-Key), if it has one."""
         report_id, e164 = record["id"], record["number"]
+        once = once or Once("", "")
         keys = [self.key(f"r:{report_id}"), self.key("by-time"), self.key("status:new"), self.key(f"number:{e164}"),
                 self.key(f"reporters:{e164}"), self.key("totals:numbers"), self.key("totals:categories"),
-                *self.limits.counters(TAG, f"report:{subject}", windows)]
-        args = [now, report_id, record["fingerprint"], e164, record["categories"], len(windows),
-                *(value for window in windows for value in window), *(item for pair in record.items() for item in pair)]
+                self.key(f"once:{once.subject}"), *self.limits.counters(TAG, f"report:{subject}", windows)]
+        args = [now, report_id, record["fingerprint"], e164, record["categories"], ONCE_SECONDS if once.subject else 0,
+                once.digest, len(windows), *(value for window in windows for value in window),
+                *(item for pair in record.items() for item in pair)]
         return keys, args
 
     @unavailable_on_error
-    def write(self, record, now, windows=(), subject=""):
-        """File ``record`` with its indexes in one Lua call; ``(replies.Filed, seconds to wait)``."""
-        keys, args = self.write_call(record, now, windows, subject)
+    def write(self, record, now, windows=(), subject="", once=None):
+        """File ``record`` with its indexes in one Lua call, once per ``once`` (an Idempotency-Key);
+        ``replies.Written``."""
+        keys, args = self.write_call(record, now, windows, subject, once)
         return replies.filed(self.numbers.run_current(self._write, keys, args)[1])
 
     @unavailable_on_error

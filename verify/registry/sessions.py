@@ -30,22 +30,14 @@ from dataclasses import dataclass
 from verify import phones
 from verify.errors import NotFound
 from verify.registry import replies
+from verify.registry.replies import NewSession  # noqa: F401 (what open returns)
 from verify.registry.store import pairs, unavailable_on_error
 
 TAG_CHARS = 24  # 96 bits of the borrower HMAC: collisions are out of reach, keys stay short
 RETAIN_SECONDS = 3600  # how long an expired or ended session can still be looked up
+ONCE_SECONDS = 86400  # how long a session opened with an Idempotency-Key answers its retries
 OWN, ANY = "own", "any"  # kinds of channel: the borrower's own phone (SMS); anyone (web, API, voice)
 KINDS = (OWN, ANY)
-
-
-@dataclass(frozen=True)
-class NewSession:
-    """A session just opened: its id, the code to read out, and its times (Unix seconds)."""
-
-    id: str
-    code: str
-    created: int
-    expires: int
 
 
 @dataclass(frozen=True)
@@ -58,7 +50,7 @@ class SessionRecord:
     successes: int
     failures: int
     notice: str | None
-    now: int  # Redis's clock when it was read
+    now: float  # Redis's clock when it was read
     wrong_codes: dict  # kind of channel -> wrong codes in the borrower's current lockout window
 
 
@@ -133,14 +125,22 @@ class Sessions:
         return suffix, stored
 
     @unavailable_on_error
-    def open(self, borrower_e164, fields, ttl):
-        """Open a session for the borrower (replacing their previous one) with a new code; ``NewSession``."""
+    def open(self, borrower_e164, fields, ttl, code, along=lambda session_id, only_if: (), once=None):
+        """Open a session for the borrower (replacing their previous one) with ``code``, in one script
+        with the calls ``along(its id, (key, field, value) it leaves)`` (its audit entry): all of it
+        happens or none (a refused write leaves the borrower's current session as it was). With
+        ``once`` (``(Once, the code sealed)``) a retry of the same request opens nothing and answers
+        the first session, its code as sealed. ``replies.Opened``."""
         tag = self.tag(borrower_e164)
-        code = f"{secrets.randbelow(1_000_000):06d}"
         suffix, stored = self.stored_fields(tag, code, fields)
-        args = [ttl, RETAIN_SECONDS, *(item for pair in stored.items() for item in pair)]
-        times = pairs(self._open(keys=[self.session_key(tag)], args=args))
-        return NewSession(f"{tag}-{suffix}", code, int(times["created"]), int(times["expires"]))
+        request, sealed = once or (None, "")
+        keys = [self.session_key(tag), self.store.key(tag, f"once:{request.subject if request else ''}")]
+        args = [ttl, RETAIN_SECONDS, ONCE_SECONDS if request else 0, request.digest if request else "", sealed,
+                *(item for pair in stored.items() for item in pair)]
+        session_id = f"{tag}-{suffix}"
+        reply, *_ = self.store.run_many([(self._open, keys, args),
+                                         *along(session_id, (self.session_key(tag), "sx", suffix))])
+        return replies.opened(pairs(reply), tag, session_id, code)
 
     @unavailable_on_error
     def check(self, borrower_e164, code, caller_e164=None, kind=ANY):
@@ -169,8 +169,8 @@ class Sessions:
             for kind in KINDS:
                 pipe.get(self.lockout_key(tag, kind))
             pipe.time()
-            record, *wrong, (now, _micro) = pipe.execute()
-        return record, {kind: int(count or 0) for kind, count in zip(KINDS, wrong, strict=True)}, int(now)
+            record, *wrong, (now, micro) = pipe.execute()
+        return record, {kind: int(count or 0) for kind, count in zip(KINDS, wrong, strict=True)}, now + micro / 1e6
 
     @unavailable_on_error
     def get(self, session_id):
@@ -191,7 +191,7 @@ class Sessions:
         per kind of channel in the current lockout window."""
         tag = self.tag(borrower_e164)
         record, wrong, now = self._read(tag)
-        live = record and "en" not in record and now < int(record["ex"])
+        live = record and "en" not in record and now < float(record["ex"])
         return (replies.session_facts(record, tag) if live else None), wrong
 
     @unavailable_on_error

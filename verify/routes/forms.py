@@ -1,8 +1,19 @@
 """The public web forms, with CSRF protection. The only importer of flask_wtf and wtforms."""
 
+import secrets
+
 from flask_wtf import CSRFProtect, FlaskForm
 from flask_wtf.csrf import generate_csrf
-from wtforms import DecimalField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import (
+    DecimalField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
 from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -74,6 +85,9 @@ class ReportForm(FlaskForm):
     text = TextAreaField(_l("What happened (optional)"), validators=[Optional(), Length(max=MAX_TEXT, message=_l("At most 2000 characters, please."))])
     amount_lost = DecimalField(_l("Money lost, in yuan (optional)"), places=2, validators=[Optional(), NumberRange(min=0, message=_l("Please enter an amount of 0 or more."))])
     reporter_phone = StringField(_l("Your phone, if we may contact you (optional)"), validators=[Optional()])
+    # Drawn when the form is shown and sent back with it: the report's Idempotency-Key, so a double
+    # click or a resubmitted page files one report.
+    once = HiddenField(default=lambda: secrets.token_urlsafe(16))
 
     def report_data(self):
         """The form as the report's field names."""

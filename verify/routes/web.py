@@ -160,7 +160,8 @@ def file_report():
     if not form.validate():
         return render_template("report.html", form=form), 400
     try:
-        reference, _when = services().intake.file(form.report_data(), "web", Actor("public", request.remote_addr or ""), limited=True)
+        reference, _when = services().intake.file(form.report_data(), "web", Actor("public", request.remote_addr or ""),
+                                                  limited=True, idempotency_key=form.once.data or None)
     except Invalid as exc:
         for field, message in exc.errors:
             target = getattr(form, field, None) or form.number
@@ -174,6 +175,8 @@ def _report_error(field, message):
         return _("That does not look like a phone number.")
     if field == "occurred_at":
         return _("Please give a time that is not in the future.")
+    if field == "Idempotency-Key":  # the page was sent before with other answers, or tampered with
+        return _("This form was already sent. Please open the report page again to send another report.")
     return message
 
 

@@ -39,10 +39,18 @@ class Audit:
 
     def record(self, actor, action, target="", detail=""):
         """Append one entry for ``actor`` (an ``Actor``)."""
+        self._log.append(self._entry(actor, action, target, detail))
+
+    def along(self, actor, action, target="", detail="", only_if=None):
+        """``record``'s entry as a call for the registry to run in one script with the write it
+        records: both happen, or neither (``only_if``: see ``AuditLog.append_call``)."""
+        return self._log.append_call(self._entry(actor, action, target, detail), only_if)
+
+    def _entry(self, actor, action, target, detail):
         if action not in ACTIONS:
             raise ValueError(f"unknown audit action {action!r}")
-        self._log.append({"at": times.iso(), "who": actor.who, "action": action, "target": target,
-                          "ip": self.pseudonym(actor.ip), "detail": detail[:300]})
+        return {"at": times.iso(), "who": actor.who, "action": action, "target": target,
+                "ip": self.pseudonym(actor.ip), "detail": detail[:300]}
 
     def entries(self, who=None, action=None, before=None, limit=100):
         """The newest entries first, filtered by ``who`` and ``action`` (unknown actions: no filter);

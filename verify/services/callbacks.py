@@ -5,6 +5,7 @@ import dataclasses
 import logging
 import os
 import re
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 from verify import phones
@@ -13,6 +14,7 @@ from verify.errors import Invalid, NotFound, StoreUnavailable
 from verify.messaging import SendFailed
 from verify.registry.sessions import ANY, KINDS, OWN, SessionFields
 from verify.services import advice, fields
+from verify.services.once import KEY_REUSED, once_of
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +28,9 @@ _API_FIELDS = ("borrower", "caller", "agent_id", "agent_name", "purpose", "loan_
 class Callbacks:
     """Opening, reading and ending sessions; built once with its collaborators."""
 
-    def __init__(self, sessions, numbers, notices, audit, sealer, region, ttl, ttl_max):
+    def __init__(self, sessions, numbers, notices, audit, sealer, hmac_key, region, ttl, ttl_max):
         self._sessions = sessions
+        self._hmac_key = hmac_key
         self._sealer = sealer
         self._numbers = numbers
         self._notices = notices
@@ -68,17 +71,28 @@ class Callbacks:
             errors.append(("caller", "must be an active official number that calls out"))
         return entry
 
-    def open(self, actor, borrower, session, ttl=None, notify=False):
+    def open(self, actor, borrower, session, ttl=None, notify=False, idempotency_key=None, request=None):
         """Open a session for ``borrower`` (a ``Phone``) with ``session`` (``SessionFields``); returns the
-        ``NewSession`` and the notice's first state (None when none was asked for). Audited."""
+        ``NewSession`` and the notice's first state (None when none was asked for). Audited, in the same
+        script. With an ``idempotency_key``, a retry of the same ``request`` answers the first session
+        (its code too) and opens, notifies and audits nothing."""
         ttl = ttl or self._ttl
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        once = None
+        if idempotency_key is not None:
+            once = once_of(self._hmac_key, actor, idempotency_key, request), self._sealer.seal(code)
         notice = self._notices.first_state(borrower) if notify else None
         # The loan reference is the lender's and can name the borrower: kept sealed, read back by the API.
         session = dataclasses.replace(session, notice=notice, loan_ref=self._sealer.seal(session.loan_ref))
-        opened = self._sessions.open(borrower.e164, session, ttl)
+        detail = f"{phones.mask(borrower.e164)} agent {session.agent_id}"
+        opened = self._sessions.open(borrower.e164, session, ttl, code, once=once, along=lambda session_id, only_if: [
+            self._audit.along(actor, "session_start", session_id, detail, only_if)])
+        if opened.reused:
+            raise Invalid([("Idempotency-Key", KEY_REUSED)])
+        if opened.again:
+            return dataclasses.replace(opened, code=self._sealer.open(opened.code)), notice
         if notice:
             self._notices.dispatch(opened.id, notice, borrower, session.caller, ttl)
-        self._audit.record(actor, "session_start", opened.id, f"{phones.mask(borrower.e164)} agent {session.agent_id}")
         return opened, notice
 
     def open_for_agent(self, actor, borrower_raw, caller, purpose):
@@ -106,8 +120,8 @@ class Callbacks:
         return {
             "id": facts.id, "status": status, "locked_channels": sorted(locked), "caller": facts.caller,
             "agent_id": facts.agent_id,
-            "purpose": facts.purpose, "loan_ref": self._sealer.open(record.loan_ref), "created": facts.created,
-            "expires": facts.expires, "ended": record.ended, "successful_checks": record.successes,
+            "purpose": facts.purpose, "loan_ref": self._sealer.open(record.loan_ref), "created": int(facts.created),
+            "expires": int(facts.expires), "ended": record.ended, "successful_checks": record.successes,
             "failed_checks": record.failures, "notice": record.notice,
         }
 

@@ -78,6 +78,6 @@ class CallChecks:
             "caller": facts.caller,
             "caller_display": phones.display(facts.caller, self._region),
             "purpose": facts.purpose,
-            "created": facts.created,
-            "expires": facts.expires,
+            "created": int(facts.created),
+            "expires": int(facts.expires),
         }

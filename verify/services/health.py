@@ -1,4 +1,4 @@
-"""Is the service ready to answer: the store reachable and keeping data safely."""
+"""Is the service ready to answer: the store reachable, taking writes and keeping data safely."""
 
 from verify.errors import StoreUnavailable
 from verify.registry import store as store_module
@@ -17,11 +17,9 @@ class Health:
         self._allow_unsafe = allow_unsafe
 
     def ready(self):
-        """``(state, problems)``: ok, unsafe (AOF off or eviction on, unless allowed) or unavailable."""
+        """``(state, problems)``: ok, unsafe (settings that could lose data, refused in production
+        unless allowed) or unavailable (Redis does not answer or refuses writes)."""
         try:
-            problems = store_module.durability_problems(self._store.redis)
-        except StoreUnavailable:
-            return "unavailable", ["Redis does not answer"]
-        if problems and not self._allow_unsafe:
-            return "unsafe", problems
-        return "ok", problems or []
+            return self._store.readiness(self._allow_unsafe)
+        except StoreUnavailable as exc:
+            return "unavailable", [str(exc) or "Redis does not answer"]

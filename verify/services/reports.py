@@ -17,6 +17,7 @@ from verify import phones, times
 from verify.errors import Invalid, RateLimited, StoreUnavailable
 from verify.registry.replies import Filed
 from verify.services import clients, fields
+from verify.services.once import KEY_REUSED, once_of
 
 log = logging.getLogger(__name__)
 
@@ -142,23 +143,31 @@ class ReportIntake:
         self._region = region
         self._windows = tuple(windows)  # per client: [(amount, seconds)]
 
-    def file(self, data, source, actor, limited=False, now=None):
+    def file(self, data, source, actor, limited=False, now=None, idempotency_key=None):
         """File a report from ``actor``; return ``(id, received time)``. ``limited``: count it against
-        the client's report limit (``RateLimited`` when reached). Raises ``Invalid`` listing every problem."""
+        the client's report limit (``RateLimited`` when reached). With an ``idempotency_key`` the same
+        request from the same client is filed once (a day): a retry returns the first report's id and
+        time. Raises ``Invalid`` listing every problem."""
         now = now or int(time.time())
         report = clean_report(data, self._region, now)
         record = build_record(self._hmac_key, report, source, now, actor.ip)
         windows = self._windows if limited else ()
         subject = self._limits.subject("ip", actor.ip or "unknown")
+        once = once_of(self._hmac_key, actor, idempotency_key, data) if idempotency_key is not None else None
         for _attempt in range(3):
-            outcome, wait = self._reports.write(record, now, windows, subject)
-            if outcome is Filed.YES:
+            written = self._reports.write(record, now, windows, subject, once)
+            if written.outcome is Filed.YES:
                 self._spoofing_signal(record)
                 return record["id"], now
-            if outcome is Filed.LIMITED:
-                raise RateLimited(wait, TOO_MANY)
+            if written.outcome is Filed.AGAIN:
+                return written.earlier
+            if written.outcome is Filed.REUSED:
+                raise Invalid([("Idempotency-Key", KEY_REUSED)])
+            if written.outcome is Filed.LIMITED:
+                raise RateLimited(written.wait, TOO_MANY)
             record["id"] = new_id(now)  # that reference is taken today: draw another
         raise StoreUnavailable("the report could not be filed after several attempts")
+
 
     def filed(self, reference):
         """True when ``reference`` names a report that was filed (the thank-you page shows no other)."""

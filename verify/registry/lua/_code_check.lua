@@ -9,7 +9,8 @@ local function code_check(session, counter, code, caller, max, window)
     return {'outcome', 'locked', 'wait', limit_wait(counter)}
   end
   local s = redis.call('HMGET', session, 'cd', 'ex', 'en', 'cl', 'cs', 'sx', 'ai', 'an', 'pu', 'ct')
-  local now = tonumber(redis.call('TIME')[1])
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
   local active = s[1] and s[3] == false and now < tonumber(s[2])
   if active and s[1] == code then
     local callers = s[5] or s[4]

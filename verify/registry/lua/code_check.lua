@@ -1,3 +1,4 @@
+#!lua
 -- A code typed on the web or sent to the API.
 -- KEYS: session hash, wrong-code counter. ARGV: code HMAC, caller ('' = any), max wrong codes, window.
 --- @include "_code_check"

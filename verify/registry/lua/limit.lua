@@ -1,3 +1,4 @@
+#!lua
 -- A hit on a subject's limits, one counter per window.
 -- KEYS: the counters. ARGV: allowance and window length (seconds) per counter, in KEYS' order.
 -- Every hit counts; it is refused when a counter is past its allowance.

@@ -1,3 +1,4 @@
+#!lua
 -- Claim an inbound message that is not a code.
 -- KEYS: claim, sender's message counter. ARGV: claim ttl, message limit, window.
 -- Returns pairs: claim new (with the count) or as message_claim says.

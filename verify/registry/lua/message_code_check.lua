@@ -1,3 +1,4 @@
+#!lua
 -- A texted code from the borrower's own phone, in one round trip: claim the message, check the code,
 -- and keep the check's outcome with the claim, so a second delivery gets the same answer unchecked.
 -- KEYS: session hash, wrong-code counter, claim, sender's message counter.

@@ -1,3 +1,4 @@
+#!lua
 -- Record how the pre-call notice went, on the session it was sent for only.
 -- KEYS: session hash. ARGV: the session id's suffix, the outcome. Returns {'recorded', 1 | 0}.
 if redis.call('HGET', KEYS[1], 'sx') == ARGV[1] then
