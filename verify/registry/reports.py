@@ -42,8 +42,8 @@ class Once:
 
 @dataclass(frozen=True)
 class Page:
-    """Where a page of an index starts: at most ``top`` (a score), skipping ids up to ``after``
-    within that score, down to ``bottom``."""
+    """Where a page of an index starts, newest first: at ``top`` (a score), past the report ``after``
+    of that second when given (ids of one second are read in descending order), down to ``bottom``."""
 
     top: object = "+inf"
     after: str | None = None
@@ -113,17 +113,7 @@ class Reports:
     def page(self, index, start, count):
         """Up to ``count`` ids and scores of ``index`` from ``start`` (a ``Page``) down, newest first,
         with each report (None where it is gone); two round trips."""
-        while True:
-            found = self.store.redis.zrevrangebyscore(index, start.top, start.bottom, start=0, num=count, withscores=True)
-            if start.after is None:
-                break
-            # Same-second reports sort by id: skip those already shown, reading further while a whole
-            # page of them was shown already.
-            kept = [(m, s) for m, s in found if not (s == float(start.top) and m >= start.after)]
-            if kept or len(found) < count:
-                found = kept
-                break
-            count *= 2
+        found = self._walk(index, start.top, start.after, start.bottom, count, newest_first=True)
         if not found:
             return []
         with self.store.redis.pipeline(transaction=False) as pipe:
@@ -131,6 +121,27 @@ class Reports:
                 pipe.hgetall(self.key(f"r:{member}"))
             records = pipe.execute()
         return [(member, score, record or None) for (member, score), record in zip(found, records, strict=True)]
+
+    def _walk(self, index, first, after, last, count, newest_first):
+        """Up to ``count`` (id, score) of ``index`` with scores from ``first`` to ``last``, in the sorted
+        set's own order (by score, then by id; reversed when ``newest_first``), starting past the id
+        ``after`` of second ``first`` when given. One round trip.
+
+        (score, id) is unique, so a position holds however many reports share a second: the page is
+        the rest of that second (its ids past ``after``, read whole: no offsets, so reports filed or
+        moved meanwhile cannot shift it; ZRANGEBYLEX could seek within it, but Redis leaves its answer
+        unspecified where scores differ) followed by the seconds beyond. Ids are ASCII, so Python
+        compares them as Redis orders them (bytewise)."""
+        in_range = float(first) >= float(last) if newest_first else float(first) <= float(last)
+        with self.store.redis.pipeline(transaction=False) as pipe:
+            read = pipe.zrevrangebyscore if newest_first else pipe.zrangebyscore  # both (key, first, last)
+            if after is not None and in_range:
+                read(index, first, first)
+            read(index, first if after is None else f"({first}", last, start=0, num=count, withscores=True)
+            *second, further = pipe.execute()
+        rest = [(member, float(first)) for member in (second[0] if second else ())
+                if (member < after if newest_first else member > after)]
+        return (rest + further)[:count]
 
     @unavailable_on_error
     def change(self, report_id, decide):
@@ -166,10 +177,11 @@ class Reports:
         return self.store.redis.transaction(write, key, value_from_callable=True)
 
     @unavailable_on_error
-    def received_between(self, after, until, count=1000):
-        """Up to ``count`` ids of reports received after ``after`` and up to ``until`` (Unix times),
-        oldest first, with their times."""
-        return self.store.redis.zrangebyscore(self.key("by-time"), f"({after}", until, start=0, num=count, withscores=True)
+    def received_between(self, since, until, after=None, count=1000):
+        """Up to ``count`` ids of reports received from ``since`` to ``until`` (Unix times), oldest first,
+        with their times; past the report ``after`` of second ``since`` when given (where the last
+        batch ended: a second can hold more than a batch)."""
+        return self._walk(self.key("by-time"), since, after, until, count, newest_first=False)
 
     @unavailable_on_error
     def redact(self, report_id, fields, when):

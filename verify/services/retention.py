@@ -27,12 +27,13 @@ class Retention:
         """Blank the personal fields of reports received over the retention period ago, and drop
         audit entries older than theirs. Returns ``(reports redacted, audit entries dropped)``."""
         now = now or int(time.time())
-        cutoff, done, redacted = now - self._report_days * DAY, self._reports.purge_mark(), 0
+        cutoff, redacted = now - self._report_days * DAY, 0
+        since, after = self._reports.purge_mark() + 1, None  # the mark's second was done (times are whole seconds)
         while True:
-            batch = self._reports.received_between(done, cutoff)
+            batch = self._reports.received_between(since, cutoff, after)
             for report_id, score in batch:
                 redacted += self._reports.redact(report_id, PERSONAL, times.iso(now))
-                done = int(score)
+                since, after = int(score), report_id
             if len(batch) < 1000:
                 break
         self._reports.purge_mark(cutoff)

@@ -4,6 +4,7 @@ overview, spoofing alerts and the export for the police."""
 
 import dataclasses
 import json
+import re
 import time
 from dataclasses import dataclass
 
@@ -51,9 +52,29 @@ def read_filters(args, region, max_limit=200):
     return Filters(status, number.e164 if number else None, category, since, until, cursor, limit)
 
 
+# A cursor is the last listed report's place in the index order: its received second and its id,
+# "1795176000:R261120-7KQ2MD". Unique however many reports share a second; the next page starts past it.
+_CURSOR = re.compile(r"([0-9]{1,12}):([0-9A-Za-z-]{1,32})")
+
+
 def _cursor(text):
-    score, _, member = str(text).partition(":")
-    return (score, member) if score.isascii() and score.isdigit() and len(score) <= 12 and 0 < len(member) <= 32 else None
+    """``(second, id)`` of a cursor this service gave out, or None."""
+    found = _CURSOR.fullmatch(str(text))
+    return (int(found[1]), found[2]) if found else None
+
+
+def _cursor_text(score, report_id):
+    return f"{int(score)}:{report_id}"
+
+
+def _start(filters):
+    """Where ``find`` starts reading: past the cursor, else at ``until``, newest first, down to ``since``."""
+    bottom = filters.since if filters.since is not None else "-inf"
+    if filters.cursor:
+        second, after = _cursor(filters.cursor)
+        if filters.until is None or second <= filters.until:
+            return Page(second, after, bottom)
+    return Page(filters.until if filters.until is not None else "+inf", None, bottom)
 
 
 def decode(record):
@@ -77,27 +98,22 @@ class Review:
         self._region = region
 
     def find(self, filters):
-        """Reports matching ``filters``, newest first: ``(reports, next_cursor)``. Reads pages of the
-        index that narrows most, and reads bigger pages while a filter matches few."""
-        index = self._reports.index_key(filters.number, filters.status)
-        start = Page(bottom=filters.since if filters.since is not None else "-inf")
-        if filters.cursor:
-            top, after = _cursor(filters.cursor)
-            start = Page(top, after, start.bottom)
-        if filters.until is not None and (start.top == "+inf" or filters.until < float(start.top)):
-            start = Page(filters.until, None, start.bottom)
+        """Reports matching ``filters``, newest first (one second's reports by id, descending):
+        ``(reports, next_cursor)``. Reads pages of the index that narrows most, and reads bigger pages
+        while a filter matches few."""
+        index, start = self._reports.index_key(filters.number, filters.status), _start(filters)
         narrowed = filters.category is not None or (filters.status is not None and filters.number is not None)
         found, chunk = [], max(filters.limit * 2, 50) if narrowed else filters.limit + 10
         while True:
             page = self._reports.page(index, start, chunk)
-            if not page:
-                return found, None
             for member, score, record in page:
                 start = Page(score, member, start.bottom)
                 if record and _matches(record, filters):
                     found.append(decode(record))
                     if len(found) == filters.limit:
-                        return found, f"{score:.0f}:{member}"
+                        return found, _cursor_text(score, member)
+            if len(page) < chunk:
+                return found, None
             chunk = min(chunk * 2, 1000)
 
     def get(self, report_id):
@@ -178,12 +194,13 @@ class Review:
             "categories": {category: int(categories.get(category, 0)) for category in CATEGORIES},
         }
 
-    def export_rows(self, filters, limit=10000):
-        """Up to ``limit`` reports matching ``filters``, each with ``EXPORT_FIELDS`` only."""
+    def export_rows(self, filters, limit=10000, page=200):
+        """Up to ``limit`` reports matching ``filters``, each with ``EXPORT_FIELDS`` only, read ``page``
+        at a time."""
         rows, cursor = [], None
         while len(rows) < limit:
-            page, cursor = self.find(dataclasses.replace(filters, cursor=cursor, limit=min(200, limit - len(rows))))
-            rows += [{field: report[field] for field in EXPORT_FIELDS} for report in page]
+            found, cursor = self.find(dataclasses.replace(filters, cursor=cursor, limit=min(page, limit - len(rows))))
+            rows += [{field: report[field] for field in EXPORT_FIELDS} for report in found]
             if cursor is None:
                 return rows
         return rows
