@@ -112,6 +112,22 @@ def _eventually(condition, within=3.0):
         time.sleep(0.05)
 
 
+def test_settings_are_checked_again_on_every_new_connection(private_redis, tmp_path):
+    """Redis restarted (here: its connections dropped) with settings that could lose data: production
+    stops using it at the next connection, says why, and takes it back when the settings are fixed."""
+    app = create_app(_settings(tmp_path, REDIS_URL=private_redis.url, VERIFY_ENV="production"))
+    client = app.test_client()
+    assert client.get("/api/v1/check?number=021-6080-0000").status_code == 200
+    admin = private_redis.client()
+    admin.config_set("appendfsync", "no")
+    admin.client_kill_filter(_type="normal", skipme=True)
+    _assert_unavailable(client.get("/api/v1/check?number=021-6080-0000"))
+    _eventually(lambda: "appendfsync" in str(client.get("/readyz").get_json()["problems"]))
+    _assert_unavailable(client.get("/api/v1/check?number=021-6080-0000"))
+    admin.config_set("appendfsync", "everysec")
+    _eventually(lambda: client.get("/api/v1/check?number=021-6080-0000").status_code == 200)
+
+
 def test_appendfsync_no_is_unsafe(private_redis, tmp_path):
     private_redis.client().config_set("appendfsync", "no")
     app = create_app(_settings(tmp_path, REDIS_URL=private_redis.url, VERIFY_ENV="production"))

@@ -87,13 +87,14 @@ def _check_production_secrets(settings):
 
 
 def _store(instance_path, settings):
+    refuse_unsafe = settings.production and not settings.allow_unsafe_redis
     if settings.redis_url:
-        client = store_module.connect(url=settings.redis_url, timeout=settings.redis_timeout)
+        client = store_module.connect(url=settings.redis_url, timeout=settings.redis_timeout, refuse_unsafe=refuse_unsafe)
     else:
         socket_path = store_module.embedded_socket(os.path.join(instance_path, "redis"))
         client = store_module.connect(socket_path=socket_path, timeout=settings.redis_timeout)
     store = store_module.Store(client, settings.redis_prefix, script_flags=bool(settings.redis_url),
-                               refuse_unsafe=settings.production and not settings.allow_unsafe_redis)
+                               refuse_unsafe=refuse_unsafe)
     store.gate.check()  # closed (answers unavailable) until Redis answers with safe settings
     return store
 

@@ -337,16 +337,44 @@ def stop_embedded(data_dir):
         shutil.rmtree(server.redis_dir, ignore_errors=True)
 
 
-def connect(url=None, socket_path=None, timeout=0.25):
-    """A Redis client for ``url`` or a unix ``socket_path``, with short timeouts and no retries."""
+def connect(url=None, socket_path=None, timeout=0.25, refuse_unsafe=False):
+    """A Redis client for ``url`` or a unix ``socket_path``, with short timeouts and no retries; with
+    ``refuse_unsafe``, every new connection checks the server's durability settings first (a Redis
+    restarted with other settings is refused as soon as verify connects to it again)."""
     options = _client_options(timeout)
+    if refuse_unsafe:
+        options["redis_connect_func"] = _connect_checked
     if url:
         return redis.Redis.from_url(url, **options)
     return redis.Redis(unix_socket_path=socket_path, **options)
 
 
+class UnsafeRedis(redis.ConnectionError):
+    """The server's settings could lose acknowledged writes: verify does not use the connection."""
+
+
+def _connect_checked(connection):
+    # redis-py calls this instead of its own set-up on every new connection (redis_connect_func).
+    connection.on_connect()
+    connection.send_command("INFO", "server")
+    version = next(line.partition(":")[2] for line in connection.read_response().splitlines()
+                   if line.startswith("redis_version:"))
+    found = {}
+    try:
+        for pattern in ("append*", "maxmemory-policy"):
+            connection.send_command("CONFIG", "GET", pattern)
+            reply = connection.read_response()  # a map (RESP3), or names and values (RESP2)
+            found.update(reply if isinstance(reply, dict) else zip(reply[::2], reply[1::2], strict=True))
+    except redis.ResponseError:
+        return  # CONFIG is forbidden (managed services): cannot be checked, said at start-up
+    problems = _problems(version, found)
+    if problems:
+        raise UnsafeRedis("unsafe Redis settings: " + "; ".join(problems))
+
+
 def durability_problems(client):
-    """Compare the AOF, fsync and eviction settings with what verify needs; return a list of problems.
+    """Compare the version, AOF, fsync and eviction settings with what verify needs; return a list of
+    problems.
 
     Returns None when the server forbids CONFIG (managed services often do): that cannot be checked.
     Raises ``StoreUnavailable`` when the server does not answer.
@@ -355,10 +383,16 @@ def durability_problems(client):
         version = client.info("server")["redis_version"]
         found = client.config_get("append*")
         found.update(client.config_get("maxmemory-policy"))
+    except UnsafeRedis as exc:
+        return [str(exc).removeprefix("unsafe Redis settings: ")]
     except redis.ResponseError:
         return None
     except redis.RedisError as exc:
         raise StoreUnavailable(str(exc)) from exc
+    return _problems(version, found)
+
+
+def _problems(version, found):
     too_old = [f"Redis is {version}, verify needs 7.0 or newer (script flags)"] if int(version.split(".")[0]) < 7 else []
     return too_old + [
         f"{name} is {found.get(name)!r}, verify needs {' or '.join(map(repr, allowed))}"
