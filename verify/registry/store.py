@@ -329,20 +329,49 @@ def embedded_socket(data_dir):
             # command while `make run` serves); only the process that started it may stop it, and
             # not from forked workers that inherited the hook.
             if server.cleanupregistry:
-                owner = os.getpid()
-                atexit.register(lambda: os.getpid() == owner and stop_embedded(data_dir))
-                _exit_on_sigterm()
+                atexit.register(_stop_at_exit, data_dir, os.getpid())
+                _exit_on_stop_signals()
                 log.info("embedded redis-server started, data in %s", data_dir)
             else:
                 log.info("using the embedded redis-server already running on %s", data_dir)
         return server.socket_file
 
 
-def _exit_on_sigterm():
-    # Python dies on SIGTERM without running atexit, which would leave the embedded server behind.
-    # Only where nobody else handles SIGTERM (servers such as gunicorn install their own later).
-    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+_STOP_SIGNALS = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL, signal.SIGHUP: signal.SIG_DFL}
+
+
+def _exit_on_stop_signals():
+    # Python dies on SIGTERM or SIGHUP without running atexit, which would leave the embedded server
+    # behind: they end the process as a normal exit instead, and SIGINT stays KeyboardInterrupt. Only the
+    # first of them counts: when systemd or a terminal signals `make run`'s process group, make forwards
+    # a second SIGTERM to its child, which must not interrupt the clean-up half way (README, make run).
+    # Only where nobody else handles them (servers such as gunicorn install their own later).
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum, default in _STOP_SIGNALS.items():
+        if signal.getsignal(signum) == default:
+            signal.signal(signum, _exit_once)
+
+
+def _exit_once(signum, frame):
+    _ignore_stop_signals()
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    sys.exit(128 + signum)
+
+
+def _ignore_stop_signals():
+    if threading.current_thread() is threading.main_thread():
+        for signum in _STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
+
+
+def _stop_at_exit(data_dir, owner):
+    # Only the process that started the server stops it, not forked workers that inherited the hook; a
+    # signal arriving meanwhile is ignored (the process is ending anyway).
+    if os.getpid() == owner:
+        _ignore_stop_signals()
+        stop_embedded(data_dir)
 
 
 def stop_embedded(data_dir):
