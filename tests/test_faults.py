@@ -263,3 +263,26 @@ def test_a_refused_write_changes_nothing_and_readyz_says_so(app_on_private, refu
     assert verdict == "genuine"
     assert [e["target"] for e in _session_starts(app)] == [live["id"]]
     assert len(server.client().zrange("verify:{reports}:by-time", 0, -1)) == reports_before
+
+
+def test_a_refused_review_changes_nothing_and_audits_nothing(app_on_private):
+    """A review change and its audit entries are one transaction: refused whole when Redis is out of
+    memory, made whole (one entry per change) when it is back."""
+    app, server = app_on_private
+    client = app.test_client()
+    from verify.services.actor import CLI
+
+    headers = {"Authorization": "Bearer " + app.extensions["verify"].keys.create(CLI, "review", "reports")}
+    report = client.post("/api/v1/reports", json={"number": "021-5555-1234"}).get_json()["id"]
+    audited = lambda: [e["action"] for e in app.extensions["verify"].audit.entries(limit=1000)[0]  # noqa: E731
+                       if e["target"] == report]
+    change = {"status": "reviewing", "assignee": "li", "note": "called back"}
+    server.client().config_set("maxmemory", 1)
+    try:
+        assert client.patch(f"/api/v1/reports/{report}", json=change, headers=headers).status_code == 503
+    finally:
+        server.client().config_set("maxmemory", 0)
+    stored = client.get(f"/api/v1/reports/{report}", headers=headers).get_json()
+    assert (stored["status"], stored["assignee"], stored["notes"], audited()) == ("new", "", [], [])
+    assert client.patch(f"/api/v1/reports/{report}", json=change, headers=headers).status_code == 200
+    assert sorted(audited()) == ["report_assign", "report_note", "report_status"]

@@ -352,6 +352,18 @@ def test_a_forked_child_answers_on_connections_of_its_own(app, open_session):
 
 
 @pytest.mark.slow
+def test_a_jumped_clock_is_found_out_within_a_second(app, open_session):
+    """This host's clock jumps 10 s back against Redis's: scripts reach Redis past their deadline and
+    do nothing (unavailable), the clocks are compared again, and a second later all is well."""
+    created = open_session()
+    store = app.extensions["verify"].store
+    store.clock_offset -= 10
+    client = app.test_client()
+    assert _verify(client, "13800138000", created["code"]) == "unavailable"
+    _eventually(lambda: _verify(client, "13800138000", created["code"]) == "genuine", within=2)
+    assert abs(store.clock_offset) < 0.1
+
+
 @pytest.mark.parametrize("right", [False, True], ids=["wrong code", "right code"])
 def test_a_code_check_that_timed_out_never_counts(private_redis, tmp_path, right):
     """Redis stalls past the client's timeout while a code is checked: the borrower gets `unavailable`,

@@ -144,10 +144,11 @@ class Reports:
         return (rest + further)[:count]
 
     @unavailable_on_error
-    def change(self, report_id, decide):
+    def change(self, report_id, decide, along=lambda record, changes: ()):
         """Change a report atomically against concurrent changes (WATCH): ``decide(record)`` returns
-        the fields to change ({} for none). Keeps the status indexes and the known-scam set in step
-        (a number is known scam while one of its reports is confirmed, or support marked it).
+        the fields to change ({} for none); the scripts ``along(record, changes)`` (its audit entries)
+        run in the same transaction. Keeps the status indexes and the known-scam set in step (a
+        number is known scam while one of its reports is confirmed, or support marked it).
         Returns the report as it is now; ``NotFound``."""
         key = self.key(f"r:{report_id}")
 
@@ -161,6 +162,8 @@ class Reports:
             e164, old, new = record["number"], record["status"], changes.get("status", record["status"])
             confirmed = pipe.scard(self.key(f"confirmed:{e164}"))
             pipe.multi()
+            for script, keys, args in along(record, changes):
+                script.queue_on(pipe, keys, args)
             pipe.hset(key, mapping=changes)
             if new != old:
                 pipe.zrem(self.key(f"status:{old}"), report_id)

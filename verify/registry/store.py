@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 _EMBEDDED = {}
 _EMBEDDED_LOCK = threading.Lock()
 
+CLOCK_CHECK_SECONDS = 60  # how often each process compares its clock with Redis's (see ``DEADLINE``)
+
 # What each durability setting may be: acknowledged writes survive a crash (AOF, fsync at least every
 # second) and nothing is evicted to make room.
 SAFE_SETTINGS = {"appendonly": ("yes",), "appendfsync": ("everysec", "always"), "maxmemory-policy": ("noeviction",)}
@@ -46,16 +48,18 @@ def unavailable_on_error(method):
             log.warning("store unavailable in %s: %s", method.__qualname__, exc.__class__.__name__)
             if _is_silence(exc):
                 gate.close(f"Redis did not answer ({exc.__class__.__name__})")
+            elif str(exc).startswith("LATE"):
+                holder.store.compare_clocks_soon()  # Redis was slow, or one of the clocks jumped
             raise StoreUnavailable(str(exc)) from exc
 
     return wrapper
 
 
 def _is_silence(exc):
-    # No answer at all (a timeout, a refused or dropped connection), or one too late (the script's
-    # deadline, see ``DEADLINE``), as opposed to an error Redis answered with at once (out of memory,
-    # read-only): only these make every later call wait. A late reply also has the clocks compared again.
-    return isinstance(exc, (redis.ConnectionError, redis.TimeoutError)) or str(exc).startswith("LATE")
+    # No answer at all (a timeout, a refused or dropped connection), as opposed to an error Redis
+    # answered with at once (out of memory, read-only, a script past its deadline): only silence makes
+    # every later call wait.
+    return isinstance(exc, (redis.ConnectionError, redis.TimeoutError))
 
 
 def is_store_error(exc):
@@ -78,6 +82,7 @@ class Store:
         self._script_flags = script_flags
         self._timeout = client.connection_pool.connection_kwargs.get("socket_timeout") or 5.0
         self.clock_offset = 0.0  # Redis's clock minus this host's, measured by each probe
+        self._clocks_due = time.monotonic() + CLOCK_CHECK_SECONDS  # the next comparison of the clocks
         self._local = threading.local()
 
     def unusable(self):
@@ -111,6 +116,7 @@ class Store:
         return ("unsafe" if problems and not allow_unsafe else "ok"), problems
 
     def _compare_clocks(self):
+        self._clocks_due = time.monotonic() + CLOCK_CHECK_SECONDS
         try:
             before = time.time()
             seconds, micro = self.redis.time()
@@ -119,10 +125,19 @@ class Store:
             raise StoreUnavailable(str(exc)) from exc
         self.clock_offset = seconds + micro / 1e6 - (before + after) / 2
 
+    def compare_clocks_soon(self):
+        """Compare this host's clock with Redis's before the next script (at most once a second)."""
+        self._clocks_due = min(self._clocks_due, time.monotonic() + 1)
+
     def deadline(self, seconds=None):
-        """When (Redis's clock) a script sent now must have started to do anything: the moment this
-        process stops waiting for its answer (``seconds`` later; the client's timeout by default)."""
-        return f"{time.time() + self.clock_offset + (seconds or self._timeout):.6f}"
+        """When (Redis's clock) a script sent now must have started to do anything: ``seconds`` from
+        now, by default 80% of the client's timeout, so that its answer still has time to arrive
+        before this process stops waiting (Redis answers in well under a millisecond). The clocks are
+        compared again every ``CLOCK_CHECK_SECONDS`` (and soon after a script came too late)."""
+        if time.monotonic() > self._clocks_due:
+            with contextlib.suppress(StoreUnavailable):
+                self._compare_clocks()
+        return f"{time.time() + self.clock_offset + (seconds or self._timeout * 0.8):.6f}"
 
     def key(self, tag, name):
         """A key in hash slot ``tag``: every key of one multi-key operation shares its tag."""

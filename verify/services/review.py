@@ -127,20 +127,19 @@ class Review:
         """Change a report's status or assignee and/or add a note: each change lands in the report's
         history and in the audit. ``Invalid``, ``NotFound``."""
         _check_review(status, assignee, note)
-        before = {}
 
         def decide(record):
-            before.update(record)
             return _changes(record, actor.who, status, assignee, note)
+
+        def audited(record, changes):  # the audit entries, written in the same transaction as the change
+            return [self._audit.along(actor, *entry) for entry in _audit_entries(decode(record), decode({**record, **changes}))]
 
         if len(report_id) > 32:
             raise NotFound(NO_REPORT)
         try:
-            after = decode(self._reports.change(report_id, decide))
+            return decode(self._reports.change(report_id, decide, along=audited))
         except NotFound:
             raise NotFound(NO_REPORT) from None
-        self._audit_changes(actor, decode(before), after)
-        return after
 
     def review_request(self, actor, report_id, data):
         """A review sent as an object of status, assignee and note; any other field is refused."""
@@ -149,14 +148,6 @@ class Review:
         if errors:
             raise Invalid(errors)
         return self.review(actor, report_id, data.get("status"), data.get("assignee"), data.get("note"))
-
-    def _audit_changes(self, actor, before, after):
-        if before["status"] != after["status"]:
-            self._audit.record(actor, "report_status", after["id"], f"{before['status']} -> {after['status']}")
-        if before["assignee"] != after["assignee"]:
-            self._audit.record(actor, "report_assign", after["id"], after["assignee"])
-        if len(after["notes"]) > len(before["notes"]):
-            self._audit.record(actor, "report_note", after["id"])
 
     def mark_known_scam(self, actor, phone, known):
         """Mark a number as a confirmed scam by hand, or clear it. Audited."""
@@ -246,3 +237,15 @@ def _changes(record, who, status, assignee, note):
     if changes:
         changes["history"] = json.dumps(history, ensure_ascii=False)
     return changes
+
+
+def _audit_entries(before, after):
+    """What a review changed, as audit entries ``(action, target, detail)``."""
+    entries = []
+    if before["status"] != after["status"]:
+        entries.append(("report_status", after["id"], f"{before['status']} -> {after['status']}"))
+    if before["assignee"] != after["assignee"]:
+        entries.append(("report_assign", after["id"], after["assignee"]))
+    if len(after["notes"]) > len(before["notes"]):
+        entries.append(("report_note", after["id"], ""))
+    return entries
