@@ -213,7 +213,7 @@ def test_the_agent_console_says_which_channel_is_locked(app, accounts):
         app.test_client().post("/api/v1/verify", json={"phone": "13800138000", "code": wrong},
                                environ_base={"REMOTE_ADDR": f"203.0.113.{attempt}"})
     page = client.get(session_url).get_data(as_text=True)
-    assert "On the web and API" in page and "text the code from their own phone to 10690009518" in page
+    assert "On the web, the API and the hotline" in page and "text the code from their own phone to 10690009518" in page
     assert "By SMS" not in page and "<strong>active</strong>" in page
 
 

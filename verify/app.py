@@ -18,6 +18,7 @@ from verify.registry.numbers import Numbers
 from verify.registry.reports import Reports
 from verify.registry.sessions import Sessions
 from verify.registry.staff import Staff
+from verify.registry.voice import CallSteps
 from verify.services import Services
 from verify.services.audit import Audit
 from verify.services.callbacks import Callbacks, Notices
@@ -33,6 +34,7 @@ from verify.services.review import Review
 from verify.services.sealing import Sealer
 from verify.services.staff import StaffAccounts
 from verify.services.texts import Texts
+from verify.services.voice import Voice
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +112,17 @@ def build_services(settings, store):
     audit_log = AuditLog(store)
     audit = Audit(audit_log, hmac_key)
     twilio = Twilio(settings.twilio_account_sid, settings.twilio_auth_token, settings.sms_number,
-                    api_base=settings.twilio_api_base, timeout=settings.notice_timeout)
+                    api_base=settings.twilio_api_base, timeout=settings.notice_timeout,
+                    voices={"zh": settings.voice_zh, "en": settings.voice_en})
     if not twilio.can_validate:
-        log.warning("TWILIO_AUTH_TOKEN is not set: /sms/inbound refuses every request (403)")
+        log.warning("TWILIO_AUTH_TOKEN is not set: /sms/inbound and /voice/inbound refuse every request (403)")
     client_limits = ClientLimits(limits, {
         PAGE_CHECK: windows(settings.rate_check), PAGE_VERIFY: windows(settings.rate_verify),
         API_CHECK: windows(settings.rate_api_check), API_VERIFY: windows(settings.rate_api_verify)},
         network_wide=(API_CHECK, API_VERIFY))
     checks = NumberChecks(numbers, reports, client_limits, region, brand, settings.reported_threshold)
-    calls = CallChecks(sessions, client_limits, region, brand)
+    call_steps = CallSteps(sessions, settings.voice_call_limit, settings.voice_code_limit, settings.voice_rate_window)
+    calls = CallChecks(sessions, client_limits, region, brand, call_steps)
     intake = ReportIntake(reports, numbers, limits, hmac_key, region, windows(settings.rate_report))
     notices = Notices(messages, sessions, twilio, hmac_key, region, brand, settings.sms_language)
     return Services(
@@ -126,6 +130,7 @@ def build_services(settings, store):
         callbacks=Callbacks(sessions, numbers, notices, audit, Sealer(hmac_key), hmac_key, region, settings.session_ttl,
                             settings.session_ttl_max),
         texts=Texts(twilio, messages, sessions, checks, calls, intake, settings),
+        voice=Voice(twilio, call_steps, checks, calls, settings),
         intake=intake, review=Review(reports, numbers, audit, region), numbers=NumberRegistry(numbers, audit, region),
         staff=StaffAccounts(Staff(store), limits, audit, settings.staff_idle_minutes * 60, settings.staff_max_hours * 3600),
         keys=ApiKeyService(ApiKeys(store), audit),

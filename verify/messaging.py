@@ -1,9 +1,11 @@
-"""Twilio: webhook signatures, TwiML replies and outbound SMS. The only module that imports twilio."""
+"""Twilio: webhook signatures, TwiML replies (texts and the voice hotline) and outbound SMS. The only
+module that imports twilio."""
 
 import functools
 import hmac
 import logging
 import os
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from twilio.base.exceptions import TwilioException
@@ -11,6 +13,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +44,49 @@ class WebhookForm(dict):
         return values[0] if values else default
 
 
-class Twilio:
-    """Signature checks and sending for one Twilio account; built once in the app factory."""
+# What the voice hotline does, as plain values the services build and ``Twilio.voice`` turns into
+# TwiML: the services never see twilio's classes.
+@dataclass(frozen=True)
+class Say:
+    """Words said in one of verify's languages (``zh``, ``en``)."""
 
-    def __init__(self, account_sid, auth_token, from_number, api_base=None, timeout=5.0):
+    lang: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Gather:
+    """Keys the caller presses while ``prompts`` (``Say``s) are said, posted to ``action``: ``digits``
+    keys, or (None) keys up to ``#``. Posted with no keys too when the caller presses none."""
+
+    action: str
+    prompts: tuple
+    digits: int | None = 1
+    timeout: int = 6
+
+
+@dataclass(frozen=True)
+class Dial:
+    """Put the caller through to ``number``; the verbs after it run when that call ends."""
+
+    number: str
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """End the call."""
+
+
+# The <Say> language of each of verify's languages (Amazon Polly's and Google's codes).
+SAY_LANGUAGES = {"zh": "cmn-CN", "en": "en-US"}
+
+
+class Twilio:
+    """Signature checks, TwiML and sending for one Twilio account; built once in the app factory."""
+
+    def __init__(self, account_sid, auth_token, from_number, api_base=None, timeout=5.0, voices=None):
         self.account_sid = account_sid
+        self.voices = dict(voices or {})  # language -> Twilio voice (e.g. Polly.Zhiyu-Neural)
         self.from_number = from_number
         self.api_base = api_base
         self.timeout = timeout
@@ -77,7 +118,7 @@ class Twilio:
         return self._validator.validate(url, params, signature)
 
     def sign(self, url, form):
-        """The signature Twilio would send for ``url`` and ``form`` (a dict): for `sms simulate` and tests."""
+        """The signature Twilio would send for ``url`` and ``form`` (a dict): for `sms simulate`, `voice simulate` and tests."""
         return self._validator.compute_signature(url, form)
 
     @staticmethod
@@ -91,6 +132,30 @@ class Twilio:
         if text:
             response.message(text)
         return str(response)
+
+    def voice(self, verbs):
+        """TwiML for one step of a call to the hotline: ``Say``, ``Gather``, ``Dial`` and ``Hangup`` in turn."""
+        response = VoiceResponse()
+        for verb in verbs:
+            if isinstance(verb, Say):
+                self._say(response, verb)
+            elif isinstance(verb, Gather):
+                # actionOnEmptyResult: no key pressed is posted to the action too, so one URL answers
+                # both (Twilio would otherwise go on with the verbs after the <Gather>).
+                ends = {"num_digits": verb.digits} if verb.digits else {"finish_on_key": "#"}
+                gather = response.gather(action=verb.action, method="POST", input="dtmf", timeout=verb.timeout,
+                                         action_on_empty_result=True, **ends)
+                for prompt in verb.prompts:
+                    self._say(gather, prompt)
+            elif isinstance(verb, Dial):
+                response.dial(verb.number, timeout=30)
+            elif isinstance(verb, Hangup):
+                response.hangup()
+        return str(response)
+
+    def _say(self, parent, say):
+        voice = self.voices.get(say.lang)
+        parent.say(say.text, language=SAY_LANGUAGES[say.lang], **({"voice": voice} if voice else {}))
 
     def _rest(self):
         # One client per process: its HTTP session must not be shared across a fork.

@@ -7,6 +7,7 @@ README's configuration table mirrors ``SETTINGS`` and a test keeps the two in st
 
 import dataclasses
 import os
+import re
 import typing
 from dataclasses import dataclass, field, replace
 
@@ -52,7 +53,7 @@ class Settings:
     staff_idle_minutes: int = _setting(30, "a dashboard login ends after this many idle minutes")
     staff_max_hours: int = _setting(12, "and after this many hours whatever happens")
     twilio_account_sid: str | None = _setting(None, "Twilio account SID, for sending pre-call notices. Unset: notices go to the log", env="TWILIO_ACCOUNT_SID")
-    twilio_auth_token: str | None = _setting(None, "Twilio auth token: checks `X-Twilio-Signature` on `/sms/inbound`. Unset: every webhook request is refused (403)", env="TWILIO_AUTH_TOKEN")
+    twilio_auth_token: str | None = _setting(None, "Twilio auth token: checks `X-Twilio-Signature` on `/sms/inbound` and `/voice/inbound`. Unset: every webhook request is refused (403)", env="TWILIO_AUTH_TOKEN")
     twilio_api_base: str | None = _setting(None, "base URL of Twilio's REST API; only set it for a stand-in (tests, staging)")
     public_url: str | None = _setting(None, "public base URL Twilio calls, e.g. `https://verify.example.com`: signatures are checked against it")
     proxy_count: int = _setting(0, "reverse proxies in front that set `X-Forwarded-*` (Werkzeug ProxyFix): the client IPs that rate limits and reports see, and the URL Twilio signed when `VERIFY_PUBLIC_URL` is unset")
@@ -60,6 +61,13 @@ class Settings:
     sms_language: str = _setting("zh", "language of replies to texts without letters (a bare code), and of notices: `zh` or `en`")
     sms_rate_limit: int = _setting(10, "texts one sender may send per window before one polite refusal")
     sms_rate_window: int = _setting(600, "the SMS rate-limit window in seconds")
+    voice_zh: str = _setting("Polly.Zhiyu-Neural", "Twilio voice of the hotline's Mandarin prompts (`<Say language=\"cmn-CN\">`)")
+    voice_en: str = _setting("Polly.Joanna-Neural", "Twilio voice of the hotline's English prompts (`<Say language=\"en-US\">`)")
+    voice_agent_number: str | None = _setting(None, "number the hotline's option 0 puts callers through to (`<Dial>`). Unset: the hotline hours are said instead")
+    hotline_hours: str = _setting("09:00-21:00", "when people answer the hotline, every day (`VERIFY_TIMEZONE`): said by the voice menu's options 0 and 3")
+    voice_call_limit: int = _setting(10, "calls to the hotline one number may make per window before a polite refusal")
+    voice_code_limit: int = _setting(6, "codes one number may key in on the hotline per window (wrong ones also count toward the web/API lockout)")
+    voice_rate_window: int = _setting(3600, "the voice limits' window in seconds")
     notice_timeout: float = _setting(5.0, "seconds a pre-call notice may take to reach Twilio (sent in the background)")
     report_retention_days: int = _setting(365, "days after which a report's personal fields (text, contact, reporter pseudonym, amount) are blanked by `flask purge`; its counts stay")
     audit_retention_days: int = _setting(400, "days after which `flask purge` drops audit entries")
@@ -89,6 +97,7 @@ FIELDS = {_env_name(item): item for item in dataclasses.fields(Settings)}
 # Environment name -> (default, type, meaning): the README's configuration table.
 SETTINGS = {name: (item.default, _kind(item), item.metadata["doc"]) for name, item in FIELDS.items()}
 _TRUE = {"1", "true", "yes", "on"}
+_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 __all__ = ["ConfigError", "FIELDS", "SETTINGS", "Settings", "load", "replace"]
 
 
@@ -125,6 +134,10 @@ def _check(settings):
         raise ConfigError("VERIFY_REDIS_TIMEOUT must be above 0 and at most 0.5 seconds")
     if settings.sms_language not in ("zh", "en"):
         raise ConfigError("VERIFY_SMS_LANGUAGE must be 'zh' or 'en'")
+    if not _HOURS.match(settings.hotline_hours):
+        raise ConfigError("VERIFY_HOTLINE_HOURS must be like 09:00-21:00")
+    if min(settings.voice_call_limit, settings.voice_code_limit, settings.voice_rate_window) < 1:
+        raise ConfigError("VERIFY_VOICE_CALL_LIMIT, VERIFY_VOICE_CODE_LIMIT and VERIFY_VOICE_RATE_WINDOW must be at least 1")
     if not 60 <= settings.session_ttl <= settings.session_ttl_max <= 3600:
         raise ConfigError("need 60 <= VERIFY_SESSION_TTL <= VERIFY_SESSION_TTL_MAX <= 3600")
     if guesses_per_session(settings) > 100:

@@ -8,6 +8,7 @@ Claims and message counters live under the sender's borrower tag, next to their 
                        the reply is made from it again, word for word)
   {T}:l:sms:<s>        messages from this sender in the current window
   {optout}:numbers     set of HMACs of numbers that texted STOP
+The hotline's calls claim their steps the same way, as {T}:c:<CallSid>:<step> (see voice.py).
 """
 
 import re

@@ -1,4 +1,4 @@
-"""The routes: HTTP, SMS and CLI glue, one blueprint per audience (api, sms, web, dashboard, health),
+"""The routes: HTTP, SMS, voice and CLI glue, one blueprint per audience (api, sms, voice, web, dashboard, health),
 and the Flask adapters they use (forms, i18n, logins, headers, metrics). A view reads its input,
 calls one service operation and shapes the answer; each blueprint answers errors in its own form."""
 
@@ -13,7 +13,7 @@ def services():
 
 def register(app, settings):
     """Attach the extensions, blueprints, error handlers and commands to ``app``."""
-    from verify.routes import api, cli, dashboard, forms, headers, health, i18n, logins, pages, problems, sms, web
+    from verify.routes import api, cli, dashboard, forms, headers, health, i18n, logins, pages, problems, sms, voice, web
 
     app.json.ensure_ascii = False  # Chinese advice stays readable in API answers
     app.json.sort_keys = False
@@ -21,10 +21,11 @@ def register(app, settings):
     forms.init_app(app)
     headers.init_app(app, settings.production)
     logins.init_app(app, settings)
-    for blueprint in (health.bp, api.bp, sms.bp, web.bp, dashboard.bp):
+    for blueprint in (health.bp, api.bp, sms.bp, voice.bp, web.bp, dashboard.bp):
         app.register_blueprint(blueprint)
     forms.exempt(api.bp)  # key-authenticated
     forms.exempt(sms.bp)  # signed by Twilio
+    forms.exempt(voice.bp)  # signed by Twilio
     web.init_app(app)
     dashboard.init_app(app)
 

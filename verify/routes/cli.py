@@ -1,4 +1,4 @@
-"""The ``flask --app wsgi`` commands: seed-demo, numbers, keys, sms, staff. Each calls one service
+"""The ``flask --app wsgi`` commands: seed-demo, numbers, keys, sms, voice, staff. Each calls one service
 operation as the actor ``cli``; domain errors become a one-line message and exit status 1."""
 
 import csv
@@ -7,6 +7,8 @@ import json
 import os
 import secrets
 import sys
+import xml.etree.ElementTree as ET
+from urllib.parse import urlsplit
 
 import click
 from flask import current_app
@@ -23,6 +25,7 @@ from verify.services.staff import ROLES
 numbers_cli = AppGroup("numbers", help="Manage the registry of official numbers.")
 keys_cli = AppGroup("keys", help="Manage API keys (shown once at creation, stored hashed).")
 sms_cli = AppGroup("sms", help="Try the SMS channel locally.")
+voice_cli = AppGroup("voice", help="Try the voice hotline locally.")
 staff_cli = AppGroup("staff", help="Manage staff accounts for the dashboard.")
 reports_cli = AppGroup("reports", help="Reporters' personal data.")
 
@@ -239,6 +242,42 @@ def sms_simulate(sender, body):
     click.echo(response.get_data(as_text=True))
 
 
+@voice_cli.command("simulate")
+@click.option("--from", "caller", required=True, help="the caller's phone, e.g. +8613800138000")
+@click.argument("keys", nargs=-1)
+def voice_simulate(caller, keys):
+    """Call the hotline as Twilio would (each request correctly signed), pressing KEYS at the menu's
+    prompts in turn (e.g. `1 482193`), and print the TwiML of each step."""
+    settings = services().settings
+    base = (settings.public_url or "http://localhost").rstrip("/")
+    call = {"CallSid": "CA" + secrets.token_hex(16), "AccountSid": settings.twilio_account_sid or "AC" + "0" * 32,
+            "From": caller, "To": settings.hotline, "CallStatus": "in-progress", "Direction": "inbound"}
+    url, pressed = base + "/voice/inbound", None
+    for step in range(len(keys) + 1):
+        form = call if pressed is None else {**call, "Digits": pressed}
+        signature = services().voice.sign(url, form)
+        if signature is None:
+            raise click.ClickException("set TWILIO_AUTH_TOKEN (any value, for a local try-out) first")
+        parts = urlsplit(url)
+        response = current_app.test_client().post(parts.path, query_string=parts.query, data=form, base_url=base,
+                                                  headers={"X-Twilio-Signature": signature})
+        click.echo(f"--- POST {url}" + (f"  Digits={pressed}" if pressed is not None else "") + f"  HTTP {response.status_code}")
+        twiml = response.get_data(as_text=True)
+        click.echo(_indented(twiml) if response.status_code == 200 else twiml)
+        gather = ET.fromstring(twiml).find("Gather") if response.status_code == 200 else None
+        if gather is None or step == len(keys):
+            if step < len(keys):
+                click.echo(f"(the call ended here; not pressed: {' '.join(keys[step:])})")
+            break
+        url, pressed = gather.get("action"), keys[step]
+
+
+def _indented(twiml):
+    tree = ET.fromstring(twiml)
+    ET.indent(tree)
+    return ET.tostring(tree, encoding="unicode")
+
+
 @staff_cli.command("create")
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True,
@@ -292,5 +331,5 @@ def reports_erase(reference):
 
 def register(app):
     """Attach the commands to ``app``."""
-    for command in (seed_demo, numbers_cli, keys_cli, sms_cli, staff_cli, reports_cli, purge):
+    for command in (seed_demo, numbers_cli, keys_cli, sms_cli, voice_cli, staff_cli, reports_cli, purge):
         app.cli.add_command(command)

@@ -9,7 +9,8 @@ pages.register(bp)
 
 
 def public_url():
-    """The URL Twilio called: from VERIFY_PUBLIC_URL, else the request (as ProxyFix rebuilt it)."""
+    """The URL Twilio called and signed, query included: from VERIFY_PUBLIC_URL, else the request (as
+    ProxyFix rebuilt it). The voice webhook checks its signatures against the same."""
     base = (services().settings.public_url or "").rstrip("/")
     if not base:
         return request.url

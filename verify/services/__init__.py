@@ -17,6 +17,7 @@ from verify.services.retention import Retention
 from verify.services.review import Review
 from verify.services.staff import StaffAccounts
 from verify.services.texts import Texts
+from verify.services.voice import Voice
 from verify.settings import Settings
 
 
@@ -31,6 +32,7 @@ class Services:
     calls: CallChecks
     callbacks: Callbacks
     texts: Texts
+    voice: Voice
     intake: ReportIntake
     review: Review
     numbers: NumberRegistry

@@ -6,6 +6,7 @@ pick one.
 """
 
 import functools
+import re
 
 from verify import verdicts as v
 
@@ -228,3 +229,128 @@ SMS = {
 def sms(kind, lang, brand, **values):
     """One SMS reply of ``kind`` in ``lang`` (zh or en), filled with the brand and ``values``."""
     return SMS[kind][lang].format(**brand, **values)
+
+
+# --- The voice hotline -------------------------------------------------------------------------------
+# Said, not read: numbers and agent ids are filled in already spoken one character at a time
+# (``spoken``), and the caller is on our own hotline, so a warning says to hang up the *other* call
+# ("hang up and call the hotline yourself" would send them where they are). Every warning ends with
+# NEVER, as the web and API advice does.
+VOICE_HANG_UP = {"zh": "请挂断那通电话。", "en": "Hang up that call."}
+
+VOICE = {
+    "greeting": {"zh": "您好，这里是{brand}官方客服热线。", "en": "This is the official {brand_en} hotline."},
+    "english": {"en": "For English, press 9."},
+    "menu": {
+        "zh": "有人自称{brand}给您打电话，要核实是不是真的，请按1。查询一个号码，请按2。需要我们回电，请按3。"
+        "人工服务，请按0。",
+        "en": "If someone says they are calling from {brand_en} and you want to check that it is true, press 1. "
+        "To check a phone number, press 2. To ask us to call you back, press 3. To talk to a person, press 0.",
+    },
+    "ask_code": {"zh": "请输入来电的客服报给您的6位核验码。", "en": "Enter the 6-digit code the caller gave you."},
+    "ask_number": {"zh": "请输入给您打电话的号码，以井号键结束。",
+                   "en": "Key in the number that called you, then press the hash key."},
+    "not_understood": {"zh": "对不起，没有收到有效的按键。", "en": "Sorry, we did not get a valid key."},
+    "bad_code": {"zh": "对不起，核验码是6位数字。", "en": "Sorry, the code has 6 digits."},
+    "bad_number": {"zh": "对不起，没有听懂这个号码。", "en": "Sorry, we could not read that number."},
+    "goodbye": {"zh": "感谢您的来电，再见。", "en": "Thank you for calling. Goodbye."},
+    "genuine": {
+        "zh": "核验通过：{brand}正在给您回访。客服{agent}，工号{agent_id}，来电号码{caller}。通话中仍不要透露验证码、密码，"
+        "不要转账。",
+        "en": "Verified: {brand_en} is calling you. Agent {agent_id}{agent}, calling from {caller}. Even so, never "
+        "share codes or passwords or move money during the call.",
+    },
+    # The answer of every code that does not verify the call: wrong, expired, or no call being made.
+    "not_verified": {
+        "zh": "这通电话不是{brand}打的：核验码不对、已过期，或{brand}此刻没有给您打电话。",
+        "en": "This call is not from {brand_en}: the code is wrong or expired, or {brand_en} is not calling you now.",
+    },
+    "locked": {
+        "zh": "这个号码输错核验码的次数太多，电话核验已暂停。请用您本人的手机把核验码发送到{sms}。",
+        "en": "Too many wrong codes were given for this phone, so checking here is paused. Text the code from "
+        "your own phone to {sms}.",
+    },
+    "unavailable": {"zh": "暂时无法核实。请不要相信给您打电话的人。",
+                    "en": "We cannot check right now. Do not trust the caller."},
+    "too_many_codes": {"zh": "您输入核验码的次数太多，请稍后再试。在核实之前，请不要相信给您打电话的人。",
+                       "en": "You have keyed in too many codes. Please try again later. Until then, do not trust "
+                       "the caller."},
+    "too_many_calls": {"zh": "您来电太频繁了，请稍后再拨。在核实之前，请不要相信自称{brand}给您打电话的人。",
+                       "en": "You have called too often. Please call again later. Until then, do not trust anyone "
+                       "who calls you as {brand_en}."},
+    "no_caller_id": {
+        "zh": "我们看不到您的手机号码，无法核实。请用您本人的手机拨打本热线，并显示号码；或把核验码用短信发送到{sms}。",
+        "en": "We cannot see your mobile number, so we cannot check. Call this hotline from your own mobile with "
+        "your number shown, or text the code to {sms}.",
+    },
+    "callback": {"zh": "回电服务暂未开通。人工客服的服务时间是{hours}，请在这个时间拨打本热线。",
+                 "en": "Call-backs are not available yet. People answer this hotline {hours}. Please call then."},
+    "no_person": {"zh": "现在无法转接人工客服。人工客服的服务时间是{hours}。",
+                  "en": "We cannot put you through to a person now. People answer this hotline {hours}."},
+    "connecting": {"zh": "正在为您转接人工客服，请稍候。", "en": "Putting you through to a person. Please hold."},
+    "after_person": {"zh": "人工客服的服务时间是{hours}。感谢您的来电，再见。",
+                     "en": "People answer this hotline {hours}. Thank you for calling. Goodbye."},
+    "number_was": {"zh": "您输入的号码是{number}。", "en": "You keyed in {number}."},
+    # An official number: the web's advice sends people to this site or the SMS number; here they can
+    # check the code on the line they are on.
+    "number_official": {
+        "zh": "这是{brand}的官方号码，但来电显示可以伪造。请让对方报出核验码，然后在本热线按1核对。",
+        "en": "This is an official {brand_en} number, but caller ID can be faked. Ask the caller for the "
+        "verification code, then press 1 on this hotline to check it.",
+    },
+}
+# Warnings: the hang-up advice and NEVER follow them.
+_VOICE_WARN = {"not_verified", "locked", "unavailable", "too_many_codes"}
+
+_SPOKEN = {
+    # Digits as Chinese callers read phone numbers (1 is 幺), each a word of its own.
+    "zh": {**dict(zip("0123456789", "零幺二三四五六七八九", strict=True)), "+": "加", ".": "点", "_": "下划线"},
+    "en": {"+": "plus", ".": "dot", "_": "underscore"},
+}
+_GROUPS = re.compile(r"[\s()\-]+")
+
+
+def spoken(text, lang):
+    """``text`` (a number as shown, an agent id) to be said one character at a time, a short pause
+    between its groups: ``021 6080 0000`` -> ``零 二 幺，六 零 八 零，零 零 零 零`` / ``0 2 1, 6 0 8 0, 0 0 0 0``."""
+    words = _SPOKEN[lang]
+    groups = [" ".join(words.get(ch, ch) for ch in group) for group in _GROUPS.split(text) if group]
+    return ("，" if lang == "zh" else ", ").join(groups)
+
+
+def spoken_hours(hours, lang):
+    """``09:00-21:00`` said: ``每天9点到21点`` / ``every day from 9 am to 9 pm``."""
+    start, end = (tuple(int(part) for part in moment.split(":")) for moment in hours.split("-"))
+    if lang == "zh":
+        said = [f"{h}点" + (f"{m}分" if m else "") for h, m in (start, end)]
+        return f"每天{said[0]}到{said[1]}"
+    said = [f"{(h - 1) % 12 + 1}" + (f":{m:02d}" if m else "") + (" am" if h < 12 else " pm") for h, m in (start, end)]
+    return f"every day from {said[0]} to {said[1]}"
+
+
+def _voice_filled(brand, lang):
+    return {**brand, "hotline": spoken(brand["hotline"], lang), "sms": spoken(brand["sms"], lang)}
+
+
+def voice(kind, lang, brand, **values):
+    """What the hotline says of ``kind`` in ``lang``, filled with the brand (its hotline and SMS number
+    spoken) and ``values`` (already spoken); a warning ends with the hang-up advice and NEVER."""
+    parts = [VOICE[kind][lang]]
+    if kind in _VOICE_WARN:
+        parts += [VOICE_HANG_UP[lang], NEVER[lang]]
+    return ("" if lang == "zh" else " ").join(parts).format(**_voice_filled(brand, lang), **values)
+
+
+def voice_number(verdict, lang, brand, number, imitated=None, impersonated=False):
+    """The hotline's answer to a number check: the number as keyed in (spoken), then the verdict (the
+    web's advice, with the voice's own words for an official number and a failed check)."""
+    if verdict == v.UNAVAILABLE:
+        return voice("unavailable", lang, brand)
+    kind = "number_official" if verdict == v.OFFICIAL else None
+    parts = [VOICE["number_was"][lang], VOICE[kind][lang] if kind else NUMBER[verdict][lang]]
+    if impersonated:
+        parts.append(IMPERSONATED[lang])
+    if verdict != v.OFFICIAL:
+        parts += [VOICE_HANG_UP[lang], NEVER[lang]]
+    return ("" if lang == "zh" else " ").join(parts).format(**_voice_filled(brand, lang), number=number,
+                                                            imitated=imitated or "")

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from verify import phones
 from verify import verdicts as v
-from verify.errors import Invalid, StoreUnavailable
+from verify.errors import Invalid, RateLimited, StoreUnavailable
 from verify.registry.sessions import ANY, OWN
 from verify.services import advice, fields
 from verify.services.limits import API_VERIFY
@@ -23,9 +23,10 @@ class CallAnswer:
 class CallChecks:
     """The code check, bound to the session store and the settings it needs."""
 
-    def __init__(self, sessions, client_limits, region, brand):
+    def __init__(self, sessions, client_limits, region, brand, call_steps=None):
         self._sessions = sessions
         self._client_limits = client_limits
+        self._call_steps = call_steps
         self._region = region
         self._brand = brand
 
@@ -41,23 +42,33 @@ class CallChecks:
             raise Invalid(errors)
         return phone, code, caller
 
-    def verify(self, borrower, code, caller=None, channel="api", client_ip=None):
+    def verify(self, borrower, code, caller=None, channel="api", client_ip=None, once=None):
         """Check a code for ``borrower`` (one round trip); a store failure is the ``unavailable`` answer.
         With ``client_ip`` (the public API) the check counts against that client's API limit in the
         same round trip (``RateLimited`` past it: the code was still checked, a wrong one counted for
-        the phone's web/API lockout, but nothing of the answer is given)."""
+        the phone's web/API lockout, but nothing of the answer is given). With ``once`` (the hotline:
+        ``(CallSid, step)``) the code is checked once per step of the call, whatever Twilio repeats, and
+        counted on the caller's code limit first (``RateLimited`` past it: nothing checked)."""
         kind = OWN if channel == "sms" else ANY  # only a text comes from the borrower's own phone
-        caller_e164 = caller.e164 if caller else None
         try:
-            if client_ip is None:
-                checked = self._sessions.check(borrower.e164, code, caller_e164, kind)
-            else:
-                limits = self._client_limits.calls(API_VERIFY, client_ip)
-                hits, checked = self._sessions.check_after(limits, borrower.e164, code, caller_e164, kind)
-                self._client_limits.settle(API_VERIFY, hits)
+            checked = self._check(borrower, code, caller.e164 if caller else None, kind, client_ip, once)
         except StoreUnavailable:
             return CallAnswer(v.UNAVAILABLE, advice.for_call(v.UNAVAILABLE, self._brand))
         return self.answer(checked, channel)
+
+    def _check(self, borrower, code, caller_e164, kind, client_ip, once):
+        if once is not None:
+            steps = self._call_steps
+            claim = steps.claim_and_check(borrower.e164, *once, code, kind)
+            if claim.check is None:  # refused by the caller's code limit, now or when first asked
+                raise RateLimited(steps.window)
+            return claim.check
+        if client_ip is None:
+            return self._sessions.check(borrower.e164, code, caller_e164, kind)
+        limits = self._client_limits.calls(API_VERIFY, client_ip)
+        hits, checked = self._sessions.check_after(limits, borrower.e164, code, caller_e164, kind)
+        self._client_limits.settle(API_VERIFY, hits)
+        return checked
 
     def answer(self, checked, channel):
         """The answer for a code check already made (``replies.CodeCheck``; the SMS path claims and checks at once)."""

@@ -1,4 +1,4 @@
--- One claim per inbound message (Twilio may deliver one twice) and the sender's message limit.
+-- One claim per inbound message or step of a call (Twilio may deliver one twice) and the sender's limit.
 -- claim: the message's claim hash; counter: the sender's messages in the window.
 -- Returns nil for a new message within the limit (the caller goes on with its work and writes the
 -- claim), else pairs: {'claim', 'duplicate', then what the claim holds} or {'claim', 'limited', 'count', n}

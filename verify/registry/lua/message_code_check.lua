@@ -1,8 +1,9 @@
 #!lua
--- A texted code from the borrower's own phone, in one round trip: claim the message, check the code,
+-- A texted code from the borrower's own phone (or a code keyed in on the hotline, counted with the web
+-- and API codes), in one round trip: claim the message (or step of the call), check the code,
 -- and keep the check's outcome with the claim, so a second delivery gets the same answer unchecked.
--- KEYS: session hash, wrong-code counter, claim, sender's message counter.
--- ARGV: code HMAC, max wrong codes, lockout window, claim ttl, message limit, message window.
+-- KEYS: session hash, wrong-code counter (of the channel's kind), claim, sender's message (or keyed-in
+-- code) counter. ARGV: code HMAC, max wrong codes, lockout window, claim ttl, that counter's limit, window.
 --- @include "_message_claim"
 --- @include "_code_check"
 local taken = message_claim(KEYS[3], KEYS[4], ARGV[4], tonumber(ARGV[5]), ARGV[6])
