@@ -89,7 +89,7 @@ class Store:
         """Why Redis cannot be used now, or None: it does not answer, or (``refuse_unsafe``, in
         production) its settings could lose acknowledged writes. Never raises."""
         try:
-            problems = durability_problems(self.redis)
+            problems = durability_problems(self.redis, self._script_flags)
             self._compare_clocks()
         except StoreUnavailable as exc:
             return f"Redis does not answer ({exc})"
@@ -106,7 +106,7 @@ class Store:
         """``(state, problems)``: ``ok``; ``unsafe`` (settings that could lose data, unless
         ``allow_unsafe``); ``unavailable`` when Redis does not answer or refuses writes (out of memory,
         a read-only replica, a failed disk write), found by writing a key of its own."""
-        problems = durability_problems(self.redis)
+        problems = durability_problems(self.redis, self._script_flags)
         try:
             self.redis.set(self.key("health", "ready"), os.getpid(), px=10_000)
         except redis.ResponseError as exc:
@@ -449,9 +449,9 @@ def _connect_checked(connection):
         raise UnsafeRedis("unsafe Redis settings: " + "; ".join(problems))
 
 
-def durability_problems(client):
-    """Compare the version, AOF, fsync and eviction settings with what verify needs; return a list of
-    problems.
+def durability_problems(client, script_flags=True):
+    """Compare the AOF, fsync and eviction settings (and with ``script_flags`` the version: 7 or newer)
+    with what verify needs; return a list of problems.
 
     Returns None when the server forbids CONFIG (managed services often do): that cannot be checked.
     Raises ``StoreUnavailable`` when the server does not answer.
@@ -466,11 +466,13 @@ def durability_problems(client):
         return None
     except redis.RedisError as exc:
         raise StoreUnavailable(str(exc)) from exc
-    return _problems(version, found)
+    return _problems(version if script_flags else None, found)
 
 
 def _problems(version, found):
-    too_old = [f"Redis is {version}, verify needs 7.0 or newer (script flags)"] if int(version.split(".")[0]) < 7 else []
+    # ``version`` None: not checked (the embedded server runs the scripts without their flags).
+    old = version is not None and int(version.split(".")[0]) < 7
+    too_old = [f"Redis is {version}, verify needs 7.0 or newer (script flags)"] if old else []
     return too_old + [
         f"{name} is {found.get(name)!r}, verify needs {' or '.join(map(repr, allowed))}"
         for name, allowed in SAFE_SETTINGS.items()
