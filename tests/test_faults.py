@@ -286,3 +286,25 @@ def test_a_refused_review_changes_nothing_and_audits_nothing(app_on_private):
     assert (stored["status"], stored["assignee"], stored["notes"], audited()) == ("new", "", [], [])
     assert client.patch(f"/api/v1/reports/{report}", json=change, headers=headers).status_code == 200
     assert sorted(audited()) == ["report_assign", "report_note", "report_status"]
+
+
+def test_a_refused_registry_change_changes_nothing_and_audits_nothing(app_on_private):
+    app, server = app_on_private
+    client = app.test_client()
+    from verify.services.actor import CLI
+
+    headers = {"Authorization": "Bearer " + app.extensions["verify"].keys.create(CLI, "registry", "registry")}
+    entry = {"number": "021-6080-7777", "labels": {"zh": "回访专线", "en": "Callback line"}, "purpose": "callback",
+             "direction": "outbound"}
+    audited = lambda: [e["action"] for e in app.extensions["verify"].audit.entries(limit=1000)[0]  # noqa: E731
+                       if e["action"].startswith("registry_")]
+    before = audited()
+    server.client().config_set("maxmemory", 1)
+    try:
+        assert client.post("/api/v1/numbers", json=entry, headers=headers).status_code == 503
+    finally:
+        server.client().config_set("maxmemory", 0)
+    assert client.get("/api/v1/numbers/+862160807777", headers=headers).status_code == 404
+    assert audited() == before
+    assert client.post("/api/v1/numbers", json=entry, headers=headers).status_code == 201
+    assert audited() == ["registry_add", *before]

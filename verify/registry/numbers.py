@@ -107,8 +107,9 @@ class Numbers:
         return self.store.redis.hlen(self._entries) == 0
 
     @unavailable_on_error
-    def save(self, entry, creating):
-        """Store ``entry`` and rebuild the index, atomically against concurrent changes (WATCH).
+    def save(self, entry, creating, along=()):
+        """Store ``entry`` and rebuild the index, atomically against concurrent changes (WATCH), with
+        the scripts ``along`` (its audit entry) in the same transaction.
 
         ``Conflict`` when creating a number that is registered, or when the entry's number or a
         variant belongs to another entry: each number is in the index once.
@@ -122,6 +123,8 @@ class Numbers:
             current[entry["number"]] = entry
             index = build_index(current.values(), self.region)
             pipe.multi()
+            for script, keys, args in along:
+                script.queue_on(pipe, keys, args)
             pipe.hset(self._entries, entry["number"], json.dumps(entry, ensure_ascii=False))
             pipe.delete(self._index)
             pipe.hset(self._index, mapping=index)

@@ -136,8 +136,7 @@ class NumberRegistry:
         """Register a new official number; ``Invalid``, or ``Conflict`` if it or a variant is registered."""
         entry = clean_entry(data, self._region)
         entry["created_at"] = entry["updated_at"] = times.iso()
-        saved = self._numbers.save(entry, creating=True)
-        self._audit.record(actor, "registry_add", saved["number"])
+        saved = self._numbers.save(entry, creating=True, along=[self._audit.along(actor, "registry_add", entry["number"])])
         return self._shown(saved)
 
     def update(self, actor, number, changes):
@@ -145,10 +144,9 @@ class NumberRegistry:
         current = {k: v for k, v in self.get(number).items() if k not in ("display", "variant_displays")}
         entry = clean_entry(changes, self._region, existing=current)
         entry["updated_at"] = times.iso()
-        saved = self._numbers.save(entry, creating=False)
         changed = sorted(field for field in FIELDS if entry.get(field) != current.get(field))
-        self._audit.record(actor, "registry_update", saved["number"], ",".join(changed))
-        return self._shown(saved)
+        audit = self._audit.along(actor, "registry_update", entry["number"], ",".join(changed))
+        return self._shown(self._numbers.save(entry, creating=False, along=[audit]))
 
     def retire(self, actor, number, on=None):
         """Mark an entry retired from ``on`` (a date; today by default)."""
