@@ -2,9 +2,11 @@
 languages, duplicates, rate limit, opt-outs, Redis down, and outbound notices through the real
 twilio client to a local stand-in for Twilio's REST API."""
 
+import datetime as dt
 import threading
 import time
 import xml.etree.ElementTree as ET
+from zoneinfo import ZoneInfo
 
 import pytest
 from twilio.request_validator import RequestValidator
@@ -12,6 +14,7 @@ from twilio.request_validator import RequestValidator
 from tests.conftest import registry_of
 from tests.redis_process import RedisProcess
 from tests.twilio_standin import TwilioStandIn
+from verify import times
 from verify.services import demo
 from verify.services.actor import CLI
 
@@ -58,6 +61,13 @@ def _message(response):
     assert response.mimetype == "text/xml"
     message = ET.fromstring(response.get_data()).find("Message")
     return None if message is None else message.text
+
+
+def _eventually(condition, within=5.0):
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.05)
 
 
 def open_session(app, borrower=BORROWER, **extra):
@@ -230,16 +240,123 @@ def test_wrong_codes_are_counted_per_kind_of_channel(sms_app):
     assert "Verified" in text(client, f"code {created['code']}", sender=other)[1]
 
 
-# --- status, check, report, help, unknown ------------------------------------------------------------------
-@pytest.mark.parametrize("body", ["?", "？", "核实", "来电", "CALL", "verify", "Verify"])
-def test_is_the_lender_calling_me(sms_app, body):
+# --- call status: "are you calling me?" is never verification ---------------------------------------------
+STATUS_WORDS = ["?", "？", "核实", "来电", "CALL", "verify", "Verify"]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _local(timestamp, zone=SHANGHAI):
+    return dt.datetime.fromtimestamp(timestamp, zone).strftime("%H:%M")
+
+
+def _when(timestamp, lang, zone=SHANGHAI):
+    local = dt.datetime.fromtimestamp(timestamp, zone)
+    return f"{local.month}月{local.day}日 {local:%H:%M}" if lang == "zh" else f"{local:%m-%d %H:%M}"
+
+
+def _state(app, created, headers):
+    return app.test_client().get(f"/api/v1/sessions/{created['id']}", headers=headers).get_json()
+
+
+def _wrong_codes(app, kind):
+    stored = registry_of(app).sessions
+    return stored.store.redis.get(stored.lockout_key(stored.tag(BORROWER), kind))
+
+
+@pytest.mark.parametrize("body", STATUS_WORDS)
+def test_call_status_names_the_agent_and_asks_for_the_code_without_verifying(sms_app, body):
+    """An open session: "we are calling you now" (agent id, masked name, number, since when) and "ask the
+    caller for the code", never the words of a verified call, and nothing counted: a scammer calling at
+    the same moment as our agent must not be "verified" by it."""
+    english = body.isascii() and body != "?"
+    created, headers = open_session(sms_app, agent_id="CC-2026-0042", agent_name="Li Wei" if english else "王小明")
     client = sms_app.test_client()
-    assert "400-000-9518" in text(client, body)[1]  # not calling: hang up and call the hotline
-    open_session(sms_app)
-    reply = text(client, body)[1]
-    assert "A17" in reply and ("核验通过" in reply or "Verified" in reply)
+    wrong = f"{(int(created['code']) + 1) % 1000000:06d}"
+    text(client, wrong)  # one wrong code texted before: the lockout counter stands at 1
+    before = (_state(sms_app, created, headers), _wrong_codes(sms_app, "own"), _wrong_codes(sms_app, "any"))
+    status, reply, _ = text(client, body)
+    assert status == 200
+    started = _local(times.parse(created["created_at"]))
+    assert "CC-2026-0042" in reply and "021 6080 0000" in reply and started in reply
+    assert ("L**" in reply and "calling you now" in reply and "text it here" in reply) if english else (
+        "王**" in reply and "正在致电您" in reply and "请对方报核验码" in reply)
+    assert "核验通过" not in reply and "Verified" not in reply and "verified" not in reply
+    assert created["code"] not in reply
+    for _ in range(sms_app.extensions["verify"].settings.max_failures + 1):
+        text(client, body)  # asked again and again: still nothing counted, nothing locked
+    after = (_state(sms_app, created, headers), _wrong_codes(sms_app, "own"), _wrong_codes(sms_app, "any"))
+    assert after == before
+    assert (after[0]["status"], after[0]["successful_checks"], after[0]["failed_checks"]) == ("active", 0, 1)
+    assert after[0]["locked_channels"] == [] and after[1:] == ("1", None)
+    assert "核验通过" in text(client, created["code"])[1]  # the code itself still verifies
 
 
+@pytest.mark.parametrize("body, lang", [("核实", "zh"), ("?", "zh"), ("CALL", "en"), ("verify", "en")])
+def test_call_status_without_a_session_says_hang_up_and_no_call_in_90_days(sms_app, body, lang):
+    reply = text(sms_app.test_client(), body)[1]
+    if lang == "zh":
+        assert "现在没有给您打电话" in reply and "近90天也没有给您来电" in reply and "请挂断" in reply
+    else:
+        assert "is not calling you now" in reply and "has not called you in 90 days" in reply and "Hang up" in reply
+    assert "400-000-9518" in reply and "核验通过" not in reply and "Verified" not in reply
+
+
+def _last_contact_record(app):
+    stored = registry_of(app).sessions
+    key = stored.contact_key(stored.tag(BORROWER))
+    return key, stored.store.redis.get(key), stored.store.redis.ttl(key)
+
+
+@pytest.mark.parametrize("channel", ["sms", "api"])
+def test_after_a_genuine_code_check_the_status_gives_the_last_contact(sms_app, channel):
+    """A code confirmed on any channel leaves the borrower's last-contact record; once the session is
+    over, "are you calling me?" says no, hang up, and when and from which number we last called."""
+    created, headers = open_session(sms_app, ttl_seconds=3, caller="021-6080-0000")
+    client = sms_app.test_client()
+    checked_from = time.time()
+    if channel == "sms":
+        assert "核验通过" in text(client, created["code"])[1]
+    else:
+        answer = client.post("/api/v1/verify", json={"phone": BORROWER, "code": created["code"]}).get_json()
+        assert answer["verdict"] == "genuine"
+    checked_by = time.time()
+    assert "正在致电您" in text(client, "核实")[1]  # still live: calling now, not the last contact
+    _eventually(lambda: _state(sms_app, created, headers)["status"] == "expired")
+    key, record, ttl = _last_contact_record(sms_app)
+    assert 89 * 86400 < ttl <= 90 * 86400 and "13800138000" not in key + record
+    reply = text(client, "核实")[1]
+    assert "现在没有给您打电话" in reply and "请挂断" in reply and "021 6080 0000" in reply
+    assert any(f"上次回访：{_when(moment, 'zh')}" in reply for moment in (checked_from, checked_by))
+    reply = text(client, "CALL")[1]
+    assert "is not calling you now" in reply and "Last call from us" in reply
+    assert any(f"{_when(moment, 'en')} from 021 6080 0000" in reply for moment in (checked_from, checked_by))
+
+
+def test_an_ended_session_leaves_the_last_contact_in_the_service_time_zone(make_app):
+    """Ended without a code (the agent spoke to the borrower): the same record, shown in VERIFY_TIMEZONE."""
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, VERIFY_TIMEZONE="UTC")
+    demo.seed(app.extensions["verify"], logins=False)
+    created, headers = open_session(app, caller="021-6080-0099")  # a display variant of the callback line
+    client = app.test_client()
+    reply = text(client, "CALL")[1]
+    assert "has an agent calling you now" in reply and "from 021 6080 0099" in reply and "Verified" not in reply
+    ended_from = time.time()
+    assert client.delete(f"/api/v1/sessions/{created['id']}", headers=headers).status_code == 204
+    ended_by = time.time()
+    reply = text(client, "CALL")[1]
+    assert "is not calling you now" in reply and "Hang up" in reply and "from 021 6080 0099" in reply
+    assert any(f"Last call from us: {_when(moment, 'en', dt.UTC)}" in reply for moment in (ended_from, ended_by))
+    assert _last_contact_record(app)[2] > 89 * 86400
+
+
+def test_a_session_that_expired_unconfirmed_leaves_no_last_contact(sms_app):
+    created, headers = open_session(sms_app, ttl_seconds=1)
+    _eventually(lambda: _state(sms_app, created, headers)["status"] == "expired")
+    assert "近90天也没有给您来电" in text(sms_app.test_client(), "核实")[1]
+    assert _last_contact_record(sms_app)[1] is None
+
+
+# --- check, report, help, unknown -------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "body, expected",
     [
@@ -248,7 +365,7 @@ def test_is_the_lender_calling_me(sms_app, body):
         ("查询 400 000 9518", "从不外呼"),
         ("CHECK 4000009518", "never calls out"),
         ("check 021 6080 1111", "no longer uses"),
-        ("CHECK 13912345678", "is not a OK Wallet number"),
+        ("CHECK 13912345678", "is not an official OK Wallet number"),
         ("查 abc", "没看懂"),
         ("CHECK", "could not read"),
     ],

@@ -15,12 +15,15 @@ GSM7_EXTENDED = set("^{}\\[~]|€")
 
 BRAND = {"brand": "OK钱包", "brand_en": "OK Wallet", "hotline": "400-000-9518", "sms": "10690009518"}
 # The longest values the service lets through: agent ids are at most 12 characters (API limit), a
-# masked name is one character and two stars, numbers display at most like +852 2160 800000.
+# masked name is one character and two stars, numbers display at most like +852 2160 800000 (a
+# foreign calling number is shown in international form), a day and time like 12月28日 23:59.
 LONGEST = {
     "agent_id": "CC-2026-0042",
     "agent": " 欧**",
-    "caller": "0755 1234 5678",
+    "caller": "+852 2160 800000",
     "time": "23:59",
+    "when": "12月28日 23:59",
+    "days": 90,
     "number": "+852 2160 800000",
     "imitated": "0755 1234 5678",
     "reference": "R261130-7KQ2MD",
@@ -42,11 +45,13 @@ def test_chinese_reply_fits_one_sms(kind):
 
 @pytest.mark.parametrize("kind", sorted(advice.SMS))
 def test_english_reply_fits_one_gsm7_sms(kind):
-    reply = advice.sms(kind, "en", BRAND, **{**LONGEST, "agent": " W**"})
+    # The README sizes replies for a brand of up to 10 Latin characters.
+    reply = advice.sms(kind, "en", {**BRAND, "brand_en": "LendWallet"}, **{**LONGEST, "agent": " W**", "when": "12-28 23:59"})
     assert gsm7_septets(reply) <= 160, f"{kind}: {gsm7_septets(reply)} septets: {reply}"
 
 
-WARNINGS = {"wrong_code", "not_calling", "locked", "unavailable", "number_inbound_only", "number_retired",
+WARNINGS = {"wrong_code", "not_calling", "not_calling_last", "not_calling_none", "locked", "unavailable",
+            "number_inbound_only", "number_retired",
             "number_lookalike", "number_known_scam", "number_reported", "number_unknown", "number_unavailable"}
 
 
@@ -56,6 +61,21 @@ def test_every_warning_says_hang_up_and_call_the_hotline(kind, lang):
     reply = advice.sms(kind, lang, BRAND, **LONGEST)
     assert "400-000-9518" in reply
     assert ("挂断" in reply) if lang == "zh" else ("Hang up" in reply)
+
+
+@pytest.mark.parametrize("kind", sorted(set(advice.SMS) - {"genuine"}))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_only_the_genuine_reply_says_verified(kind, lang):
+    """Call status (calling_now) and every other reply never uses the words of a verified call."""
+    reply = advice.sms(kind, lang, BRAND, **LONGEST)
+    assert "核验通过" not in reply and "Verified" not in reply and "verified" not in reply.replace("to verify", "")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_calling_now_asks_for_the_code_or_to_hang_up(lang):
+    reply = advice.sms("calling_now", lang, BRAND, **LONGEST)
+    assert all(value in reply for value in ("CC-2026-0042", "+852 2160 800000", "23:59"))
+    assert ("核验码" in reply and "挂断" in reply) if lang == "zh" else ("code" in reply and "hang up" in reply)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

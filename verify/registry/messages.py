@@ -15,7 +15,7 @@ import re
 import time
 
 from verify.registry import replies
-from verify.registry.sessions import OWN
+from verify.registry.sessions import CONTACT_SECONDS, OWN
 from verify.registry.store import unavailable_on_error
 
 CLAIM_SECONDS = 48 * 3600
@@ -54,8 +54,10 @@ class Messages:
         (checked, with the check, or limited or duplicate as ``claim`` says)."""
         sessions = self.sessions
         # Texted from the borrower's own phone: counted apart from codes anyone can type for it.
-        keys = [sessions.session_key(tag), sessions.lockout_key(tag, OWN), *self._claim_keys(tag, message_sid)]
-        args = [sessions.code_hmac(tag, code), *sessions.lockout_args(), CLAIM_SECONDS, self.limit, self.window]
+        keys = [sessions.session_key(tag), sessions.lockout_key(tag, OWN), *self._claim_keys(tag, message_sid),
+                sessions.contact_key(tag)]
+        args = [sessions.code_hmac(tag, code), *sessions.lockout_args(), CLAIM_SECONDS, self.limit, self.window,
+                CONTACT_SECONDS]
         return replies.claim(self._claim_and_check(keys=keys, args=args), tag)
 
     @unavailable_on_error

@@ -71,6 +71,24 @@ def session_facts(fields, tag):
                         purpose=fields["pu"], created=float(fields["ct"]), expires=float(fields["ex"]))
 
 
+@dataclass(frozen=True)
+class LastContact:
+    """The borrower's last genuine contact with us (a session confirmed by a right code, or ended):
+    when (Unix seconds, Redis's clock), the number we called from (E.164) and the agent's id."""
+
+    at: int
+    caller: str
+    agent_id: str
+
+
+def last_contact(text):
+    """Read a last-contact record (``lua/_last_contact.lua``); None when there is none (or it is gone)."""
+    if not text:
+        return None
+    record = json.loads(text)
+    return LastContact(int(record["at"]), record["cl"], record["ai"])
+
+
 class ClaimState(enum.Enum):
     """What claiming an inbound message found."""
 

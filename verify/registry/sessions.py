@@ -8,10 +8,15 @@ Keys, for borrower tag T:
   {T}:s                  hash, the borrower's current session; deleted by Redis TTL an hour after it expires
   {T}:l:code-own:<s>     wrong codes texted from the borrower's own phone in the lockout window
   {T}:l:code-any:<s>     wrong codes typed where anyone can claim any phone (web, API, voice)
+  {T}:lc                 the last-contact record: when a session of ours was last confirmed by a right
+                         code or ended, from which number, by which agent (JSON); 90 days (Redis TTL)
 Wrong codes are counted per kind of channel (the limiter's counters, see limits.py), so that nobody
 can lock a borrower out of texting the right code from their own phone.
 
-Session times come from Redis's own clock (TIME), so app servers with drifting clocks agree.
+Session times come from Redis's own clock (TIME), so app servers with drifting clocks agree. The
+last-contact record is written by the script that confirms or ends the session, so a call we made is
+never forgotten because a second write failed, and asking "are you calling me?" reads it with the
+session in one round trip.
 
 The session hash has two-letter field names: with a million sessions live during a campaign,
 every byte counts. The names:
@@ -36,6 +41,8 @@ from verify.registry.store import pairs, unavailable_on_error
 TAG_CHARS = 24  # 96 bits of the borrower HMAC: collisions are out of reach, keys stay short
 RETAIN_SECONDS = 3600  # how long an expired or ended session can still be looked up
 ONCE_SECONDS = 86400  # how long a session opened with an Idempotency-Key answers its retries
+CONTACT_DAYS = 90  # how long a borrower's last-contact record is kept (Redis TTL)
+CONTACT_SECONDS = CONTACT_DAYS * 86400
 OWN, ANY = "own", "any"  # kinds of channel: the borrower's own phone (SMS); anyone (web, API, voice)
 KINDS = (OWN, ANY)
 
@@ -52,6 +59,16 @@ class SessionRecord:
     notice: str | None
     now: float  # Redis's clock when it was read
     wrong_codes: dict  # kind of channel -> wrong codes in the borrower's current lockout window
+
+
+@dataclass(frozen=True)
+class CallStatus:
+    """Is the lender calling the borrower now: the live session (None if none), wrong codes per kind of
+    channel in the current lockout window, and the last-contact record (None: none in 90 days)."""
+
+    live: replies.SessionFacts | None
+    wrong_codes: dict
+    last_contact: replies.LastContact | None
 
 
 @dataclass(frozen=True)
@@ -88,6 +105,10 @@ class Sessions:
     def session_key(self, tag):
         """The borrower's session hash."""
         return self.store.key(tag, "s")
+
+    def contact_key(self, tag):
+        """The borrower's last-contact record (see the module's docstring)."""
+        return self.store.key(tag, "lc")
 
     def lockout_key(self, tag, kind):
         """The borrower's wrong-code counter for one kind of channel (the limiter's, one window)."""
@@ -159,24 +180,30 @@ class Sessions:
 
     def _check_call(self, borrower_e164, code, caller_e164, kind):
         tag = self.tag(borrower_e164)
-        return tag, (self._check, [self.session_key(tag), self.lockout_key(tag, kind)],
-                     [self.code_hmac(tag, code), caller_e164 or "", *self.lockout_args()])
+        return tag, (self._check, [self.session_key(tag), self.lockout_key(tag, kind), self.contact_key(tag)],
+                     [self.code_hmac(tag, code), caller_e164 or "", *self.lockout_args(), CONTACT_SECONDS])
 
-    def _read(self, tag):
-        # The borrower's session, wrong codes so far per kind and Redis's clock, in one round trip.
+    def _read(self, tag, contact=False):
+        # The borrower's session, wrong codes so far per kind, Redis's clock and (``contact``) the
+        # last-contact record's text (None without it), in one round trip.
         with self.store.redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(self.session_key(tag))
             for kind in KINDS:
                 pipe.get(self.lockout_key(tag, kind))
             pipe.time()
-            record, *wrong, (now, micro) = pipe.execute()
-        return record, {kind: int(count or 0) for kind, count in zip(KINDS, wrong, strict=True)}, now + micro / 1e6
+            if contact:
+                pipe.get(self.contact_key(tag))
+            found = pipe.execute()
+        record, *wrong, (now, micro) = found[:len(KINDS) + 2]
+        last = found[-1] if contact else None
+        wrong_codes = {kind: int(count or 0) for kind, count in zip(KINDS, wrong, strict=True)}
+        return record, wrong_codes, now + micro / 1e6, last
 
     @unavailable_on_error
     def get(self, session_id):
         """The stored session; ``NotFound`` if unknown or long gone."""
         tag, suffix = self.split_id(session_id)
-        record, wrong, now = self._read(tag)
+        record, wrong, now, _ = self._read(tag)
         if record.get("sx") != suffix:
             raise NotFound()
         return SessionRecord(
@@ -186,13 +213,12 @@ class Sessions:
         )
 
     @unavailable_on_error
-    def current(self, borrower_e164):
-        """The borrower's live session as ``SessionFacts`` (None if none is live), and their wrong codes
-        per kind of channel in the current lockout window."""
+    def status(self, borrower_e164):
+        """Is the lender calling the borrower now, in one round trip, counting nothing: a ``CallStatus``."""
         tag = self.tag(borrower_e164)
-        record, wrong, now = self._read(tag)
+        record, wrong, now, last = self._read(tag, contact=True)
         live = record and "en" not in record and now < float(record["ex"])
-        return (replies.session_facts(record, tag) if live else None), wrong
+        return CallStatus(replies.session_facts(record, tag) if live else None, wrong, replies.last_contact(last))
 
     @unavailable_on_error
     def set_notice(self, session_id, outcome):
@@ -202,7 +228,9 @@ class Sessions:
 
     @unavailable_on_error
     def end(self, session_id):
-        """End a session after the call; idempotent. ``NotFound`` if there is no such session."""
+        """End a session after the call (leaving the borrower's last-contact record, in the same script);
+        idempotent. ``NotFound`` if there is no such session."""
         tag, suffix = self.split_id(session_id)
-        if pairs(self._end(keys=[self.session_key(tag)], args=[suffix]))["ended"] == "unknown":
+        ended = self._end(keys=[self.session_key(tag), self.contact_key(tag)], args=[suffix, CONTACT_SECONDS])
+        if pairs(ended)["ended"] == "unknown":
             raise NotFound()

@@ -13,6 +13,7 @@ Claims and counters live under the caller's borrower tag, next to their session 
 
 from verify.registry import replies
 from verify.registry.messages import CLAIM_SECONDS, Messages
+from verify.registry.sessions import CONTACT_SECONDS
 from verify.registry.store import unavailable_on_error
 
 ANONYMOUS = "anonymous"  # whose calls the calls of hidden or unreadable numbers are counted as
@@ -53,6 +54,7 @@ class CallSteps:
         sessions = self.sessions
         tag = sessions.tag(e164)
         keys = [sessions.session_key(tag), sessions.lockout_key(tag, kind),
-                *self._keys(tag, call_sid, step, "voice-code", self.code_limit)]
-        args = [sessions.code_hmac(tag, code), *sessions.lockout_args(), CLAIM_SECONDS, self.code_limit, self.window]
+                *self._keys(tag, call_sid, step, "voice-code", self.code_limit), sessions.contact_key(tag)]
+        args = [sessions.code_hmac(tag, code), *sessions.lockout_args(), CLAIM_SECONDS, self.code_limit, self.window,
+                CONTACT_SECONDS]
         return replies.claim(self._claim_and_check(keys=keys, args=args), tag)

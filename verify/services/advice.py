@@ -54,7 +54,7 @@ NUMBER = {
     },
     v.REPORTED: {
         "zh": "多位用户举报过这个号码，它不是{brand}的号码。",
-        "en": "Several people have reported this number. It is not a {brand_en} number.",
+        "en": "Several people have reported this number. It is not an official {brand_en} number.",
     },
     v.UNKNOWN: {
         "zh": "这不是{brand}的官方号码。自称{brand}的来电，请不要相信。",
@@ -132,10 +132,12 @@ def for_call(verdict, brand):
 # --- SMS replies ------------------------------------------------------------------------------------
 # One SMS each: at most 70 characters in Chinese (UCS-2), 160 GSM-7 characters in English (so no
 # curly quotes or other characters outside GSM-7). tests/test_sms_texts.py renders every one with the
-# longest realistic values and counts. Every reply but `genuine` says to hang up and call the hotline.
+# longest realistic values and counts. Every reply but `genuine` and `calling_now` says to hang up and
+# call the hotline (`calling_now` says to hang up when the caller has no code: it is no verification).
 SMS = {
     "genuine": {
-        "zh": "核验通过：{brand}正在回访您。工号{agent_id}{agent}，来电{caller}，{time}开始。勿透露验证码，勿转账。",
+        # Sized for a 12-character agent id and a foreign calling number (+852 2160 800000).
+        "zh": "核验通过：{brand}正在回访您。工号{agent_id}{agent}，{caller}，{time}起。勿透露验证码，勿转账。",
         # {agent} is " 王**" in Chinese; in English only a Latin name fits GSM-7, else it is left out.
         "en": "Verified: {brand_en} is calling you. Agent {agent_id}{agent}, from {caller}, started {time}. "
         "Still never share codes or move money.",
@@ -150,6 +152,24 @@ SMS = {
         "en": "{brand_en} is not calling you now. Hang up and call {hotline} yourself. We never ask for codes "
         "or money.",
     },
+    # Call status (核实 / ? / CALL ...), never verification: a scammer may call at the same moment as our
+    # agent, so these never say "verified" and send the borrower back to the code.
+    "calling_now": {
+        "zh": "{brand}正在致电您：工号{agent_id}{agent}，{caller}，{time}起。请对方报核验码发到本号，否则挂断。",
+        "en": "{brand_en} has an agent calling you now: agent {agent_id}{agent}, from {caller}, since {time}. "
+        "Ask the caller for the code and text it here, or hang up.",
+    },
+    # {when}: the last-contact record's time, local: 11月28日 14:05 / 11-28 14:05.
+    "not_calling_last": {
+        "zh": "{brand}现在没有给您打电话，请挂断，自己拨打{hotline}。上次回访：{when}，{caller}。",
+        "en": "{brand_en} is not calling you now. Hang up and call {hotline} yourself. Last call from us: {when} "
+        "from {caller}.",
+    },
+    "not_calling_none": {
+        "zh": "{brand}现在没有给您打电话，近{days}天也没有给您来电。请挂断，自己拨打{hotline}核实。我们不会索要验证码。",
+        "en": "{brand_en} is not calling you now and has not called you in {days} days. Hang up and call {hotline} "
+        "yourself. We never ask for codes or money.",
+    },
     "locked": {
         "zh": "核验码错误次数过多，已暂停核验。请挂断，自己拨打{hotline}。我们不会索要验证码或让您转账。",
         "en": "Too many wrong codes: checking is paused. Hang up and call {hotline} yourself. We never ask for "
@@ -161,8 +181,8 @@ SMS = {
     },
     "number_official": {
         "zh": "{number}是{brand}官方号码，但来电显示可伪造：请对方报核验码并发到本号。不确定就挂断打{hotline}。",
-        "en": "{number} is a {brand_en} number, but caller ID can be faked: ask for the code and text it here, "
-        "or hang up and call {hotline}.",
+        "en": "{number} is an official {brand_en} number, but caller ID can be faked: ask for the code and text "
+        "it here, or hang up and call {hotline}.",
     },
     "number_inbound_only": {
         "zh": "{number}是{brand}客服热线，从不外呼，显示它的来电是假的。请挂断，自己拨打{hotline}。",
@@ -190,8 +210,8 @@ SMS = {
     },
     "number_unknown": {
         "zh": "{number}不是{brand}官方号码。请挂断，自己拨打{hotline}核实。我们不会索要验证码。",
-        "en": "{number} is not a {brand_en} number. Hang up and call {hotline} yourself. We never ask for codes "
-        "or money.",
+        "en": "{number} is not an official {brand_en} number. Hang up and call {hotline} yourself. We never ask "
+        "for codes or money.",
     },
     "number_unavailable": {
         "zh": "暂时无法查询。请挂断，自己拨打{hotline}核实。我们不会索要验证码或让您转账。",

@@ -16,7 +16,7 @@ from verify import verdicts as v
 from verify.errors import Invalid, NotSigned, StoreUnavailable
 from verify.messaging import WebhookForm
 from verify.registry.replies import ClaimState
-from verify.registry.sessions import OWN
+from verify.registry.sessions import CONTACT_DAYS, OWN
 from verify.services import advice
 from verify.services.actor import Actor
 from verify.services.fields import decimal_digits
@@ -181,20 +181,34 @@ class Texts:
         return self._say(answer.verdict, lang)
 
     def _status(self, sender, command):
-        live, wrong_codes = self._sessions.current(sender.e164)
-        if wrong_codes[OWN] >= self._sessions.max_failures:
-            return self._say("locked", command.lang)
-        if live is not None:
-            return self._genuine(self._calls.shown(live), command.lang)
-        return self._say("not_calling", command.lang)
+        # Call status, not verification: no code was given, so nothing is checked or counted and the
+        # reply never says "verified" (a scammer may be calling at the same moment as our agent).
+        status, lang = self._sessions.status(sender.e164), command.lang
+        if status.wrong_codes[OWN] >= self._sessions.max_failures:
+            return self._say("locked", lang)
+        if status.live is not None:
+            return self._say("calling_now", lang, **self._call_values(self._calls.shown(status.live), lang))
+        last = status.last_contact
+        if last is None:
+            return self._say("not_calling_none", lang, days=CONTACT_DAYS)
+        return self._say("not_calling_last", lang, when=self._when(last.at, lang),
+                         caller=phones.display(last.caller, self._region))
+
+    def _when(self, timestamp, lang):
+        # A day and time in the service's zone (VERIFY_TIMEZONE), as a borrower's phone shows its calls.
+        local = dt.datetime.fromtimestamp(timestamp, self._zone)
+        return f"{local.month}月{local.day}日 {local:%H:%M}" if lang == "zh" else f"{local:%m-%d %H:%M}"
 
     def _genuine(self, session, lang):
+        return self._say("genuine", lang, **self._call_values(session, lang))
+
+    def _call_values(self, session, lang):
+        # What the genuine and the calling-now replies say of a session (``CallChecks.shown``).
         started = dt.datetime.fromtimestamp(session["created"], self._zone).strftime("%H:%M")
         agent = session["agent_name"]
         # A Chinese character would turn an English SMS into UCS-2 and split it in three.
         agent = f" {agent}" if lang == "zh" or agent.isascii() else ""
-        return self._say("genuine", lang, agent_id=session["agent_id"], agent=agent,
-                         caller=session["caller_display"], time=started)
+        return {"agent_id": session["agent_id"], "agent": agent, "caller": session["caller_display"], "time": started}
 
     def _check(self, sender, command):
         try:
