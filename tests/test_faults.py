@@ -212,6 +212,40 @@ def test_redis_killed_under_report_load_loses_no_acknowledged_report(production)
     assert recovered is not None and recovered < 2
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("refusal", ["out_of_memory", "read_only"])
+def test_redis_refusing_writes_under_load_answers_unavailable_and_loses_nothing(production, refusal):
+    """Out of memory or a read-only replica for 3 s under 32 clients: answers are right or 503 (never a
+    500, never genuine for a wrong code), within 2 s; nothing the clients were not told about is stored;
+    the right code's successes are exactly the genuine answers; everything works again at once."""
+    port, redis_server, key = production
+    load = Load(port, *_open_session(port, key))
+    admin = redis_server.client()
+
+    def fault():
+        time.sleep(1.5)
+        admin.config_set("maxmemory", 1) if refusal == "out_of_memory" else admin.replicaof("127.0.0.1", 1)
+        ready = _request(port, "GET", "/readyz")[0]
+        time.sleep(3)
+        admin.config_set("maxmemory", 0) if refusal == "out_of_memory" else admin.replicaof("no", "one")
+        moment = time.monotonic()
+        recovered = _first_ok_after(port, moment, within=5)
+        time.sleep(1.5)
+        return ready, recovered
+
+    ready, recovered = load.run(fault)
+    statuses = Counter((kind, status) for kind, _s, _t, status, _f in load.answers)
+    print(f"\n{refusal}: {len(load.answers)} answers {dict(statuses)}; readyz {ready}; recovered {recovered:.2f} s")
+    assert ready == 503 and recovered is not None and recovered < 1
+    assert {status for _kind, status in statuses} <= {200, 201, 503} and statuses[("check", 503)] > 0
+    assert max(seconds for _k, _s, seconds, _st, _f in load.answers) < 2
+    assert not [a for a in load.answers if a[0] == "wrong" and a[4] == "genuine"]
+    acknowledged = {found for kind, _s, _t, status, found in load.answers if kind == "report" and status == 201}
+    assert set(admin.zrange("verify:{reports}:by-time", 0, -1)) == acknowledged
+    state = _json(port, "GET", f"/api/v1/sessions/{load.session_id}", headers={"Authorization": f"Bearer {key}"})[1]
+    assert state["successful_checks"] == sum(1 for kind, *_r, found in load.answers if kind == "right" and found == "genuine")
+
+
 # --- Redis refusing writes: one request shows it -----------------------------------------------------
 @pytest.fixture
 def app_on_private(tmp_path):
