@@ -434,6 +434,45 @@ def test_codes_per_caller_are_limited(make_app):
     assert session_state(app, created, headers)["successful_checks"] == 2
 
 
+@pytest.mark.parametrize("hidden", ["anonymous", "Restricted", ""])
+def test_one_hidden_caller_cannot_use_up_the_hotline_of_every_hidden_caller(make_app, hidden):
+    # Hidden numbers cannot be told apart: one counter for all of them let one caller who hides their
+    # number, calling again and again, refuse the hotline to everyone else who hides theirs.
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, VERIFY_VOICE_CALL_LIMIT=2)
+    demo.seed(app.extensions["verify"], logins=False)
+    client = app.test_client()
+    for _ in range(5):
+        the_gather(twiml(post(client, sender="anonymous")))
+    call = Call(client, sender=hidden)
+    call.press("2")
+    assert "官方号码" in words(call.press("02160800000"))
+
+
+SMS_ZH = "发送到幺 零 六 九 零 零 零 九 五 幺 八"  # the official SMS number, said
+
+
+def test_a_spoofer_using_up_a_borrowers_hotline_allowance_leaves_them_the_sms_way(make_app):
+    # Caller ID can be faked: anyone can spend the borrower's calls and keyed-in codes on the hotline.
+    # The refusal the borrower then hears must send them where a stranger cannot lock them out: a text
+    # of the code from their own phone.
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, VERIFY_VOICE_CALL_LIMIT=3, VERIFY_VOICE_CODE_LIMIT=2)
+    demo.seed(app.extensions["verify"], logins=False)
+    created, _ = open_session(app)
+    client = app.test_client()
+    for _ in range(2):  # the spoofer, showing the borrower's number, keys in two wrong codes
+        call = Call(client)
+        call.press("1")
+        call.press(wrong(created["code"]))
+    call = Call(client)  # the borrower, with the right code: no more codes by voice this hour
+    call.press("1")
+    refused = words(call.press(created["code"]))
+    assert "输入核验码的次数太多" in refused and SMS_ZH in refused and "核验通过" not in refused
+    refused = words(twiml(post(client)))  # and no more calls at all
+    assert "来电太频繁" in refused and SMS_ZH in refused and "不要相信" in refused
+    the_gather(twiml(post(client, sender="+8613900000004")))  # (another number is not refused)
+    assert "核验通过" in text(client, created["code"])[1]  # the way the refusal names still verifies
+
+
 def test_a_keyed_in_code_takes_one_round_trip(voice_app, monkeypatch):
     from tests.test_store import RoundTrips
 

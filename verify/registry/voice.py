@@ -16,8 +16,6 @@ from verify.registry.messages import CLAIM_SECONDS, Messages
 from verify.registry.sessions import CONTACT_SECONDS
 from verify.registry.store import unavailable_on_error
 
-ANONYMOUS = "anonymous"  # whose calls the calls of hidden or unreadable numbers are counted as
-
 
 class CallSteps:
     """Claims of call steps and the callers' limits, bound to the sessions' store; made once by the factory."""
@@ -39,7 +37,7 @@ class CallSteps:
 
     @unavailable_on_error
     def claim_call(self, e164, call_sid):
-        """Claim the first request of a call from ``e164`` (``ANONYMOUS`` for a hidden number), counted on
+        """Claim the first request of a call from ``e164``, counted on
         its call limit: a ``replies.Claim`` (new, limited, or duplicate with the reply kept: '' or 'limited')."""
         tag = self.sessions.tag(e164)
         keys = self._keys(tag, call_sid, "start", "voice-call", self.call_limit)

@@ -292,12 +292,15 @@ VOICE = {
     },
     "unavailable": {"zh": "暂时无法核实。请不要相信给您打电话的人。",
                     "en": "We cannot check right now. Do not trust the caller."},
-    "too_many_codes": {"zh": "您输入核验码的次数太多，请稍后再试。在核实之前，请不要相信给您打电话的人。",
-                       "en": "You have keyed in too many codes. Please try again later. Until then, do not trust "
-                       "the caller."},
-    "too_many_calls": {"zh": "您来电太频繁了，请稍后再拨。在核实之前，请不要相信自称{brand}给您打电话的人。",
-                       "en": "You have called too often. Please call again later. Until then, do not trust anyone "
-                       "who calls you as {brand_en}."},
+    # Caller ID can be faked, so a stranger can use up a number's allowance on the hotline: both refusals
+    # send the borrower where nobody else can lock them out, a text of the code from their own phone.
+    "too_many_codes": {"zh": "这个号码输入核验码的次数太多，电话核验已暂停。请用您本人的手机把核验码发送到{sms}。",
+                       "en": "Too many codes were keyed in for this phone, so checking here is paused. Text the "
+                       "code from your own phone to {sms}."},
+    "too_many_calls": {"zh": "这个号码来电太频繁，本热线暂停接听。请用您本人的手机把核验码发送到{sms}。在核实之前，"
+                       "请不要相信自称{brand}给您打电话的人。",
+                       "en": "Too many calls came from this number, so this hotline is paused for it. Text the code "
+                       "from your own phone to {sms}. Until then, do not trust anyone who calls you as {brand_en}."},
     "no_caller_id": {
         "zh": "我们看不到您的手机号码，无法核实。请用您本人的手机拨打本热线，并显示号码；或把核验码用短信发送到{sms}。",
         "en": "We cannot see your mobile number, so we cannot check. Call this hotline from your own mobile with "

@@ -18,7 +18,6 @@ from verify import verdicts as v
 from verify.errors import NotSigned, RateLimited, StoreUnavailable
 from verify.messaging import Dial, Gather, Hangup, Say, WebhookForm
 from verify.registry.replies import ClaimState
-from verify.registry.voice import ANONYMOUS
 from verify.services import advice, fields
 from verify.settings import ConfigError
 
@@ -91,9 +90,12 @@ class Voice:
 
     # --- one method per step ----------------------------------------------------------------------------
     def _start(self, step, call_sid, caller, digits):
-        claim = self._steps.claim_call(caller.e164 if caller else ANONYMOUS, call_sid)
-        if claim.state is ClaimState.LIMITED or claim.reply == "limited":
-            return self._end(step.lang, "too_many_calls")
+        # A hidden number is not counted: one counter for every caller who hides their number would let
+        # one of them refuse the hotline to all the others (and it cannot key in codes anyway).
+        if caller is not None:
+            claim = self._steps.claim_call(caller.e164, call_sid)
+            if claim.state is ClaimState.LIMITED or claim.reply == "limited":
+                return self._end(step.lang, "too_many_calls")
         return self._menu_prompt(step, step.lang, greet=True)
 
     def _menu(self, step, call_sid, caller, digits):
