@@ -364,6 +364,24 @@ def test_a_jumped_clock_is_found_out_within_a_second(app, open_session):
     assert abs(store.clock_offset) < 0.1
 
 
+def test_clocks_compared_on_a_slow_answer_never_move_deadlines_later(app, monkeypatch):
+    """The probe compares the clocks as the gate opens again, when Redis may still be working through
+    what queued up during a stall: Redis reads its clock somewhere inside a slow round trip. Taken at
+    the middle, the offset came out up to half the round trip too late for the next minute, so scripts
+    could still run after their client had stopped waiting (answered `unavailable`, counted anyway).
+    Taken at the end, a deadline is never late, at most early (a LATE compares the clocks again)."""
+    store = app.extensions["verify"].store
+    redis_time = store.redis.time
+
+    def answered_at_the_end_of_a_slow_round_trip():
+        time.sleep(0.2)
+        return redis_time()
+
+    monkeypatch.setattr(store.redis, "time", answered_at_the_end_of_a_slow_round_trip)
+    assert store.unusable() is None
+    assert store.clock_offset < 0.01  # the same host's clock: Redis is not ahead of it
+
+
 @pytest.mark.parametrize("right", [False, True], ids=["wrong code", "right code"])
 def test_a_code_check_that_timed_out_never_counts(private_redis, tmp_path, right):
     """Redis stalls past the client's timeout while a code is checked: the borrower gets `unavailable`,

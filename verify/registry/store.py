@@ -118,12 +118,14 @@ class Store:
     def _compare_clocks(self):
         self._clocks_due = time.monotonic() + CLOCK_CHECK_SECONDS
         try:
-            before = time.time()
             seconds, micro = self.redis.time()
             after = time.time()
         except redis.RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
-        self.clock_offset = seconds + micro / 1e6 - (before + after) / 2
+        # Redis read its clock somewhere inside the round trip: measured against its end (``after``), the
+        # offset is never too large, so a deadline is never later than the moment the client stops
+        # waiting (a slow round trip makes it early instead, which a LATE corrects within a second).
+        self.clock_offset = seconds + micro / 1e6 - after
 
     def compare_clocks_soon(self):
         """Compare this host's clock with Redis's before the next script (at most once a second)."""
