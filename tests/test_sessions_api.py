@@ -343,3 +343,15 @@ def test_a_retried_session_open_answers_the_first_session_and_its_code(app, clie
     assert verify(client, first.get_json()["code"]).get_json()["verdict"] == "genuine"  # still the live one
     fresh = client.post("/api/v1/sessions", json=body, headers={**open_session.headers, "Idempotency-Key": "call-7732"})
     assert fresh.status_code == 201 and fresh.get_json()["id"] != first.get_json()["id"]
+
+
+def test_a_call_centre_retrying_from_another_address_gets_its_first_session(client, open_session):
+    """The Idempotency-Key belongs to the API key: a retry that leaves by another outgoing address
+    (a second proxy, a fail-over link) answers the first session, whose code the agent may have read out."""
+    body = {"borrower": "13800138000", "caller": "021-6080-0000", "agent_id": "A17", "agent_name": "王小明",
+            "purpose": "贷后回访"}
+    headers = {**open_session.headers, "Idempotency-Key": "call-8800"}
+    first = client.post("/api/v1/sessions", json=body, headers=headers)
+    again = client.post("/api/v1/sessions", json=body, headers=headers, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert first.status_code == again.status_code == 201 and first.get_json() == again.get_json()
+    assert verify(client, first.get_json()["code"]).get_json()["verdict"] == "genuine"

@@ -462,3 +462,20 @@ def test_scripts_run_together_in_one_call_each_with_its_own_keys_and_reply(app, 
     assert (missing, stored) == (None, "stored")
     assert first[:3] == ["count", 3, "wait"] and second[:3] == ["count", 4, "wait"]
     assert 55 <= first[3] <= 60 and 55 <= store.redis.ttl(store.key("t", "l:x:60")) <= 60
+
+
+def test_a_probe_that_fails_oddly_keeps_probing(monkeypatch):
+    """An unexpected exception in the probe must not end the thread that opens the gate again."""
+    from verify.registry.gate import Gate
+
+    answers = iter([RuntimeError("odd"), "Redis does not answer", None])
+
+    def probe():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    gate = Gate(probe, pause=0.05)
+    gate.close("Redis did not answer (TimeoutError)")
+    _eventually(lambda: gate.reason is None, within=2)

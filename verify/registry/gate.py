@@ -55,7 +55,10 @@ class Gate:
     def _watch(self):
         while True:
             time.sleep(self._pause)
-            reason = self._probe()
+            try:
+                reason = self._probe()
+            except Exception as exc:  # noqa: BLE001 (a probe that failed oddly must not end the probing)
+                reason = f"the probe failed ({exc.__class__.__name__})"
             with self._lock:
                 if reason is None:
                     self.reason, self._watcher_pid = None, None

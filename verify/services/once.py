@@ -16,10 +16,13 @@ _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 def once_of(hmac_key, actor, idempotency_key, data):
-    """A request's ``Once``: its Idempotency-Key under a keyed HMAC of the client (who and from where),
-    and a digest of its content ``data``; ``Invalid`` unless the key is 1 to 255 visible ASCII characters."""
+    """A request's ``Once``: its Idempotency-Key under a keyed HMAC of the client, and a digest of its
+    content ``data``; ``Invalid`` unless the key is 1 to 255 visible ASCII characters. The client is
+    the API key for those that have one (a call centre retrying from another outgoing address is the
+    same client), else the address."""
     if not _KEY.match(idempotency_key):
         raise Invalid([("Idempotency-Key", "must be 1 to 255 visible ASCII characters, e.g. a UUID")])
-    subject = hmac.new(hmac_key, f"once|{actor.who}|{actor.ip}|{idempotency_key}".encode(), hashlib.sha256)
+    client = actor.who if actor.who != "public" else f"public|{actor.ip}"
+    subject = hmac.new(hmac_key, f"once|{client}|{idempotency_key}".encode(), hashlib.sha256)
     content = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
     return Once(subject.hexdigest()[:32], hashlib.sha256(content).hexdigest()[:32])
