@@ -343,6 +343,9 @@ def test_a_retried_session_open_answers_the_first_session_and_its_code(app, clie
     assert verify(client, first.get_json()["code"]).get_json()["verdict"] == "genuine"  # still the live one
     fresh = client.post("/api/v1/sessions", json=body, headers={**open_session.headers, "Idempotency-Key": "call-7732"})
     assert fresh.status_code == 201 and fresh.get_json()["id"] != first.get_json()["id"]
+    store = app.extensions["verify"].store
+    kept = [store.redis.ttl(key) for key in store.redis.scan_iter(f"{store.prefix}*:once:*")]
+    assert len(kept) == 2 and all(0 < seconds <= 900 + 3600 for seconds in kept)  # the default ttl and an hour
 
 
 def test_a_call_centre_retrying_from_another_address_gets_its_first_session(client, open_session):

@@ -40,7 +40,6 @@ from verify.registry.store import pairs, unavailable_on_error
 
 TAG_CHARS = 24  # 96 bits of the borrower HMAC: collisions are out of reach, keys stay short
 RETAIN_SECONDS = 3600  # how long an expired or ended session can still be looked up
-ONCE_SECONDS = 86400  # how long a session opened with an Idempotency-Key answers its retries
 CONTACT_DAYS = 90  # how long a borrower's last-contact record is kept (Redis TTL)
 CONTACT_SECONDS = CONTACT_DAYS * 86400
 OWN, ANY = "own", "any"  # kinds of channel: the borrower's own phone (SMS); anyone (web, API, voice)
@@ -156,7 +155,8 @@ class Sessions:
         suffix, stored = self.stored_fields(tag, code, fields)
         request, sealed = once or (None, "")
         keys = [self.session_key(tag), self.store.key(tag, f"once:{request.subject if request else ''}")]
-        args = [ttl, RETAIN_SECONDS, ONCE_SECONDS if request else 0, request.digest if request else "", sealed,
+        # A retry is answered while the session can be looked up; its code, sealed, is gone with it.
+        args = [ttl, RETAIN_SECONDS, ttl + RETAIN_SECONDS if request else 0, request.digest if request else "", sealed,
                 *(item for pair in stored.items() for item in pair)]
         session_id = f"{tag}-{suffix}"
         reply, *_ = self.store.run_many([(self._open, keys, args),
