@@ -9,21 +9,25 @@ CORES  ?= $(shell nproc)
 
 .PHONY: run test serve bench translations clean
 
+# pip shows what it installs as it goes: the first install takes a minute or two.
 $(BIN)/python:
+	@echo "make: creating $(VENV) (a virtual environment for verify's packages)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --upgrade pip
 
 $(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+	@echo "make: installing requirements.txt into $(VENV) (a minute or two the first time)"
+	$(BIN)/pip install -r requirements.txt
 	touch $@
 
 $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@echo "make: installing requirements-dev.txt into $(VENV) (a few minutes the first time)"
+	$(BIN)/pip install -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-## run: development server on http://127.0.0.1:5000, embedded store, demo data loaded if empty
+## run: development server on http://$(HOST):$(PORT) (default 127.0.0.1:5000), embedded store, demo data loaded if empty
 run: $(VENV)/.runtime
-	$(FLASK) seed-demo --if-empty
+	$(FLASK) seed-demo --if-empty --url http://$(HOST):$(PORT)
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## test: install the dev requirements, lint (ruff) and run the whole suite

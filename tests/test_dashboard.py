@@ -257,7 +257,39 @@ def test_overview_draws_svg_from_running_totals(app, accounts):
     assert "<script" not in page
     data = accounts.review.overview()
     assert data["days"][-1]["count"] == 3 and data["categories"]["transfer"] == 2
-    assert data["top_numbers"][0] == {"number": "+862199998888", "count": 2}
+    assert data["top_numbers"][0] == {"number": "+862199998888", "count": 2, "ours": False}
+
+
+def test_overview_marks_our_own_numbers_as_spoofed_not_as_scams(app, accounts):
+    client = app.test_client()
+    for number in ("021-6080-0000", "021-6080-0000", "021-6080-0000", "021-9999-8888"):
+        client.post("/api/v1/reports", json={"number": number})
+    login(client, "sam")
+    page = client.get("/dashboard/overview").get_data(as_text=True)
+    ours = page.split('+862160800000</a>: 3')[1].split("</li>")[0]
+    assert "ours — being spoofed" in ours
+    assert "ours" not in page.split('+862199998888</a>: 1')[1].split("</li>")[0]
+    bars = re.findall(r'<rect [^>]*fill="(#[0-9a-f]+)"><title>([^<]*)</title>', page)
+    assert ("#0b4fa8", "+862160800000: ours — being spoofed") in bars  # not the scam red
+    assert ("#b3261e", "+862199998888") in bars
+    assert [n["ours"] for n in accounts.review.overview()["top_numbers"]] == [True, False]
+
+
+def test_our_own_number_cannot_be_marked_known_scam_from_the_number_view(app, accounts):
+    client = app.test_client()
+    filed(client, number="021-6080-0000")
+    login(client, "sam")
+    page = client.get("/dashboard/numbers/%2B862160800000").get_data(as_text=True)
+    assert "Ours — being spoofed" in page and 'value="mark"' not in page
+    csrf = re.search(CSRF, page).group(1)
+    response = client.post("/dashboard/numbers/%2B862160800000", data={"csrf_token": csrf, "action": "mark"})
+    assert response.status_code == 409
+    answer = response.get_data(as_text=True)
+    assert "one of our official numbers" in answer and "cannot be marked as a known scam" in answer
+    assert 'class="brand" href="/dashboard/"' in answer  # inside the dashboard
+    assert not accounts.store.redis.sismember(accounts.store.key("reports", "known-scam"), "+862160800000")
+    assert accounts.audit.entries(action="number_known_scam")[0] == []
+    assert client.get("/api/v1/check?number=021-6080-0000").get_json()["verdict"] == "official"
 
 
 def test_export_csv_and_json(app, accounts):
@@ -413,3 +445,46 @@ def test_retiring_on_the_dashboard_audits_what_changed(app, accounts):
     assert client.post("/dashboard/registry/%2B862160800000", data=form).status_code == 303
     logged = accounts.audit.entries(action="registry_update")[0][0]
     assert logged["detail"] == "retired_on,status" and logged["who"] == "ada"
+
+
+@pytest.mark.parametrize("name, path, allowed", [("aga", "/dashboard/overview", "admin and support"),
+                                                 ("sam", "/dashboard/registry", "admin"),
+                                                 ("sam", "/dashboard/agent", "admin and agent")])
+def test_a_page_the_role_cannot_use_is_a_403_inside_the_dashboard(app, accounts, name, path, allowed):
+    """Not the borrower's error page (Chinese by default, "hang up and call the hotline"): the dashboard's
+    layout and menu, who is logged in, which roles the page is for, and the way back."""
+    client = app.test_client()
+    login(client, name)
+    response = client.get(path)
+    assert response.status_code == 403 and response.headers["Cache-Control"] == "no-store"
+    page = response.get_data(as_text=True)
+    assert 'class="brand" href="/dashboard/"' in page and 'aria-label="Dashboard"' in page and "Log out " + name in page
+    assert "Not for your role" in page and f"this page is for {allowed} only" in page and f"logged in as {name}" in page
+    assert "Back to the dashboard" in page
+    assert "400-000-9518" not in page and "挂断" not in page and "hang up" not in page.lower()
+
+
+def test_other_dashboard_errors_stay_inside_the_dashboard(app, accounts):
+    client = app.test_client()
+    login(client, "sam")
+    response = client.get("/dashboard/reports/R000000-NOPE00")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert 'class="brand" href="/dashboard/"' in page and "Not found" in page and "400-000-9518" not in page
+
+
+def test_a_logged_in_page_while_the_store_is_down_is_a_503_inside_the_dashboard(make_app, tmp_path):
+    """Knowing who is logged in needs the store: the error page must not ask it again (that crashed it)."""
+    from tests.redis_process import RedisProcess
+
+    private = RedisProcess(tmp_path / "dashboard-redis").start()
+    try:
+        app = make_app(REDIS_URL=private.url)
+        app.extensions["verify"].staff.create(CLI, "sam", "support", PASSWORD)
+        client = app.test_client()
+        assert login(client, "sam").status_code == 302
+    finally:
+        private.stop()
+    response = client.get("/dashboard/overview")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and 'class="brand" href="/dashboard/"' in page and "The store is not answering" in page

@@ -167,3 +167,41 @@ def test_paging_reaches_every_report_when_many_share_one_second(app, staff):
         if not cursor:
             break
     assert len(seen) == len(set(seen)) == 200
+
+
+# --- our own numbers are spoofed, never known scams (issue 15, item 10) ---------------------------------
+@pytest.mark.parametrize("number, e164", [("021-6080-0000", "+862160800000"), ("021-6080-0099", "+862160800099"),
+                                          ("400-000-9518", "+864000009518"), ("021-6080-1111", "+862160801111")])
+def test_confirming_a_report_of_our_own_number_confirms_it_but_never_marks_the_number(app, client, staff, number, e164):
+    """The callback line, a display variant of it, the inbound-only hotline, a retired line: the report is
+    confirmed (a scam did happen, under our caller ID), the number is not added to the known-scam set,
+    and the report's history says why."""
+    report_id = file(client, number=number)
+    verdict = client.get(f"/api/v1/check?number={number}").get_json()["verdict"]
+    response = client.patch(f"/api/v1/reports/{report_id}", json={"status": "confirmed_scam"}, headers=staff)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "confirmed_scam"
+    assert any("not marked as known scam" in h["change"] and "our official number" in h["change"] for h in body["history"])
+    redis = registry_of(app).store.redis
+    assert not redis.sismember(registry_of(app).known_scam_key(), e164)
+    assert client.get(f"/api/v1/check?number={number}").get_json()["verdict"] == verdict
+    assert client.get("/api/v1/reports?status=confirmed_scam", headers=staff).get_json()["reports"][0]["id"] == report_id
+
+
+def test_the_service_refuses_to_mark_our_own_number_and_still_clears_it(app):
+    from verify import phones
+    from verify.errors import Conflict
+    from verify.services.actor import CLI
+
+    review, known = app.extensions["verify"].review, registry_of(app).known_scam_key()
+    ours = phones.parse("021-6080-0000", "CN")
+    with pytest.raises(Conflict, match="one of our official numbers"):
+        review.mark_known_scam(CLI, ours, True)
+    assert not registry_of(app).store.redis.sismember(known, ours.e164)
+    registry_of(app).store.redis.sadd(known, ours.e164)  # marked before it was registered
+    review.mark_known_scam(CLI, ours, False)
+    assert not registry_of(app).store.redis.sismember(known, ours.e164)
+    stranger = phones.parse("021-9999-8888", "CN")
+    review.mark_known_scam(CLI, stranger, True)
+    assert registry_of(app).store.redis.sismember(known, stranger.e164)

@@ -15,7 +15,7 @@ from tests.conftest import registry_of
 from tests.redis_process import RedisProcess
 from tests.twilio_standin import TwilioStandIn
 from verify import times
-from verify.services import demo
+from verify.services import advice, demo
 from verify.services.actor import CLI
 
 TOKEN = "test-auth-token"
@@ -163,8 +163,9 @@ def test_without_auth_token_everything_is_refused(make_app, caplog):
 
     with caplog.at_level(logging.WARNING):
         app = make_app()
+        assert "TWILIO_AUTH_TOKEN" not in caplog.text  # said when serving, not by every CLI command
+        assert text(app.test_client(), "HELP")[0] == 403
     assert "TWILIO_AUTH_TOKEN" in caplog.text
-    assert text(app.test_client(), "HELP")[0] == 403
 
 
 # --- codes ---------------------------------------------------------------------------------------------
@@ -405,6 +406,25 @@ def test_report_twice_counts_one_reporter(sms_app):
 def test_help_and_anything_else(sms_app, body, expected):
     status, reply, _ = text(sms_app.test_client(), body)
     assert status == 200 and expected in reply
+
+
+@pytest.mark.parametrize("body, lang", [("举报", "zh"), ("举报 ", "zh"), ("REPORT", "en"), ("report", "en"),
+                                        ("举报 冒充客服", "zh"), ("REPORT asked for my code", "en")])
+def test_report_without_a_number_answers_how_to_report(sms_app, body, lang):
+    """举报 / REPORT with no number it can read: the report usage (it was the CHECK hint), nothing filed."""
+    status, reply, _ = text(sms_app.test_client(), body)
+    assert status == 200 and reply == advice.sms("report_usage", lang, sms_app.extensions["verify"].settings.brand_texts)
+    assert ("举报 " in reply and "查 " not in reply) if lang == "zh" else ("REPORT" in reply and "CHECK" not in reply)
+    assert registry_of(sms_app).reports.count_by_status(("new",)) == {"new": 0}
+
+
+@pytest.mark.parametrize("body", ["帮助", "HELP", "你好", "hello there", "举报", "REPORT", "查 abc", "CHECK abc"])
+def test_help_and_usage_replies_say_hang_up_and_call_the_hotline_in_one_sms(sms_app, body):
+    from tests.test_sms_texts import gsm7_septets
+
+    reply = text(sms_app.test_client(), body)[1]
+    assert "400-000-9518" in reply and ("挂断" in reply or "Hang up and call" in reply)
+    assert len(reply) <= 70 if "挂断" in reply else gsm7_septets(reply) <= 160
 
 
 # --- opt-out -----------------------------------------------------------------------------------------------

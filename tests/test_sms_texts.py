@@ -63,6 +63,39 @@ def test_every_warning_says_hang_up_and_call_the_hotline(kind, lang):
     assert ("挂断" in reply) if lang == "zh" else ("Hang up" in reply)
 
 
+# The usage hints: what to send, and what to do if someone is on the phone now.
+HINTS = {"help", "usage", "bad_number", "report_usage"}
+
+
+@pytest.mark.parametrize("kind", sorted(HINTS))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_help_and_usage_hints_say_hang_up_and_call_the_hotline(kind, lang):
+    reply = advice.sms(kind, lang, BRAND, **LONGEST)
+    assert "400-000-9518" in reply
+    assert ("挂断" in reply and "自己拨打" in reply) if lang == "zh" else ("Hang up and call" in reply and "yourself" in reply)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_report_hint_shows_how_to_report_not_how_to_check(lang):
+    reply = advice.sms("report_usage", lang, BRAND, **LONGEST)
+    assert ("举报 " in reply and "查 " not in reply) if lang == "zh" else ("REPORT " in reply and "CHECK" not in reply)
+
+
+def _english_texts():
+    tables = [advice.SMS, advice.NUMBER, advice.CALL, advice.VOICE, {"never": advice.NEVER, "hang_up": advice.HANG_UP,
+                                                                     "impersonated": advice.IMPERSONATED}]
+    return [texts["en"] for table in tables for texts in table.values() if "en" in texts]
+
+
+def test_no_english_text_puts_a_or_an_before_the_brand():
+    """The English brand is configurable ("OK Wallet", "LendWallet"): "a OK Wallet number" reads wrong and
+    "an" would for another brand, so no text lets an article stand right before it."""
+    import re
+
+    wrong = [text for text in _english_texts() if re.search(r"\b[Aa]n? \{brand_en\}", text)]
+    assert wrong == []
+
+
 @pytest.mark.parametrize("kind", sorted(set(advice.SMS) - {"genuine"}))
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_only_the_genuine_reply_says_verified(kind, lang):

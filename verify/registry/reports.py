@@ -144,11 +144,12 @@ class Reports:
         return (rest + further)[:count]
 
     @unavailable_on_error
-    def change(self, report_id, decide, along=lambda record, changes: ()):
+    def change(self, report_id, decide, along=lambda record, changes: (), may_mark=lambda e164: True):
         """Change a report atomically against concurrent changes (WATCH): ``decide(record)`` returns
         the fields to change ({} for none); the scripts ``along(record, changes)`` (its audit entries)
         run in the same transaction. Keeps the status indexes and the known-scam set in step (a
-        number is known scam while one of its reports is confirmed, or support marked it).
+        number is known scam while one of its reports is confirmed, or support marked it; a number
+        for which ``may_mark(e164)`` is false, one of ours, is never added to it).
         Returns the report as it is now; ``NotFound``."""
         key = self.key(f"r:{report_id}")
 
@@ -161,6 +162,7 @@ class Reports:
                 return record
             e164, old, new = record["number"], record["status"], changes.get("status", record["status"])
             confirmed = pipe.scard(self.key(f"confirmed:{e164}"))
+            mark = new == "confirmed_scam" and new != old and may_mark(e164)
             pipe.multi()
             for script, keys, args in along(record, changes):
                 script.queue_on(pipe, keys, args)
@@ -170,7 +172,8 @@ class Reports:
                 pipe.zadd(self.key(f"status:{new}"), {report_id: times.parse(record["received_at"])})
                 if new == "confirmed_scam":
                     pipe.sadd(self.key(f"confirmed:{e164}"), report_id)
-                    pipe.sadd(self.key("known-scam"), e164)
+                    if mark:
+                        pipe.sadd(self.key("known-scam"), e164)
                 elif old == "confirmed_scam":
                     pipe.srem(self.key(f"confirmed:{e164}"), report_id)
                     if confirmed <= 1:

@@ -2,8 +2,13 @@
 and the Flask adapters they use (forms, i18n, logins, headers, metrics). A view reads its input,
 calls one service operation and shapes the answer; each blueprint answers errors in its own form."""
 
+import logging
+
 from flask import current_app, request
 from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+NO_TWILIO_TOKEN = "TWILIO_AUTH_TOKEN is not set: /sms/inbound and /voice/inbound refuse every request (403)"
 
 
 def services():
@@ -38,3 +43,18 @@ def register(app, settings):
 
     app.register_error_handler(Exception, unrouted)
     cli.register(app)
+    if not settings.twilio_auth_token:
+        _warn_when_serving(app)
+
+
+def _warn_when_serving(app):
+    """Say once, at the first request this process serves, that the webhooks refuse everything. The app
+    is also made for every CLI command, most of which have nothing to do with SMS: they stay quiet (the
+    sms and voice commands refuse with the same advice)."""
+    warned = []
+
+    @app.before_request
+    def warn_once():
+        if not warned:
+            warned.append(True)
+            log.warning(NO_TWILIO_TOKEN)

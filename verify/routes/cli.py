@@ -59,8 +59,10 @@ def _print_entry(entry):
 @click.command("seed-demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="load nothing if the registry has numbers already (make run)")
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True,
+              help="where the server will answer, for the URLs printed (make run passes its HOST and PORT)")
 @domain_errors
-def seed_demo(if_empty):
+def seed_demo(if_empty, url):
     """Load the fictional demo registry and demo API keys (keeps what is there)."""
     svc = services()
     keys_file = os.path.join(current_app.instance_path, "demo-keys.json")
@@ -71,7 +73,7 @@ def seed_demo(if_empty):
     if os.path.exists(keys_file):
         with open(keys_file, encoding="utf-8") as handle:
             shown = json.load(handle)
-        click.echo(demo.banner(shown.get("keys", {}), svc.settings.brand_texts, shown.get("logins", {})))
+        click.echo(demo.banner(shown.get("keys", {}), svc.settings.brand_texts, shown.get("logins", {}), base=url.rstrip("/")))
 
 
 def _seed(svc, keys_file):
@@ -146,8 +148,11 @@ def numbers_retire(number, on):
 @domain_errors
 def numbers_list():
     """List the registry."""
-    for entry in services().numbers.all():
+    entries = services().numbers.all()
+    for entry in entries:
         _print_entry(entry)
+    if not entries:
+        click.echo("No official numbers registered (numbers add, or seed-demo for the demo ones).")
 
 
 @numbers_cli.command("export")
@@ -211,9 +216,12 @@ def keys_create(scope, name, quiet):
 @domain_errors
 def keys_list():
     """List API keys (names, scopes, dates; never the keys)."""
-    for row in services().keys.all():
+    rows = services().keys.all()
+    for row in rows:
         state = f"revoked {row['revoked']}" if row["revoked"] else "active"
         click.echo(f"{row['name']:<24} {row['scope']:<9} created {row['created']}  {state}")
+    if not rows:
+        click.echo("No API keys (keys create).")
 
 
 @keys_cli.command("revoke")
@@ -295,9 +303,12 @@ def staff_create(name, role, generate):
 @domain_errors
 def staff_list():
     """List staff accounts."""
-    for row in services().staff.all():
+    rows = services().staff.all()
+    for row in rows:
         state = f"disabled {row['disabled']}" if row.get("disabled") else "active"
         click.echo(f"{row['name']:<20} {row['role']:<8} created {row['created']}  {state}")
+    if not rows:
+        click.echo("No staff accounts (staff create).")
 
 
 @staff_cli.command("disable")

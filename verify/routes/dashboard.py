@@ -17,7 +17,7 @@ from verify.services.reports import CATEGORIES
 from verify.services.review import EXPORT_FIELDS, FILTERS, STATUSES, read_filters
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-pages.register(bp)
+pages.register(bp, staff=True)
 
 SUPPORT = ("admin", "support")
 AGENTS = ("admin", "agent")
@@ -147,16 +147,24 @@ def report_detail(report_id):
 @bp.route("/numbers/<number>", methods=["GET", "POST"])
 @require_role(*SUPPORT)
 def number_view(number):
-    """Every report about a number, its distinct reporters in 24 h, 7 d, 30 d; mark known scam or clear."""
+    """Every report about a number, its distinct reporters in 24 h, 7 d, 30 d; mark known scam or clear
+    (one of our own numbers cannot be marked: 409 with the reason)."""
+    phone, form, error = _phone(number), forms.ActionForm(), None
+    if form.validate_on_submit():
+        try:
+            services().review.mark_known_scam(actor(), phone, request.form.get("action") == "mark")
+            return redirect(url_for("dashboard.number_view", number=phone.e164), code=303)
+        except Conflict as exc:
+            error = exc.message
+    about = services().review.about_number(phone)
+    return render_template("dashboard/number.html", phone=phone, form=form, error=error, **about), 409 if error else 200
+
+
+def _phone(number):
     try:
-        phone = phones.parse(number, services().settings.default_region)
+        return phones.parse(number, services().settings.default_region)
     except phones.InvalidNumber:
         abort(404)
-    form = forms.ActionForm()
-    if form.validate_on_submit():
-        services().review.mark_known_scam(actor(), phone, request.form.get("action") == "mark")
-        return redirect(url_for("dashboard.number_view", number=phone.e164), code=303)
-    return render_template("dashboard/number.html", phone=phone, form=form, **services().review.about_number(phone))
 
 
 @bp.get("/alerts")

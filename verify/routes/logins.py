@@ -3,7 +3,7 @@ check every dashboard view makes. The only importer of flask_login."""
 
 import functools
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
@@ -66,6 +66,12 @@ def log_out():
     session.clear()
 
 
+def as_anonymous():
+    """Render the rest of this request as for nobody logged in: an error page while the store is down
+    cannot look up who is (templates ask for ``current_user``)."""
+    g._login_user = current_app.login_manager.anonymous_user()
+
+
 def who():
     """The current staff member's name, or None."""
     return current_user.name if current_user.is_authenticated else None
@@ -80,7 +86,8 @@ def require_role(*roles):
             if not current_user.is_authenticated:
                 return redirect(url_for("dashboard.login", next=request.full_path))
             if current_user.role not in roles:
-                abort(403)
+                abort(403, description=f"You are logged in as {current_user.name} ({current_user.role}); this page "
+                                       f"is for {' and '.join(roles)} only.")
             g.staff = current_user
             return view(*args, **kwargs)
 

@@ -1,12 +1,15 @@
 """Errors on the web pages and the dashboard: a friendly page in the page's language, never a
-traceback. Also the fallback for requests that matched no blueprint (an unknown address)."""
+traceback; the dashboard's inside its own layout. Also the fallback for requests that matched no
+blueprint (an unknown address)."""
 
+import functools
 import logging
 
 from flask import render_template, request
 from werkzeug.exceptions import HTTPException
 
 from verify.errors import DomainError, Invalid, NotFound, NotSigned, RateLimited, StoreUnavailable
+from verify.routes import logins
 from verify.routes.i18n import _
 from verify.services.health import is_store_failure
 
@@ -26,33 +29,65 @@ def error_page(status, headers=None):
         503: (_("We cannot check right now"), _("Our service is not available at the moment. Please try again later.")),
     }
     title, message = texts.get(status, texts[500])
+    if status >= 500:
+        logins.as_anonymous()  # a staff cookie must not make the page ask the store who is logged in
     return render_template("error.html", title=title, message=message), status, headers or {}
 
 
-def on_domain_error(exc):
+# The dashboard's own error pages: for staff, in the dashboard's layout and language (English), with
+# what to do next in the dashboard; never the borrower's advice to hang up.
+STAFF_TEXTS = {
+    400: ("We could not read that", "Something in the request was not right (a form left open too long loses its "
+          "token). Go back, reload the page and try again."),
+    403: ("Not for your role", "Your role cannot use this page."),
+    404: ("Not found", "There is nothing at this address."),
+    405: ("Not allowed", "This page cannot be used this way."),
+    413: ("Too much text", "What you sent is too long."),
+    429: ("Please slow down", "Too many requests. Wait a few minutes and try again."),
+    500: ("Something went wrong", "The error is in the server's log. Try again in a moment."),
+    503: ("The store is not answering", "Redis does not answer right now (/readyz says why). Try again in a moment."),
+}
+
+
+def staff_error_page(status, headers=None, message=None):
+    """The dashboard's page for ``status``, inside the dashboard layout; ``message`` replaces the usual
+    words (e.g. which roles a page is for). Server errors leave out the menu: knowing who is logged in
+    needs the store."""
+    title, usual = STAFF_TEXTS.get(status, STAFF_TEXTS[500])
+    if status >= 500:
+        logins.as_anonymous()
+    html = render_template("dashboard/error.html", title=title, message=message or usual, status=status)
+    return html, status, headers or {}
+
+
+def on_domain_error(exc, page=error_page):
     """The page for a domain exception a view did not handle itself."""
     if isinstance(exc, RateLimited):
-        return error_page(429, {"Retry-After": str(exc.retry_after)})
+        return page(429, {"Retry-After": str(exc.retry_after)})
     status = {NotFound: 404, StoreUnavailable: 503, NotSigned: 403, Invalid: 400}.get(type(exc), 400)
-    return error_page(status)
+    return page(status)
 
 
-def on_http_error(exc):
-    """The page for an HTTP error Werkzeug raised."""
-    return error_page(exc.code)
+def on_http_error(exc, page=error_page):
+    """The page for an HTTP error Werkzeug raised (its description, when a view gave one of its own,
+    on the dashboard's pages)."""
+    custom = exc.description if exc.description != type(exc).description else None
+    return page(exc.code) if page is error_page else page(exc.code, message=custom)
 
 
-def on_error(exc):
+def on_error(exc, page=error_page):
     """Anything else: 503 for a store error that escaped the services, else 500, logged."""
     if is_store_failure(exc):
         log.warning("store unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__)
-        return error_page(503)
+        return page(503)
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return error_page(500)
+    return page(500)
 
 
-def register(blueprint):
-    """Answer every error of ``blueprint`` (or of the app, for unmatched addresses) with a page."""
-    blueprint.register_error_handler(DomainError, on_domain_error)
-    blueprint.register_error_handler(HTTPException, on_http_error)
-    blueprint.register_error_handler(Exception, on_error)
+def register(blueprint, staff=False):
+    """Answer every error of ``blueprint`` (or of the app, for unmatched addresses) with a page: the
+    borrower's, or with ``staff`` the dashboard's."""
+    page = staff_error_page if staff else error_page
+    blueprint.register_error_handler(DomainError, functools.partial(on_domain_error, page=page))
+    blueprint.register_error_handler(HTTPException, functools.partial(on_http_error, page=page))
+    blueprint.register_error_handler(Exception, functools.partial(on_error, page=page))

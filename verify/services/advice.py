@@ -217,22 +217,31 @@ SMS = {
         "zh": "暂时无法查询。请挂断，自己拨打{hotline}核实。我们不会索要验证码或让您转账。",
         "en": "We cannot check right now. Hang up and call {hotline} yourself. We never ask for codes or money.",
     },
+    # Usage hints: each also says what to do if someone is on the phone now (as every warning does).
     "bad_number": {
-        "zh": "没看懂这个号码。请发“查 号码”，例如：查 02160800000",
-        "en": "We could not read that number. Send CHECK and the number, e.g. CHECK 02160800000",
+        "zh": "没看懂这个号码。请发“查 号码”，例如：查 02160800000。有疑问请挂断，自己拨打{hotline}核实。",
+        "en": "We could not read that number. Send CHECK and the number, e.g. CHECK 02160800000. Unsure? Hang up "
+        "and call {hotline} yourself.",
+    },
+    # 举报 / REPORT without a number it can read.
+    "report_usage": {
+        "zh": "请发“举报 号码 经过”，例如：举报 02199998888 要验证码。有疑问请挂断，自己拨打{hotline}核实。",
+        "en": "Send REPORT, the number and what happened, e.g. REPORT 02199998888 asked for my code. Unsure? "
+        "Hang up and call {hotline} yourself.",
     },
     "reported": {
         "zh": "已收到举报，编号{reference}，谢谢。若已转账请立即报警(110)。我们不会索要验证码。",
         "en": "Report received, reference {reference}. Thank you. If you sent money, call the police (110) now.",
     },
     "help": {
-        "zh": "客服报给您的6位核验码发到本号即可核实来电；发“查 号码”查号码；发“举报 号码”举报。",
-        "en": "Text the 6-digit code the caller gave you to verify a call. CHECK <number> checks a number, "
-        "REPORT <number> reports one. Hotline {hotline}",
+        "zh": "把客服报的6位核验码发到本号可核实来电；“查 号码”查号码，“举报 号码”举报。有疑问请挂断，自己拨打{hotline}。",
+        "en": "Text the caller's 6-digit code here to verify a call. CHECK <number> checks, REPORT <number> "
+        "reports a number. Unsure? Hang up and call {hotline} yourself.",
     },
     "usage": {
-        "zh": "请发送客服报给您的6位核验码，或“查 号码”、“举报 号码”。发“帮助”了解更多。",
-        "en": "Send the 6-digit code the caller gave you, CHECK <number> or REPORT <number>. HELP for more.",
+        "zh": "请发客服报给您的6位核验码，或“查 号码”、“举报 号码”，“帮助”看说明。有疑问请挂断，自己拨打{hotline}。",
+        "en": "Send the 6-digit code the caller gave you, CHECK <number> or REPORT <number>. HELP for more. "
+        "Unsure? Hang up and call {hotline} yourself.",
     },
     "notice": {
         "zh": "{brand}将在{minutes}分钟内用{caller}给您回访。客服会报给您6位核验码，发到本号即可核实。我们不会索要验证码或转账。",

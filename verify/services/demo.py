@@ -1,4 +1,4 @@
-"""Demo data for `make run` and `flask --app wsgi seed-demo`. Fictional, and labelled as demo."""
+"""Demo data for `make run` and `.venv/bin/flask --app wsgi seed-demo`. Fictional, and labelled as demo."""
 
 import datetime as dt
 import secrets
@@ -85,7 +85,8 @@ def today():
 
 
 def banner(keys, brand, logins=None, base="http://127.0.0.1:5000"):
-    """What `make run` prints: the demo keys and logins, and a few things to try."""
+    """What `make run` prints: the demo keys and logins, and a few things to try, at ``base`` (the
+    server's URL: make run's HOST and PORT)."""
     sessions_key = keys.get("demo-callcentre", "<a key of scope sessions>")
     return f"""
 verify demo ({brand['brand']}) on {base}
@@ -100,5 +101,5 @@ Try:
   curl -s -X POST {base}/api/v1/verify -H 'Content-Type: application/json' \\
        -d '{{"phone":"13800138000","code":"<code from the answer above>"}}'
   API description: {base}/api/v1/openapi.json
-  Web pages: {base}/   Staff dashboard: {base}/dashboard/ ({', '.join(f'{n} / {p}' for n, p in (logins or {}).items()) or 'flask --app wsgi staff create NAME --role admin'})
+  Web pages: {base}/   Staff dashboard: {base}/dashboard/ ({', '.join(f'{n} / {p}' for n, p in (logins or {}).items()) or '.venv/bin/flask --app wsgi staff create NAME --role admin'})
 """

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from verify import phones, times
-from verify.errors import Invalid, NotFound
+from verify.errors import Conflict, Invalid, NotFound
 from verify.registry.reports import DAY, Page
 from verify.services import fields
 from verify.services.reports import CATEGORIES, MAX_TEXT
@@ -18,6 +18,9 @@ STATUSES = ("new", "reviewing", "confirmed_scam", "not_scam", "duplicate")
 EXPORT_FIELDS = ("id", "number", "number_raw", "occurred_at", "received_at", "channel", "categories", "text",
                  "amount_lost", "contact_masked", "source", "status", "assignee")
 NO_REPORT = "There is no such report."
+OURS = ("This is one of our official numbers: reports about it mean scammers show it as caller ID (spoofing). "
+        "It cannot be marked as a known scam; confirm the reports instead.")
+NOT_MARKED = "number not marked as known scam: it is our official number, being spoofed"
 FILTERS = ("status", "number", "category", "since", "until")
 
 
@@ -129,7 +132,7 @@ class Review:
         _check_review(status, assignee, note)
 
         def decide(record):
-            return _changes(record, actor.who, status, assignee, note)
+            return _changes(record, actor.who, status, assignee, note, ours=self.is_ours(record["number"]))
 
         def audited(record, changes):  # the audit entries, written in the same transaction as the change
             return [self._audit.along(actor, *entry) for entry in _audit_entries(decode(record), decode({**record, **changes}))]
@@ -137,7 +140,7 @@ class Review:
         if len(report_id) > 32:
             raise NotFound(NO_REPORT)
         try:
-            return decode(self._reports.change(report_id, decide, along=audited))
+            return decode(self._reports.change(report_id, decide, along=audited, may_mark=lambda e164: not self.is_ours(e164)))
         except NotFound:
             raise NotFound(NO_REPORT) from None
 
@@ -149,8 +152,16 @@ class Review:
             raise Invalid(errors)
         return self.review(actor, report_id, data.get("status"), data.get("assignee"), data.get("note"))
 
+    def is_ours(self, e164):
+        """True when ``e164`` is in the registry of official numbers (as a number or a display variant,
+        active or retired): reports about it mean scammers show it, so it is never a known scam."""
+        return self._numbers.entry_for(e164) is not None
+
     def mark_known_scam(self, actor, phone, known):
-        """Mark a number as a confirmed scam by hand, or clear it. Audited."""
+        """Mark a number as a confirmed scam by hand, or clear it. Audited. ``Conflict`` for marking
+        one of our own numbers (clearing it is allowed)."""
+        if known and self.is_ours(phone.e164):
+            raise Conflict(OURS)
         self._reports.mark_known_scam(phone.e164, known)
         self._audit.record(actor, "number_known_scam" if known else "number_cleared", phones.mask(phone.e164))
 
@@ -175,13 +186,15 @@ class Review:
         return rows
 
     def overview(self, now=None, days=30):
-        """Reports per UTC day (oldest first), the most reported numbers, how often each category was named."""
+        """Reports per UTC day (oldest first), the most reported numbers (``ours``: one of our official
+        numbers, being spoofed), how often each category was named."""
         now = now or int(time.time())
         first = now - now % DAY - (days - 1) * DAY
         per_day, top_numbers, categories = self._reports.counts_per_day(first, days)
+        ours = {e164 for entry in self._numbers.all_entries() for e164 in [entry["number"], *entry["variants"]]}
         return {
             "days": [{"day": times.day(first + n * DAY), "count": count} for n, count in enumerate(per_day)],
-            "top_numbers": [{"number": number, "count": int(score)} for number, score in top_numbers],
+            "top_numbers": [{"number": number, "count": int(score), "ours": number in ours} for number, score in top_numbers],
             "categories": {category: int(categories.get(category, 0)) for category in CATEGORIES},
         }
 
@@ -221,12 +234,15 @@ def _check_review(status, assignee, note):
         raise Invalid(errors)
 
 
-def _changes(record, who, status, assignee, note):
-    """The fields a review changes, with an entry in the history for each change."""
+def _changes(record, who, status, assignee, note, ours=False):
+    """The fields a review changes, with an entry in the history for each change (``ours``: the report
+    names one of our official numbers, which a confirmation does not mark as a scam)."""
     now, history, changes = times.iso(), json.loads(record["history"]), {}
     if status is not None and status != record["status"]:
         changes["status"] = status
         history.append({"at": now, "by": who, "change": f"status {record['status']} -> {status}"})
+        if status == "confirmed_scam" and ours:
+            history.append({"at": now, "by": who, "change": NOT_MARKED})
     if assignee is not None and assignee != record["assignee"]:
         changes["assignee"] = assignee
         history.append({"at": now, "by": who, "change": f"assigned to {assignee or 'nobody'}"})

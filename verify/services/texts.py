@@ -219,13 +219,16 @@ class Texts:
         return self._say(f"number_{answer.verdict}", command.lang, number=phone.display, imitated=answer.imitated or "")
 
     def _report(self, sender, command):
+        # No number, or none that can be read: how to report (not the CHECK hint).
+        if not command.number:
+            return self._say("report_usage", command.lang)
         data = {"number": command.number, "text": command.text[:MAX_TEXT], "channel": "call"}
         if sender.mobile:
             data["reporter_phone"] = sender.e164
         try:
             reference, _when = self._intake.file(data, "sms", Actor("sms"))
         except Invalid:
-            return self._say("bad_number", command.lang)
+            return self._say("report_usage", command.lang)
         return self._say("reported", command.lang, reference=reference)
 
     def _opt_out(self, sender, command):
