@@ -3,10 +3,11 @@ check every dashboard view makes. The only importer of flask_login."""
 
 import functools
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
+from verify.errors import StoreUnavailable
 from verify.routes import services
 from verify.services.actor import Actor
 
@@ -40,7 +41,13 @@ class CookieSessions(SecureCookieSessionInterface):
 
 
 def _load(sid):
-    account = services().staff.resume(sid)
+    # Flask-Login asks again whenever a template is rendered, error pages included: with the store down,
+    # nobody is logged in for the rest of the request, and the view says the store failed (not "log in").
+    try:
+        account = services().staff.resume(sid)
+    except StoreUnavailable:
+        g.store_failed = True
+        return None
     return StaffMember(account) if account else None
 
 
@@ -66,12 +73,6 @@ def log_out():
     session.clear()
 
 
-def as_anonymous():
-    """Render the rest of this request as for nobody logged in: an error page while the store is down
-    cannot look up who is (templates ask for ``current_user``)."""
-    g._login_user = current_app.login_manager.anonymous_user()
-
-
 def who():
     """The current staff member's name, or None."""
     return current_user.name if current_user.is_authenticated else None
@@ -84,6 +85,8 @@ def require_role(*roles):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
+                if g.get("store_failed"):
+                    raise StoreUnavailable("the store could not say who is logged in")
                 return redirect(url_for("dashboard.login", next=request.full_path))
             if current_user.role not in roles:
                 abort(403, description=f"You are logged in as {current_user.name} ({current_user.role}); this page "

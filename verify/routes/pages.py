@@ -9,7 +9,6 @@ from flask import render_template, request
 from werkzeug.exceptions import HTTPException
 
 from verify.errors import DomainError, Invalid, NotFound, NotSigned, RateLimited, StoreUnavailable
-from verify.routes import logins
 from verify.routes.i18n import _
 from verify.services.health import is_store_failure
 
@@ -29,8 +28,6 @@ def error_page(status, headers=None):
         503: (_("We cannot check right now"), _("Our service is not available at the moment. Please try again later.")),
     }
     title, message = texts.get(status, texts[500])
-    if status >= 500:
-        logins.as_anonymous()  # a staff cookie must not make the page ask the store who is logged in
     return render_template("error.html", title=title, message=message), status, headers or {}
 
 
@@ -54,9 +51,9 @@ def staff_error_page(status, headers=None, message=None):
     words (e.g. which roles a page is for). Server errors leave out the menu: knowing who is logged in
     needs the store."""
     title, usual = STAFF_TEXTS.get(status, STAFF_TEXTS[500])
-    if status >= 500:
-        logins.as_anonymous()
-    html = render_template("dashboard/error.html", title=title, message=message or usual, status=status)
+    # server_error: the layout leaves out the menu, which would ask the store who is logged in
+    html = render_template("dashboard/error.html", title=title, message=message or usual, status=status,
+                           server_error=status >= 500)
     return html, status, headers or {}
 
 
