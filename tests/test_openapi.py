@@ -95,6 +95,17 @@ def test_real_answers_match_the_document(app, client, key, spec):
     call("get", "/api/v1/sessions/{id}", f"/api/v1/sessions/{sid}", 401)
     call("delete", "/api/v1/sessions/{id}", f"/api/v1/sessions/{sid}", 403, headers=registry)
 
+    lender_app = key("app")
+    client.post("/api/v1/sessions", json={**session, "borrower": "13900000000"}, headers=sessions)
+    for query, status in (("borrower=13900000000", 200), ("borrower=13900000000&caller=021-6080-0099", 200),
+                          ("borrower=13900000000&caller=13911111111", 200), ("borrower=13800138000", 200),
+                          ("borrower=x", 422)):
+        call("get", "/api/v1/call-status", f"/api/v1/call-status?{query}", status, headers=lender_app)
+    call("get", "/api/v1/call-status", "/api/v1/call-status?borrower=13900000000", 401)
+    call("get", "/api/v1/call-status", "/api/v1/call-status?borrower=13900000000", 403, headers=sessions)
+    etag = call("get", "/api/v1/numbers/inbound-only", "/api/v1/numbers/inbound-only", 200).headers["ETag"]
+    call("get", "/api/v1/numbers/inbound-only", "/api/v1/numbers/inbound-only", 304, headers={"If-None-Match": etag})
+
     call("get", "/api/v1/numbers", "/api/v1/numbers", 200, headers=registry)
     call("get", "/api/v1/numbers", "/api/v1/numbers", 401)
     call("get", "/api/v1/numbers", "/api/v1/numbers", 403, headers=sessions)

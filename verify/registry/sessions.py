@@ -68,6 +68,7 @@ class CallStatus:
     live: replies.SessionFacts | None
     wrong_codes: dict
     last_contact: replies.LastContact | None
+    callers: tuple = ()  # the live session's numbers the agent may call from (E.164; empty without one)
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,10 @@ class Sessions:
         tag = self.tag(borrower_e164)
         record, wrong, now, last = self._read(tag, contact=True)
         live = record and "en" not in record and now < float(record["ex"])
-        return CallStatus(replies.session_facts(record, tag) if live else None, wrong, replies.last_contact(last))
+        if not live:
+            return CallStatus(None, wrong, replies.last_contact(last))
+        callers = tuple((record.get("cs") or record["cl"]).split(","))
+        return CallStatus(replies.session_facts(record, tag), wrong, replies.last_contact(last), callers)
 
     @unavailable_on_error
     def set_notice(self, session_id, outcome):

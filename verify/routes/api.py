@@ -16,6 +16,7 @@ from verify.services.review import read_filters
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 problems.register(bp)
+FEED_MAX_AGE = 300  # seconds a carrier or a cache may keep the inbound-only list
 LOCKED = ("Too many wrong codes were typed for this phone number. Text the code from your own phone to the "
           "official SMS number, or hang up and call the official hotline yourself.")
 
@@ -137,6 +138,17 @@ def end_session(session_id):
     return "", 204
 
 
+# --- the lender's own app: call status ------------------------------------------------------------
+@bp.get("/call-status")
+@require_key("app")
+def call_status():
+    """Is the lender calling this borrower now (from this number)? Checks no code, counts nothing."""
+    calls = services().calls
+    response = jsonify(calls.status(*calls.read_status(request.args)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # --- reports for review ---------------------------------------------------------------------------
 @bp.get("/reports")
 @require_key("reports")
@@ -167,6 +179,15 @@ def review_report(report_id):
 def list_numbers():
     """Every official number in the registry."""
     return jsonify({"numbers": [_entry(e) for e in services().numbers.all()]})
+
+
+@bp.get("/numbers/inbound-only")
+def inbound_only_numbers():
+    """The active official numbers that never call out (public, cacheable): calls showing them are fake."""
+    response = jsonify({"numbers": services().numbers.inbound_only()})
+    response.headers["Cache-Control"] = f"public, max-age={FEED_MAX_AGE}"
+    response.add_etag()  # strong: a hash of the body
+    return response.make_conditional(request)
 
 
 @bp.post("/numbers")

@@ -157,9 +157,14 @@ def numbers_list():
 
 @numbers_cli.command("export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+@click.option("--inbound-only", is_flag=True,
+              help="only the active numbers that never call out (the feed at /api/v1/numbers/inbound-only)")
 @domain_errors
-def numbers_export(fmt):
+def numbers_export(fmt, inbound_only):
     """Write the registry to standard output (CSV that `numbers import` reads back, or JSON)."""
+    if inbound_only:
+        _export_inbound_only(fmt)
+        return
     entries = [{k: v for k, v in e.items() if k != "variant_displays"} for e in services().numbers.all()]
     if fmt == "json":
         click.echo(json.dumps(entries, ensure_ascii=False, indent=2))
@@ -170,6 +175,19 @@ def numbers_export(fmt):
         writer.writerow({**{f: entry.get(f) or "" for f in ("number", "purpose", "direction", "status", "retired_on", "notes")},
                          "label_zh": entry["labels"]["zh"], "label_en": entry["labels"]["en"],
                          "variants": ";".join(entry["variants"])})
+
+
+def _export_inbound_only(fmt):
+    # The carriers' list: number, labels, variants (';'-separated in CSV), since.
+    numbers = services().numbers.inbound_only()
+    if fmt == "json":
+        click.echo(json.dumps(numbers, ensure_ascii=False, indent=2))
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=("number", "label_zh", "label_en", "variants", "since"))
+    writer.writeheader()
+    for item in numbers:
+        writer.writerow({"number": item["number"], "label_zh": item["labels"]["zh"], "label_en": item["labels"]["en"],
+                         "variants": ";".join(item["variants"]), "since": item["since"]})
 
 
 @numbers_cli.command("import")

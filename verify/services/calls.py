@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from verify import phones
+from verify import phones, times
 from verify import verdicts as v
 from verify.errors import Invalid, RateLimited, StoreUnavailable
 from verify.registry.sessions import ANY, OWN
@@ -41,6 +41,32 @@ class CallChecks:
         if errors:
             raise Invalid(errors)
         return phone, code, caller
+
+    def read_status(self, data):
+        """The borrower's own mobile and (optional) the number calling them, from a call-status query;
+        ``Invalid`` listing every problem."""
+        errors = []
+        fields.no_unknown(data, ("borrower", "caller"), errors)
+        borrower = fields.number(data, "borrower", errors, self._region, reader=phones.normalise_mobile)
+        caller = fields.number(data, "caller", errors, self._region, reader=phones.parse, required=False)
+        if errors:
+            raise Invalid(errors)
+        return borrower, caller
+
+    def status(self, borrower, caller=None):
+        """Is the lender calling ``borrower`` now (from ``caller``, when given: the session's number or
+        one of its variants), for the lender's own app: one round trip that checks no code and counts
+        nothing. ``calling_now`` with the session's masked details, else ``not_calling``; every field is
+        there, None where it does not apply. ``StoreUnavailable`` when the store fails."""
+        status = self._sessions.status(borrower.e164)
+        last = status.last_contact
+        body = {"state": "not_calling", "agent_id": None, "agent_name": None, "caller": None, "since": None,
+                "expires_at": None, "last_contact_at": times.iso(last.at) if last else None}
+        live = status.live
+        if live is None or (caller is not None and caller.e164 not in status.callers):
+            return body  # no session, or a number that is not ours for it: whoever calls is not us
+        return {**body, "state": "calling_now", "agent_id": live.agent_id, "agent_name": v.mask_name(live.agent_name),
+                "caller": live.caller, "since": times.iso(live.created), "expires_at": times.iso(live.expires)}
 
     def verify(self, borrower, code, caller=None, channel="api", client_ip=None, once=None):
         """Check a code for ``borrower`` (one round trip); a store failure is the ``unavailable`` answer.

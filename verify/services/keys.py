@@ -13,7 +13,7 @@ import secrets
 from verify import times
 from verify.errors import Invalid, NotFound
 
-SCOPES = ("sessions", "registry", "reports")
+SCOPES = ("sessions", "registry", "reports", "app")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _ID = re.compile(r"^[0-9a-f]{12}$")
 

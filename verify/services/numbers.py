@@ -100,6 +100,16 @@ def _clean_variants(raw, number, region, errors):
     return variants
 
 
+def _inbound_since(entry, current, now):
+    # When the entry became inbound-only (None while it may call out); an entry already inbound-only
+    # before this was recorded gets its last change before this one.
+    if entry["direction"] != "inbound_only":
+        return None
+    if current and current["direction"] == "inbound_only":
+        return current.get("inbound_only_since") or current.get("updated_at") or now
+    return now
+
+
 class NumberRegistry:
     """The registry's operations for people and systems; audited. Built once with the number store."""
 
@@ -116,6 +126,15 @@ class NumberRegistry:
         """Every entry, active first, then by number; each with its ``display`` forms."""
         entries = sorted(self._numbers.all_entries(), key=lambda e: (e["status"] != "active", e["number"]))
         return [self._shown(entry) for entry in entries]
+
+    def inbound_only(self):
+        """Active entries that never call out, by number (one read of the registry): what carriers and
+        number-labelling apps may block. ``since``: when the entry became inbound-only (for entries
+        made before that was recorded, their last change before it, or their last change)."""
+        return [{"number": e["number"], "labels": e["labels"], "variants": e["variants"],
+                 "since": e.get("inbound_only_since") or e["updated_at"]}
+                for e in sorted(self._numbers.all_entries(), key=lambda e: e["number"])
+                if e["status"] == "active" and e["direction"] == "inbound_only"]
 
     def outbound(self):
         """Active entries that call borrowers: the numbers a callback session may use."""
@@ -136,6 +155,7 @@ class NumberRegistry:
         """Register a new official number; ``Invalid``, or ``Conflict`` if it or a variant is registered."""
         entry = clean_entry(data, self._region)
         entry["created_at"] = entry["updated_at"] = times.iso()
+        entry["inbound_only_since"] = _inbound_since(entry, None, entry["created_at"])
         saved = self._numbers.save(entry, creating=True, along=[self._audit.along(actor, "registry_add", entry["number"])])
         return self._shown(saved)
 
@@ -144,6 +164,7 @@ class NumberRegistry:
         current = {k: v for k, v in self.get(number).items() if k not in ("display", "variant_displays")}
         entry = clean_entry(changes, self._region, existing=current)
         entry["updated_at"] = times.iso()
+        entry["inbound_only_since"] = _inbound_since(entry, current, entry["updated_at"])
         changed = sorted(field for field in FIELDS if entry.get(field) != current.get(field))
         audit = self._audit.along(actor, "registry_update", entry["number"], ",".join(changed))
         return self._shown(self._numbers.save(entry, creating=False, along=[audit]))
