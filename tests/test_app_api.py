@@ -100,6 +100,15 @@ def test_status_counts_nothing_and_never_locks(app, client, app_key, open_sessio
     assert client.post("/api/v1/verify", json={"phone": BORROWER, "code": created["code"]}).get_json()["verdict"] == "genuine"
 
 
+def test_a_locked_out_borrower_still_gets_the_status(client, app_key, open_session):
+    created = open_session()
+    wrong_code = f"{(int(created['code']) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        client.post("/api/v1/verify", json={"phone": BORROWER, "code": wrong_code})
+    assert client.post("/api/v1/verify", json={"phone": BORROWER, "code": created["code"]}).status_code == 429
+    assert status(client, app_key, caller="021-6080-0000").get_json()["state"] == "calling_now"
+
+
 @pytest.mark.parametrize("query", [{"borrower": "abc"}, {"borrower": "021-6080-0000"}, {},
                                    {"borrower": BORROWER, "caller": "x"}, {"borrower": BORROWER, "code": "123456"}])
 def test_bad_queries_are_422(client, app_key, query):
