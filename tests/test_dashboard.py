@@ -341,6 +341,15 @@ def test_registry_management_and_api_keys_are_admin_only(app, accounts):
     assert {"registry_add", "registry_update", "key_create", "key_revoke"} <= actions
 
 
+def test_an_admin_makes_an_app_key_for_call_status(app, accounts):
+    admin = app.test_client()
+    login(admin, "ada")
+    csrf = re.search(CSRF, admin.get("/dashboard/keys").get_data(as_text=True)).group(1)
+    page = admin.post("/dashboard/keys", data={"csrf_token": csrf, "name": "lender-app", "scope": "app"}).get_data(as_text=True)
+    headers = {"Authorization": "Bearer " + re.search(r"<code>(vk_app_[^<]+)</code>", page).group(1)}
+    assert admin.get("/api/v1/call-status?borrower=13800138000", headers=headers).get_json()["state"] == "not_calling"
+
+
 def test_api_and_cli_registry_changes_are_audited(app, client, key, runner, accounts):
     client.post("/api/v1/numbers", headers=key("registry", name="crm-sync"), json={
         "number": "95188", "labels": {"zh": "客服", "en": "Service"}, "purpose": "hotline", "direction": "both"})

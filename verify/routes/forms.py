@@ -160,7 +160,7 @@ class KeyForm(FlaskForm):
     """A new API key."""
 
     name = StringField("Name", validators=[DataRequired("Name the key after who uses it.")])
-    scope = SelectField("Scope", choices=choices("sessions", "registry", "reports"))
+    scope = SelectField("Scope", choices=choices("sessions", "registry", "reports", "app"))
 
 
 def csrf_token():
