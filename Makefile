@@ -49,7 +49,7 @@ bench: $(VENV)/.dev
 ## translations: re-extract page texts, merge them into the catalogs, compile (commit the .po and .mo)
 translations: $(VENV)/.dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --omit-header -o verify/translations/messages.pot .
-	$(BIN)/pybabel update -i verify/translations/messages.pot -d verify/translations --no-location --no-fuzzy-matching
+	$(BIN)/pybabel update -i verify/translations/messages.pot -d verify/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d verify/translations
 
 clean:

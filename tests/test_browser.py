@@ -270,7 +270,7 @@ def staff_accounts(app):
 
     accounts = app.extensions["verify"].staff
     accounts.create(CLI, "sam", "support", "correct horse battery")
-    accounts.create(CLI, "aga", "agent", "correct horse battery")
+    accounts.create(CLI, "aga", "agent", "correct horse battery", "王小明")
 
 
 def test_support_confirms_a_report_and_the_public_check_says_known_scam(browser, live, client, staff_accounts):
@@ -300,25 +300,86 @@ def test_support_confirms_a_report_and_the_public_check_says_known_scam(browser,
         context.close()
 
 
-def test_agent_starts_a_session_in_the_console_and_its_code_verifies(browser, live, client, staff_accounts):
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+def _start_in_console(page, live, borrower="138 0013 8000"):
+    page.goto(live.url + "/dashboard/agent")
+    page.get_by_label("Borrower's mobile number").fill(borrower)
+    page.get_by_role("button", name="Start session").click()
+    page.wait_for_load_state()
+    return page.locator(".code").inner_text()
+
+
+def _status(page):
+    return page.locator("#status").get_attribute("data-status")
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (375, 812)])
+def test_the_agent_console_never_kills_a_live_code(browser, live, client, staff_accounts, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     try:
         _staff_login(page, live, "aga")
         assert "/dashboard/agent" in page.url
-        page.get_by_label("Borrower's mobile number").fill("138 0013 8000")
-        page.get_by_role("button", name="Start session").click()
-        page.wait_for_load_state()
-        code = page.locator(".code").inner_text()
+        assert page.get_by_label("You will call from").input_value() == "+862160800000"  # a callback line
+        code = _start_in_console(page, live)
         assert re.fullmatch(r"\d{6}", code)
+        session_url = page.url
+        assert re.search(r"/dashboard/agent/sessions/[0-9a-f-]+$", session_url)  # the session's own GET page
         assert "left" in page.locator(".countdown").inner_text()  # the countdown script runs (CSP allows 'self')
+        page.reload()  # post/redirect/get: nothing is posted again
+        assert page.url == session_url and page.locator(".code").inner_text() == code
+        # Start again for the same borrower: the live session is shown, its code unchanged.
+        assert _start_in_console(page, live, "+86 138 0013 8000") == code
+        assert page.url == session_url + "?already=1"
+        assert page.get_by_text("This borrower already has a live session").is_visible()
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / "agent-console.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"agent-console-{width}.png"), full_page=True)
+        assert _status(page) == "active"
         body = client.post("/api/v1/verify", json={"phone": "13800138000", "code": code}).get_json()
-        assert body["verdict"] == "genuine"
-        page.get_by_role("link", name="See whether the borrower verified / end the session").click()
+        assert body["verdict"] == "genuine" and body["session"]["agent_name"] == "王**"
+        # No reload: the page's script sees the borrower verify.
+        page.wait_for_selector('#status[data-status="confirmed"]', timeout=10_000)
+        assert "the borrower verified this call" in page.locator("#status").inner_text()
+        assert page.url == session_url + "?already=1"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (375, 812)])
+def test_replacing_a_code_is_explicit_and_kills_the_old_one(browser, live, client, staff_accounts, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    try:
+        _staff_login(page, live, "aga")
+        old = _start_in_console(page, live)
+        replace = page.get_by_role("button", name="Issue a new code: the old code stops working")
+        assert not replace.is_visible()  # behind its own disclosure, which says what happens
+        page.get_by_text("Replace with a new code").click()
+        assert page.get_by_text(f"The code {old} stops working at once").is_visible()
+        replace.click()
         page.wait_for_load_state()
-        assert "the borrower verified this call" in page.content()
+        new = page.locator(".code").inner_text()
+        assert new != old and page.url.endswith("?replaced=1")
+        assert client.post("/api/v1/verify", json={"phone": "13800138000", "code": old}).get_json()["verdict"] == "not_verified"
+        assert client.post("/api/v1/verify", json={"phone": "13800138000", "code": new}).get_json()["verdict"] == "genuine"
+        page.wait_for_selector('#status[data-status="confirmed"]', timeout=10_000)
+    finally:
+        context.close()
+
+
+def test_the_session_page_works_without_javascript(browser, live, client, staff_accounts):
+    context = browser.new_context(viewport={"width": 375, "height": 812}, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        _staff_login(page, live, "aga")
+        code = _start_in_console(page, live)
+        assert _status(page) == "active"
+        assert client.post("/api/v1/verify", json={"phone": "13800138000", "code": code}).get_json()["verdict"] == "genuine"
+        page.get_by_role("link", name="Refresh").click()
+        page.wait_for_load_state()
+        assert _status(page) == "confirmed" and page.locator(".code").inner_text() == code
+        page.get_by_role("button", name="End the session (after the call)").click()
+        page.wait_for_load_state()
+        assert _status(page) == "ended" and page.locator(".code").count() == 0
     finally:
         context.close()
 
@@ -326,7 +387,7 @@ def test_agent_starts_a_session_in_the_console_and_its_code_verifies(browser, li
 def test_accessibility_of_the_dashboard(browser, live, client, staff_accounts, app):
     from verify.services.actor import CLI
 
-    app.extensions["verify"].staff.create(CLI, "ada", "admin", "correct horse battery")
+    app.extensions["verify"].staff.create(CLI, "ada", "admin", "correct horse battery", "陈静")
     report_id = client.post("/api/v1/reports", json={"number": "021-6080-0000", "text": "x"}).get_json()["id"]
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
@@ -336,9 +397,13 @@ def test_accessibility_of_the_dashboard(browser, live, client, staff_accounts, a
         _staff_login(page, live, "ada")
         for path in ("/dashboard/overview", "/dashboard/reports", f"/dashboard/reports/{report_id}",
                      "/dashboard/numbers/%2B862160800000", "/dashboard/alerts", "/dashboard/registry",
-                     "/dashboard/registry/%2B862160800000", "/dashboard/keys", "/dashboard/audit", "/dashboard/agent"):
+                     "/dashboard/registry/%2B862160800000", "/dashboard/keys", "/dashboard/audit", "/dashboard/agent",
+                     "/dashboard/staff"):
             page.goto(live.url + path)
             found[path] = _serious(page)
+        _start_in_console(page, live)
+        page.get_by_text("Replace with a new code").click()
+        found["agent session"] = _serious(page)
         assert {path: v for path, v in found.items() if v} == {}
     finally:
         context.close()

@@ -14,8 +14,8 @@ CSRF = r'name="csrf_token"(?: type="hidden")? value="([^"]+)"'
 @pytest.fixture
 def accounts(app):
     svc = app.extensions["verify"]
-    for name, role in (("ada", "admin"), ("sam", "support"), ("aga", "agent")):
-        svc.staff.create(CLI, name, role, PASSWORD)
+    for name, role, shown in (("ada", "admin", "陈静"), ("sam", "support", None), ("aga", "agent", "王小明")):
+        svc.staff.create(CLI, name, role, PASSWORD, shown)
     return svc
 
 
@@ -24,7 +24,8 @@ def token(client, path="/dashboard/login"):
     return re.search(CSRF, html).group(1)
 
 
-def login(client, name, password=PASSWORD):
+def login(client, name, password=PASSWORD, lang="en"):
+    client.set_cookie("lang", lang)  # the agent console speaks Chinese by default
     return client.post("/dashboard/login", data={"name": name, "password": password, "csrf_token": token(client)})
 
 
@@ -46,6 +47,10 @@ ROUTES = [
     ("get", "/dashboard/keys", {"admin"}),
     ("post", "/dashboard/keys", {"admin"}),
     ("post", "/dashboard/keys/demo-registry/revoke", {"admin"}),
+    ("get", "/dashboard/staff", {"admin"}),
+    ("post", "/dashboard/staff/aga", {"admin"}),
+    ("get", "/dashboard/agent/sessions/{session}/status", {"admin", "agent"}),
+    ("post", "/dashboard/agent/sessions/{session}/replace", {"admin", "agent"}),
     ("get", "/dashboard/agent/sessions/{session}", {"admin", "agent"}),
     ("post", "/dashboard/agent/sessions/{session}/end", {"admin", "agent"}),
     ("post", "/dashboard/agent", {"admin", "agent"}),
@@ -177,44 +182,243 @@ def test_spoofing_alerts_list_our_reported_numbers(app, accounts):
     assert "021 6080 0000" in page and "Callback line" in page
 
 
+CODE = r'<p class="code" aria-label="code">(\d{6})</p>'
+BORROWER = {"borrower": "138 0013 8000", "caller": "+862160800000", "purpose": "贷后回访"}
+
+
+def start(client, **fields):
+    """Press "Start session" in the agent console: the POST's answer (not followed)."""
+    return client.post("/dashboard/agent", data={"csrf_token": token(client, "/dashboard/agent"), **BORROWER, **fields})
+
+
+def verify(app, code, phone="13800138000", ip="127.0.0.1"):
+    return app.test_client().post("/api/v1/verify", json={"phone": phone, "code": code},
+                                  environ_base={"REMOTE_ADDR": ip}).get_json()
+
+
 def test_agent_starts_a_session_whose_code_verifies_through_the_api(app, accounts):
     client = app.test_client()
     login(client, "aga")
-    page = client.get("/dashboard/agent").get_data(as_text=True)
-    csrf = re.search(CSRF, page).group(1)
-    page = client.post("/dashboard/agent", data={"csrf_token": csrf, "borrower": "138 0013 8000",
-                                                 "caller": "+862160800000", "purpose": "贷后回访"}).get_data(as_text=True)
-    code = re.search(r'<p class="code" aria-label="code">(\d{6})</p>', page).group(1)
-    assert "10690009518" in page
-    session_url = re.search(r'href="(/dashboard/agent/sessions/[^"]+)"', page).group(1)
-    assert "<strong>active</strong>" in client.get(session_url).get_data(as_text=True)
-    verdict = app.test_client().post("/api/v1/verify", json={"phone": "13800138000", "code": code}).get_json()
-    assert verdict["verdict"] == "genuine" and verdict["session"]["agent_id"] == "aga"
+    answer = start(client)
+    assert answer.status_code == 303  # post/redirect/get: the session has a page of its own
+    session_url = answer.headers["Location"]
+    assert re.fullmatch(r"/dashboard/agent/sessions/[0-9a-f]{24}-[0-9a-f]+", session_url)
+    page = client.get(session_url).get_data(as_text=True)
+    code = re.search(CODE, page).group(1)
+    assert "10690009518" in page and "<strong>active</strong>" in page
+    verdict = verify(app, code)
+    assert verdict["verdict"] == "genuine"
     page = client.get(session_url).get_data(as_text=True)
     assert "<strong>confirmed</strong>" in page
-    csrf = re.search(CSRF, page).group(1)
-    client.post(session_url + "/end", data={"csrf_token": csrf})
+    client.post(session_url + "/end", data={"csrf_token": re.search(CSRF, page).group(1)})
     assert "<strong>ended</strong>" in client.get(session_url).get_data(as_text=True)
     actions = [e["action"] for e in accounts.audit.entries(who="aga")[0]]
     assert "session_start" in actions and "session_end" in actions
     assert "13800138000" not in str(accounts.audit.entries()[0])
 
 
+def test_borrowers_see_the_agents_display_name_masked_and_a_real_agent_id(app, accounts):
+    client = app.test_client()
+    login(client, "aga")
+    agent_id = accounts.staff.get("aga")["agent_id"]
+    assert re.fullmatch(r"A\d{4,}", agent_id)
+    page = client.get(start(client).headers["Location"]).get_data(as_text=True)
+    code = re.search(CODE, page).group(1)
+    assert f"agent 王**, agent id {agent_id}" in page  # what the agent is told borrowers see
+    session = verify(app, code)["session"]
+    assert session["agent_name"] == "王**" and session["agent_id"] == agent_id  # not "a**" and "aga"
+    web = app.test_client()
+    csrf = re.search(CSRF, web.get("/?lang=en").get_data(as_text=True)).group(1)
+    shown = web.post("/verify?lang=en", data={"csrf_token": csrf, "phone": "13800138000", "code": code}).get_data(as_text=True)
+    assert "王**" in shown and agent_id in shown and "aga" not in shown
+    start_entry = next(e for e in accounts.audit.entries(action="session_start")[0])
+    assert start_entry["who"] == "aga" and f"agent {agent_id}" in start_entry["detail"]
+
+
+def test_the_agent_console_is_chinese_by_default(app, accounts):
+    client = app.test_client()
+    login(client, "aga", lang="zh")
+    page = client.get("/dashboard/agent").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page and "发起会话" in page and "借款人手机号" in page
+    page = client.get(start(client).headers["Location"]).get_data(as_text=True)
+    assert "请把这个核验码读给借款人" in page and "等待借款人核验" in page and "生成新核验码：旧核验码立即失效" in page
+    status = client.get(re.search(r'data-url="([^"]+)"', page).group(1)).get_json()
+    assert status["label"] == "等待借款人核验"
+
+
+def test_a_reload_of_the_session_page_opens_nothing(app, accounts):
+    client = app.test_client()
+    login(client, "aga")
+    session_url = start(client).headers["Location"]
+    first = re.search(CODE, client.get(session_url).get_data(as_text=True)).group(1)
+    for _ in range(3):  # a reload is a GET of the session's own page
+        assert re.search(CODE, client.get(session_url).get_data(as_text=True)).group(1) == first
+    assert verify(app, first)["verdict"] == "genuine"
+    assert len(accounts.audit.entries(action="session_start")[0]) == 1
+
+
+def test_start_for_a_borrower_with_a_live_session_shows_that_session(app, accounts):
+    client = app.test_client()
+    login(client, "aga")
+    session_url = start(client).headers["Location"]
+    code = re.search(CODE, client.get(session_url).get_data(as_text=True)).group(1)
+    again = start(client, borrower="+86 138-0013-8000", purpose="another purpose")
+    assert again.status_code == 303 and again.headers["Location"] == session_url + "?already=1"
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert re.search(CODE, page).group(1) == code and "This borrower already has a live session" in page
+    assert "the old code stops working" in page  # replacing is a separate action that says so
+    assert verify(app, code)["verdict"] == "genuine"  # the code read out still works
+    assert len(accounts.audit.entries(action="session_start")[0]) == 1
+
+
+def test_replacing_is_explicit_and_the_old_code_stops_working(app, accounts):
+    client = app.test_client()
+    login(client, "aga")
+    old_url = start(client).headers["Location"]
+    page = client.get(old_url).get_data(as_text=True)
+    old_code = re.search(CODE, page).group(1)
+    replaced = client.post(old_url + "/replace", data={"csrf_token": re.search(CSRF, page).group(1)})
+    assert replaced.status_code == 303 and replaced.headers["Location"].endswith("?replaced=1")
+    new_url = replaced.headers["Location"].split("?")[0]
+    assert new_url != old_url
+    page = client.get(replaced.headers["Location"]).get_data(as_text=True)
+    new_code = re.search(CODE, page).group(1)
+    assert "the previous code no longer works" in page
+    assert verify(app, old_code)["verdict"] == "not_verified"
+    assert verify(app, new_code)["verdict"] == "genuine"
+    # Replacing the old session again is refused in favour of the live one: nothing is killed twice.
+    again = client.post(old_url + "/replace", data={"csrf_token": re.search(CSRF, page).group(1)})
+    assert again.headers["Location"] == new_url + "?already=1"
+    entry, = accounts.audit.entries(action="session_replace")[0]
+    assert entry["who"] == "aga" and entry["target"] == new_url.rsplit("/", 1)[1]
+    assert entry["detail"].startswith(f"replaces {old_url.rsplit('/', 1)[1]} agent A")
+
+
+def test_replace_needs_csrf(app, accounts):
+    client = app.test_client()
+    login(client, "aga")
+    session_url = start(client).headers["Location"]
+    assert client.post(session_url + "/replace").status_code == 400
+
+
+def test_the_code_is_shown_only_to_the_agent_who_opened_the_session(app, accounts):
+    accounts.staff.create(CLI, "agb", "agent", PASSWORD, "李四")
+    mine, theirs = app.test_client(), app.test_client()
+    login(mine, "aga")
+    login(theirs, "agb")
+    session_url = start(mine).headers["Location"]
+    code = re.search(CODE, mine.get(session_url).get_data(as_text=True)).group(1)
+    answer = start(theirs)
+    assert answer.headers["Location"] == session_url + "?already=1"  # no new code over a live call
+    page = theirs.get(answer.headers["Location"]).get_data(as_text=True)
+    assert code not in page and "Another staff member opened this session" in page
+    assert code not in theirs.get(session_url + "/status").get_data(as_text=True)
+    assert verify(app, code)["verdict"] == "genuine"
+
+
+def test_a_session_opened_through_the_api_is_shown_not_replaced(app, accounts, open_session):
+    opened = open_session()
+    client = app.test_client()
+    login(client, "aga")
+    answer = start(client)
+    assert answer.headers["Location"] == f"/dashboard/agent/sessions/{opened['id']}?already=1"
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert opened["code"] not in page and "The call-centre system opened this session (agent id A17)" in page
+    assert verify(app, opened["code"])["verdict"] == "genuine"
+
+
+def test_the_session_page_and_its_status_are_never_cached(app, accounts):
+    client = app.test_client()
+    login(client, "aga")
+    session_url = start(client).headers["Location"]
+    for path in (session_url, session_url + "/status"):
+        assert client.get(path).headers["Cache-Control"] == "no-store"
+
+
+def test_the_status_endpoint_follows_the_session_without_its_code(app, accounts):
+    client = app.test_client()
+    login(client, "aga")
+    session_url = start(client).headers["Location"]
+    code = re.search(CODE, client.get(session_url).get_data(as_text=True)).group(1)
+    status = client.get(session_url + "/status")
+    assert status.mimetype == "application/json" and status.get_json()["status"] == "active"
+    assert code not in status.get_data(as_text=True)
+    verify(app, code)
+    assert client.get(session_url + "/status").get_json()["status"] == "confirmed"
+    page = client.get(session_url).get_data(as_text=True)
+    client.post(session_url + "/end", data={"csrf_token": re.search(CSRF, page).group(1)})
+    body = client.get(session_url + "/status").get_json()
+    assert body["status"] == "ended" and "no longer works" in body["label"]
+    assert code not in client.get(session_url).get_data(as_text=True)  # spent: no longer shown
+    assert app.test_client().get(session_url + "/status").status_code == 302  # staff only
+
+
+def _selected_caller(page):
+    select = re.search(r'<select[^>]*name="caller"[^>]*>(.*?)</select>', page, re.S).group(1)
+    options = re.findall(r'<option([^>]*)value="([^"]*)"', select)
+    return [value for attrs, value in options], [value for attrs, value in options if "selected" in attrs]
+
+
+def test_the_default_calling_number_is_an_active_outbound_callback_line(app, accounts):
+    client = app.test_client()
+    login(client, "aga")
+    offered, selected = _selected_caller(client.get("/dashboard/agent").get_data(as_text=True))
+    assert selected == ["+862160800000"]  # the callback line, not the SMS number +8610690009518
+    assert "+8610690009518" not in offered and "+864000009518" not in offered  # SMS, inbound-only hotline
+    assert start(client, caller="+8610690009518").status_code == 200  # refused: not a line to call from
+
+
+def test_without_a_callback_line_the_agent_must_choose(app, accounts):
+    accounts.numbers.retire(CLI, "021-6080-0000")
+    client = app.test_client()
+    login(client, "aga")
+    page = client.get("/dashboard/agent").get_data(as_text=True)
+    offered, selected = _selected_caller(page)
+    assert offered == [""] and selected == [""] and "no active callback line" in page
+    assert start(client, caller="").status_code == 200
+
+
+def test_an_agent_without_a_display_name_cannot_start_a_session(app, accounts):
+    accounts.staff.create(CLI, "agc", "agent", PASSWORD)
+    client = app.test_client()
+    login(client, "agc")
+    assert "has no display name" in client.get("/dashboard/agent").get_data(as_text=True)
+    answer = start(client)
+    assert answer.status_code == 200 and "has no display name" in answer.get_data(as_text=True)
+    assert accounts.audit.entries(action="session_start")[0] == []
+
+
+def test_an_admin_changes_a_display_name_on_the_staff_page(app, accounts):
+    admin, agent = app.test_client(), app.test_client()
+    login(admin, "ada")
+    login(agent, "aga")
+    page = admin.get("/dashboard/staff").get_data(as_text=True)
+    assert "王小明" in page and accounts.staff.get("aga")["agent_id"] in page
+    saved = admin.post("/dashboard/staff/aga", data={"csrf_token": re.search(CSRF, page).group(1), "display_name": " 赵  六 "})
+    assert saved.status_code == 303 and accounts.staff.get("aga")["display_name"] == "赵 六"
+    assert "Saved the display name of aga" in admin.get(saved.headers["Location"]).get_data(as_text=True)
+    code = re.search(CODE, agent.get(start(agent).headers["Location"]).get_data(as_text=True)).group(1)
+    assert verify(app, code)["session"]["agent_name"] == "赵**"
+    entry, = accounts.audit.entries(action="staff_update")[0]
+    assert entry["who"] == "ada" and entry["target"] == "aga"
+    assert agent.post("/dashboard/staff/aga", data={"csrf_token": token(agent, "/dashboard/agent"),
+                                                    "display_name": "x"}).status_code == 403
+    refused = admin.post("/dashboard/staff/aga", data={"csrf_token": token(admin, "/dashboard/staff"), "display_name": "x" * 40})
+    assert refused.status_code == 200 and accounts.staff.get("aga")["display_name"] == "赵 六"
+
+
 def test_the_agent_console_says_which_channel_is_locked(app, accounts):
     client = app.test_client()
     login(client, "aga")
-    csrf = re.search(CSRF, client.get("/dashboard/agent").get_data(as_text=True)).group(1)
-    page = client.post("/dashboard/agent", data={"csrf_token": csrf, "borrower": "13800138000",
-                                                 "caller": "+862160800000", "purpose": "贷后回访"}).get_data(as_text=True)
-    code = re.search(r'<p class="code" aria-label="code">(\d{6})</p>', page).group(1)
-    session_url = re.search(r'href="(/dashboard/agent/sessions/[^"]+)"', page).group(1)
+    session_url = start(client, borrower="13800138000").headers["Location"]
+    code = re.search(CODE, client.get(session_url).get_data(as_text=True)).group(1)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     for attempt in range(5):
-        app.test_client().post("/api/v1/verify", json={"phone": "13800138000", "code": wrong},
-                               environ_base={"REMOTE_ADDR": f"203.0.113.{attempt}"})
+        verify(app, wrong, ip=f"203.0.113.{attempt}")
     page = client.get(session_url).get_data(as_text=True)
     assert "On the web, the API and the hotline" in page and "text the code from their own phone to 10690009518" in page
-    assert "By SMS" not in page and "<strong>active</strong>" in page
+    assert "By SMS" not in page and "<strong>locked</strong>" not in page and "<strong>active</strong>" in page
+    assert re.search(CODE, page).group(1) == code  # still live: still shown to its agent
 
 
 def test_audit_log_filters(app, accounts):
@@ -237,6 +441,27 @@ def test_staff_cli(runner, app):
     assert runner.invoke(args=["staff", "disable", "lin"]).exit_code == 0
     with pytest.raises(Invalid):
         app.extensions["verify"].staff.log_in(CLI, "lin", password)
+
+
+def test_staff_cli_display_name_and_agent_id(runner, app):
+    svc = app.extensions["verify"]
+    result = runner.invoke(args=["staff", "create", "lin", "--role", "agent", "--display-name", "林小红", "--generate"])
+    assert result.exit_code == 0, result.output
+    account = svc.staff.get("lin")
+    assert account["display_name"] == "林小红" and re.fullmatch(r"A\d{4,}", account["agent_id"])
+    assert f"agent id {account['agent_id']}" in result.output
+    other = runner.invoke(args=["staff", "create", "lee", "--role", "agent", "--display-name", "Lee", "--generate"])
+    assert other.exit_code == 0 and svc.staff.get("lee")["agent_id"] != account["agent_id"]
+    listed = runner.invoke(args=["staff", "list"]).output
+    assert "林小红" in listed and account["agent_id"] in listed
+    assert runner.invoke(args=["staff", "update", "lin", "--display-name", "林红"]).exit_code == 0
+    assert svc.staff.get("lin")["display_name"] == "林红" and svc.staff.get("lin")["agent_id"] == account["agent_id"]
+    assert runner.invoke(args=["staff", "update", "lin", "--display-name", "x" * 40]).exit_code != 0
+    assert runner.invoke(args=["staff", "update", "nobody", "--display-name", "X"]).exit_code != 0
+    bad = runner.invoke(args=["staff", "create", "bad", "--role", "agent", "--display-name", "a\x07b", "--generate"])
+    assert bad.exit_code != 0
+    entry, = svc.audit.entries(action="staff_update")[0]
+    assert entry["target"] == "lin" and "林红" in entry["detail"]
 
 
 def test_disabled_account_loses_its_open_session(app, accounts):

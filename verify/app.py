@@ -24,6 +24,7 @@ from verify.services.audit import Audit
 from verify.services.callbacks import Callbacks, Notices
 from verify.services.calls import CallChecks
 from verify.services.checks import NumberChecks
+from verify.services.console import AgentConsole
 from verify.services.health import Health
 from verify.services.keys import ApiKeyService
 from verify.services.limits import API_CHECK, API_VERIFY, PAGE_CHECK, PAGE_VERIFY, ClientLimits, windows
@@ -121,14 +122,16 @@ def build_services(settings, store):
     calls = CallChecks(sessions, client_limits, region, brand, call_steps)
     intake = ReportIntake(reports, numbers, limits, hmac_key, region, windows(settings.rate_report))
     notices = Notices(messages, sessions, twilio, hmac_key, region, brand, settings.sms_language)
+    callbacks = Callbacks(sessions, numbers, notices, audit, Sealer(hmac_key), hmac_key, region, settings.session_ttl,
+                          settings.session_ttl_max)
+    registry = NumberRegistry(numbers, audit, region)
+    staff = StaffAccounts(Staff(store), limits, audit, settings.staff_idle_minutes * 60, settings.staff_max_hours * 3600)
     return Services(
-        settings=settings, store=store, audit=audit, checks=checks, calls=calls,
-        callbacks=Callbacks(sessions, numbers, notices, audit, Sealer(hmac_key), hmac_key, region, settings.session_ttl,
-                            settings.session_ttl_max),
+        settings=settings, store=store, audit=audit, checks=checks, calls=calls, callbacks=callbacks,
+        console=AgentConsole(callbacks, staff, registry, region),
         texts=Texts(twilio, messages, sessions, checks, calls, intake, settings),
         voice=Voice(twilio, call_steps, checks, calls, settings),
-        intake=intake, review=Review(reports, numbers, audit, region), numbers=NumberRegistry(numbers, audit, region),
-        staff=StaffAccounts(Staff(store), limits, audit, settings.staff_idle_minutes * 60, settings.staff_max_hours * 3600),
+        intake=intake, review=Review(reports, numbers, audit, region), numbers=registry, staff=staff,
         keys=ApiKeyService(ApiKeys(store), audit),
         client_limits=client_limits,
         health=Health(store, settings.allow_unsafe_redis),

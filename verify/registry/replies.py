@@ -45,7 +45,8 @@ def code_check(reply, tag):
 class NewSession:
     """A session just opened: its id, the code to read out, and its times (Unix seconds). ``again``: a
     retry of the same request found the session it opened (``code`` is then as sealed for retries);
-    ``reused``: its Idempotency-Key came with another request (nothing opened)."""
+    ``reused``: its Idempotency-Key came with another request (nothing opened); ``live``: the borrower
+    has a live session that was not to be replaced (this is it; nothing opened, no code)."""
 
     id: str
     code: str
@@ -53,6 +54,7 @@ class NewSession:
     expires: int
     again: bool = False
     reused: bool = False
+    live: bool = False
 
 
 def opened(reply, tag, session_id, code):
@@ -62,6 +64,8 @@ def opened(reply, tag, session_id, code):
     created, expires = int(float(reply["created"])), int(float(reply["expires"]))
     if reply["opened"] == "again":
         return NewSession(f"{tag}-{reply['sx']}", reply["code"], created, expires, again=True)
+    if reply["opened"] == "live":
+        return NewSession(f"{tag}-{reply['sx']}", "", created, expires, live=True)
     return NewSession(session_id, code, created, expires)
 
 

@@ -24,6 +24,8 @@ every byte counts. The names:
   ai agent id      an agent name    pu purpose          lr loan reference
   ct created       ex expires       en ended            ok / fl right / wrong codes
   no pre-call notice
+  by the staff login that opened it in the agent console (console sessions only)
+  sc its code sealed (console sessions only: shown again to that agent while the session is live)
 """
 
 import base64
@@ -58,6 +60,8 @@ class SessionRecord:
     notice: str | None
     now: float  # Redis's clock when it was read
     wrong_codes: dict  # kind of channel -> wrong codes in the borrower's current lockout window
+    opened_by: str | None = None  # the staff login that opened it in the agent console
+    sealed_code: str | None = None  # its code, sealed (console sessions only)
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class SessionFields:
     purpose: str
     loan_ref: str | None = None
     notice: str | None = None
+    opened_by: str | None = None  # the staff login, for sessions opened in the agent console
+    sealed_code: str | None = None  # the code sealed, kept so that agent can see it again
 
 
 class Sessions:
@@ -143,21 +149,36 @@ class Sessions:
             stored["lr"] = fields.loan_ref
         if fields.notice:
             stored["no"] = fields.notice
+        if fields.opened_by:
+            stored["by"] = fields.opened_by
+        if fields.sealed_code:
+            stored["sc"] = fields.sealed_code
         return suffix, stored
 
     @unavailable_on_error
-    def open(self, borrower_e164, fields, ttl, code, along=lambda session_id, only_if: (), once=None):
+    def open(self, borrower_e164, fields, ttl, code, along=lambda session_id, only_if: (), once=None, only_if_none=False):
         """Open a session for the borrower (replacing their previous one) with ``code``, in one script
         with the calls ``along(its id, (key, field, value) it leaves)`` (its audit entry): all of it
         happens or none (a refused write leaves the borrower's current session as it was). With
         ``once`` (``(Once, the code sealed)``) a retry of the same request opens nothing and answers
-        the first session, its code as sealed. ``replies.Opened``."""
-        tag = self.tag(borrower_e164)
+        the first session, its code as sealed. With ``only_if_none`` a live session of the borrower is
+        left as it is and answered (``live``, no code). ``replies.Opened``."""
+        return self._open_for(self.tag(borrower_e164), fields, ttl, code, along, once, "none" if only_if_none else "")
+
+    @unavailable_on_error
+    def reopen(self, session_id, fields, ttl, code, along=lambda session_id, only_if: ()):
+        """Open a new session for the borrower of ``session_id`` (its code stops working), unless the
+        borrower's live session is another one by now: that one is answered (``live``, no code).
+        ``NotFound`` for an id that cannot be one."""
+        tag, suffix = self.split_id(session_id)
+        return self._open_for(tag, fields, ttl, code, along, None, f"sx:{suffix}")
+
+    def _open_for(self, tag, fields, ttl, code, along, once, guard):
         suffix, stored = self.stored_fields(tag, code, fields)
         request, sealed = once or (None, "")
         keys = [self.session_key(tag), self.store.key(tag, f"once:{request.subject if request else ''}")]
         # A retry is answered while the session can be looked up; its code, sealed, is gone with it.
-        args = [ttl, RETAIN_SECONDS, ttl + RETAIN_SECONDS if request else 0, request.digest if request else "", sealed,
+        args = [ttl, RETAIN_SECONDS, ttl + RETAIN_SECONDS if request else 0, request.digest if request else "", sealed, guard,
                 *(item for pair in stored.items() for item in pair)]
         session_id = f"{tag}-{suffix}"
         reply, *_ = self.store.run_many([(self._open, keys, args),
@@ -211,7 +232,17 @@ class Sessions:
             facts=replies.session_facts(record, tag), loan_ref=record.get("lr"),
             ended=int(record["en"]) if "en" in record else None, successes=int(record.get("ok", 0)),
             failures=int(record.get("fl", 0)), notice=record.get("no"), now=now, wrong_codes=wrong,
+            opened_by=record.get("by"), sealed_code=record.get("sc"),
         )
+
+    @unavailable_on_error
+    def live_id(self, session_id):
+        """The id of the live session (not ended, not expired) of the borrower ``session_id`` belongs
+        to, whichever session that is now, or None; ``NotFound`` for an id that cannot be one."""
+        tag, _suffix = self.split_id(session_id)
+        record, _wrong, now, _ = self._read(tag)
+        live = record and "en" not in record and now < float(record["ex"])
+        return f"{tag}-{record['sx']}" if live else None
 
     @unavailable_on_error
     def status(self, borrower_e164):

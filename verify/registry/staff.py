@@ -1,6 +1,8 @@
 """Staff accounts and their server-side login sessions as stored, under ``{staff}``.
 
-  {staff}:u:<name>              hash: name, role, hash (argon2id), created, disabled
+  {staff}:u:<name>              hash: name, role, hash (argon2id), created, disabled, display_name (what
+                                borrowers are shown, masked), agent_id (A1001, A1002, …: never the name)
+  {staff}:agent-seq             the counter agent ids are drawn from
   {staff}:names                 set of every account's name (accounts stored before it are found by SCAN)
   {staff}:l:login:<subject>:<s> the limiter's counter of login attempts on one name
   {staff}:s:<sid>               a login session: name, role, created; TTL = the idle timeout, renewed
@@ -52,6 +54,18 @@ class Staff:
     def set_fields(self, name, **fields):
         """Change stored fields of an existing account (disabled, hash)."""
         self.store.redis.hset(self._key(f"u:{name}"), mapping=fields)
+
+    @unavailable_on_error
+    def agent_id(self, name):
+        """The account's agent id, drawn from the counter the first time it is asked for (accounts made
+        before agent ids existed get theirs then); None for an unknown account."""
+        key = self._key(f"u:{name}")
+        current = self.store.redis.hget(key, "agent_id")
+        if current or not self.store.redis.exists(key):
+            return current
+        drawn = f"A{1000 + self.store.redis.incr(self._key('agent-seq'))}"
+        self.store.redis.hsetnx(key, "agent_id", drawn)  # two first asks at once: the first one stays
+        return self.store.redis.hget(key, "agent_id")
 
     @unavailable_on_error
     def start_session(self, account, sid, idle_seconds):

@@ -309,12 +309,25 @@ def _indented(twiml):
 @click.option("--role", type=click.Choice(ROLES), required=True,
               help="support reviews reports; admin also manages numbers, staff and keys; agent: agent console")
 @click.option("--generate", is_flag=True, help="generate a password and show it once instead of asking")
+@click.option("--display-name", default=None,
+              help="the name borrowers see, masked (王小明 -> 王**); agents need one to start sessions")
 @domain_errors
-def staff_create(name, role, generate):
-    """Create a staff account (argon2id password hash)."""
+def staff_create(name, role, generate, display_name):
+    """Create a staff account (argon2id password hash) with an agent id of its own."""
     password = secrets.token_urlsafe(15) if generate else click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    services().staff.create(CLI, name, role, password)
-    click.echo(f"staff {name} ({role}) created" + (f"; password (shown once): {password}" if generate else ""))
+    made = services().staff.create(CLI, name, role, password, display_name)
+    click.echo(f"staff {name} ({role}, agent id {made['agent_id']}) created"
+               + (f"; password (shown once): {password}" if generate else ""))
+
+
+@staff_cli.command("update")
+@click.argument("name")
+@click.option("--display-name", required=True, help="the name borrowers see, masked, on the account's next sessions")
+@domain_errors
+def staff_update(name, display_name):
+    """Change an account's display name (admins can also do it on the dashboard's Staff page)."""
+    services().staff.set_display_name(CLI, name, display_name)
+    click.echo(f"{name}: display name {' '.join(display_name.split())}")
 
 
 @staff_cli.command("list")
@@ -324,7 +337,8 @@ def staff_list():
     rows = services().staff.all()
     for row in rows:
         state = f"disabled {row['disabled']}" if row.get("disabled") else "active"
-        click.echo(f"{row['name']:<20} {row['role']:<8} created {row['created']}  {state}")
+        click.echo(f"{row['name']:<20} {row['role']:<8} {row.get('agent_id') or '-':<6} "
+                   f"{row.get('display_name') or '(no display name)'}  created {row['created']}  {state}")
     if not rows:
         click.echo("No staff accounts (staff create).")
 

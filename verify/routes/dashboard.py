@@ -6,11 +6,12 @@ import datetime as dt
 import io
 import json
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template, request, url_for
 
 from verify import phones, times
 from verify.errors import Conflict, Invalid, RateLimited
 from verify.routes import forms, logins, pages, services
+from verify.routes.i18n import _, _l
 from verify.routes.logins import actor, require_role
 from verify.services.audit import ACTIONS
 from verify.services.reports import CATEGORIES
@@ -240,36 +241,106 @@ def audit_log():
     return render_template("dashboard/audit.html", entries=entries, cursor=cursor, args=args, actions=ACTIONS)
 
 
+# --- staff (admin) -------------------------------------------------------------------------------
+@bp.get("/staff")
+@require_role("admin")
+def staff():
+    """Staff accounts: role, the display name borrowers see (masked), agent id; change a display name."""
+    return render_template("dashboard/staff.html", accounts=services().staff.all(), form=forms.DisplayNameForm())
+
+
+@bp.post("/staff/<name>")
+@require_role("admin")
+def staff_display_name(name):
+    """Change an account's display name (its next sessions show it); audited."""
+    form = forms.DisplayNameForm()
+    if form.validate_on_submit():
+        try:
+            services().staff.set_display_name(actor(), name, form.display_name.data)
+            return redirect(url_for("dashboard.staff", saved=name), code=303)
+        except Invalid as exc:
+            _field_errors(exc, form.display_name)
+    return render_template("dashboard/staff.html", accounts=services().staff.all(), form=form, failed=name)
+
+
 # --- agent console -------------------------------------------------------------------------------
+STATUS_LABELS = {
+    "active": _l("waiting for the borrower to verify"),
+    "confirmed": _l("the borrower verified this call"),
+    "expired": _l("expired: the code no longer works"),
+    "ended": _l("ended: the code no longer works"),
+    "locked": _l("locked: too many wrong codes for this borrower"),
+}
+
+
 @bp.route("/agent", methods=["GET", "POST"])
 @require_role(*AGENTS)
 def agent_console():
-    """Start a callback session before dialling: the code to read out, what to tell the borrower."""
-    outbound = services().numbers.outbound()
-    form = forms.AgentSessionForm()
-    form.caller.choices = forms.labelled_choices((e["number"], f"{e['display']} · {e['labels']['en']}") for e in outbound)
-    started = None
+    """Start a callback session before dialling. Post/redirect/get: the session has a page of its own,
+    so a reload never posts again; a borrower with a live session gets that one, never a new code."""
+    form, lines = _agent_form()
     if form.validate_on_submit():
         try:
-            started = _start(form, outbound)
+            opened = services().console.start(actor(), form.borrower.data, form.caller.data, form.purpose.data)
+            return _to_session(opened)
         except Invalid as exc:
             _field_errors(exc, form.borrower)
-    return render_template("dashboard/agent.html", form=form, started=started, sms_number=services().settings.sms_number)
+    return render_template("dashboard/agent.html", form=form, lines=lines, me=services().console.me(actor()))
 
 
-def _start(form, outbound):
-    borrower, opened = services().callbacks.open_for_agent(actor(), form.borrower.data, form.caller.data, form.purpose.data)
-    caller = next(e for e in outbound if e["number"] == form.caller.data)
-    return {"id": opened.id, "code": opened.code, "expires": opened.expires, "caller": caller["display"],
-            "borrower": phones.mask(borrower.e164)}
+def _agent_form():
+    console = services().console
+    lines = console.lines()
+    form = forms.AgentSessionForm()
+    default = console.default_line(lines)
+    placeholder = [] if default else [("", _("Choose the line you will call from"))]
+    form.caller.choices = forms.labelled_choices(
+        placeholder + [(e["number"], f"{e['display']} · {e['labels']['en']}") for e in lines])
+    if not form.is_submitted():
+        form.caller.data = default or ""
+    return form, lines
+
+
+def _to_session(opened, replaced=False):
+    # The live session found instead of a new one is said so on its page.
+    shown = {"already": 1} if opened.live else {"replaced": 1} if replaced else {}
+    return redirect(url_for("dashboard.agent_session", session_id=opened.id, **shown), code=303)
 
 
 @bp.get("/agent/sessions/<session_id>")
 @require_role(*AGENTS)
 def agent_session(session_id):
-    """How the session is going: did the borrower verify?"""
-    return render_template("dashboard/agent_session.html", state=services().callbacks.state(session_id),
-                           form=forms.ActionForm(), sms_number=services().settings.sms_number)
+    """The session's own page (reloading it opens nothing): the code, only for the agent who opened it,
+    what to tell the borrower, a countdown and the status, kept up to date by a small script."""
+    return _session_page(services().console.session(actor(), session_id))
+
+
+def _session_page(state, error=None):
+    return render_template("dashboard/agent_session.html", state=state, label=STATUS_LABELS[state["status"]],
+                           error=error, already="already" in request.args, replaced="replaced" in request.args,
+                           form=forms.ActionForm(), sms_number=services().settings.sms_number), 200 if error is None else 409
+
+
+@bp.get("/agent/sessions/<session_id>/status")
+@require_role(*AGENTS)
+def agent_status(session_id):
+    """The session's status as JSON for the page's script (never the code)."""
+    state = services().console.session(actor(), session_id)
+    shown = {name: state[name] for name in ("id", "status", "successful_checks", "failed_checks", "locked_channels",
+                                            "expires", "ended")}
+    return jsonify({**shown, "label": str(STATUS_LABELS[state["status"]])})
+
+
+@bp.post("/agent/sessions/<session_id>/replace")
+@require_role(*AGENTS)
+def agent_replace(session_id):
+    """The explicit replace: a new code for the borrower; the old one stops working at once."""
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        return _to_session(services().console.replace(actor(), session_id), replaced=True)
+    except Invalid as exc:
+        return _session_page(services().console.session(actor(), session_id), error=exc.errors[0][1])
 
 
 @bp.post("/agent/sessions/<session_id>/end")

@@ -124,9 +124,16 @@ class ActionForm(FlaskForm):
 class AgentSessionForm(FlaskForm):
     """Start a callback session from the agent console."""
 
-    borrower = StringField("Borrower's mobile number", validators=[DataRequired("Enter the borrower's number.")])
-    caller = SelectField("You will call from")
-    purpose = StringField("Purpose of the call", default="贷后回访", validators=[DataRequired(), Length(max=120)])
+    borrower = StringField(_l("Borrower's mobile number"), validators=[DataRequired(_l("Enter the borrower's number."))])
+    caller = SelectField(_l("You will call from"))
+    purpose = StringField(_l("Purpose of the call"), default="贷后回访", validators=[DataRequired(), Length(max=120)])
+
+
+class DisplayNameForm(FlaskForm):
+    """An admin changes the name borrowers are shown for an agent (masked)."""
+
+    display_name = StringField(_l("Display name"), validators=[DataRequired(_l("Enter the name borrowers should see.")),
+                                                               Length(max=32)])
 
 
 class NumberForm(FlaskForm):

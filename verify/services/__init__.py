@@ -8,6 +8,7 @@ from verify.services.audit import Audit
 from verify.services.callbacks import Callbacks
 from verify.services.calls import CallChecks
 from verify.services.checks import NumberChecks
+from verify.services.console import AgentConsole
 from verify.services.health import Health
 from verify.services.keys import ApiKeyService
 from verify.services.limits import ClientLimits
@@ -31,6 +32,7 @@ class Services:
     checks: NumberChecks
     calls: CallChecks
     callbacks: Callbacks
+    console: AgentConsole
     texts: Texts
     voice: Voice
     intake: ReportIntake

@@ -11,7 +11,7 @@ from verify.errors import Invalid
 ACTIONS = (
     "login", "login_failed", "logout", "report_status", "report_assign", "report_note", "number_known_scam",
     "number_cleared", "registry_add", "registry_update", "key_create", "key_revoke", "staff_create",
-    "staff_disable", "session_start", "session_end", "purge", "report_erase",
+    "staff_disable", "staff_update", "session_start", "session_replace", "session_end", "purge", "report_erase",
 )
 _CURSOR = re.compile(r"^\d{1,20}-\d{1,20}$")
 

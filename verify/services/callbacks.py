@@ -12,7 +12,7 @@ from verify import phones
 from verify import verdicts as v
 from verify.errors import Invalid, NotFound, StoreUnavailable
 from verify.messaging import SendFailed
-from verify.registry.sessions import ANY, KINDS, OWN, SessionFields
+from verify.registry.sessions import ANY, KINDS, OWN, NewSession, SessionFields
 from verify.services import advice, fields
 from verify.services.once import KEY_REUSED, once_of
 
@@ -77,7 +77,7 @@ class Callbacks:
         script. With an ``idempotency_key``, a retry of the same ``request`` answers the first session
         (its code too) and opens, notifies and audits nothing."""
         ttl = ttl or self._ttl
-        code = f"{secrets.randbelow(1_000_000):06d}"
+        code = _new_code()
         once = None
         if idempotency_key is not None:
             once = once_of(self._hmac_key, actor, idempotency_key, request), self._sealer.seal(code)
@@ -95,24 +95,58 @@ class Callbacks:
             self._notices.dispatch(opened.id, notice, borrower, session.caller, ttl)
         return opened, notice
 
-    def open_for_agent(self, actor, borrower_raw, caller, purpose):
-        """The agent console: a session for the typed borrower number, from the official number
-        ``caller`` (E.164) the agent picked, under the agent's own name. ``Invalid`` for a bad number."""
+    def open_for_agent(self, actor, agent, borrower_raw, caller, purpose, lines):
+        """The agent console: a session for the typed borrower number, from ``caller`` (E.164, one of
+        the ``lines`` the console offers), under the agent's display name and agent id (``agent``, see
+        ``StaffAccounts.agent``), its code kept sealed so that this agent can see it again. A borrower
+        with a live session keeps it: that session is answered (``live``), nothing is opened. Returns
+        ``(borrower, NewSession)``; ``Invalid`` for a bad number, line or purpose."""
         errors = []
         borrower = fields.number({"borrower": borrower_raw}, "borrower", errors, self._region, reader=phones.normalise_mobile)
-        entry = self._caller_entry(phones.parse(caller, self._region) if caller else None, errors)
+        entry = _line(caller, lines, errors)
+        purpose = fields.text({"purpose": purpose}, "purpose", errors, 120)
         if errors:
             raise Invalid(errors)
-        session = SessionFields(entry["number"], (entry["number"], *entry["variants"]), actor.who[:12], actor.who,
-                                purpose.strip())
-        return borrower, self.open(actor, borrower, session)[0]
+        code = _new_code()
+        detail = f"{phones.mask(borrower.e164)} agent {agent['agent_id']}"
+        opened = self._sessions.open(borrower.e164, self._agent_fields(actor, agent, entry, purpose, code), self._ttl,
+                                     code, only_if_none=True, along=lambda session_id, only_if: [
+                                         self._audit.along(actor, "session_start", session_id, detail, only_if)])
+        return borrower, opened
 
-    def state(self, session_id):
-        """A session's state and counts for the call centre; ``NotFound``."""
+    def replace_for_agent(self, actor, agent, session_id, lines):
+        """The agent console's explicit replace: a new session (a new code) for the borrower of
+        ``session_id``, from the same line, for the same purpose, under this agent; the old code stops
+        working at once. If another session became the borrower's live one meanwhile, that one is
+        answered (``live``) and nothing is opened. ``NotFound``; ``Invalid`` when the line no longer calls."""
         try:
-            record = self._sessions.get(session_id)
+            old = self._sessions.get(session_id).facts
+        except NotFound:  # replaced already: the borrower's live session (if any) is shown, not replaced
+            live = self._sessions.live_id(session_id)
+            if live is None:
+                raise NotFound(NO_SESSION) from None
+            return NewSession(live, "", 0, 0, live=True)
+        errors = []
+        entry = _line(old.caller, lines, errors)
+        if errors:
+            raise Invalid(errors)
+        code = _new_code()
+        detail = f"replaces {session_id} agent {agent['agent_id']}"
+        return self._sessions.reopen(session_id, self._agent_fields(actor, agent, entry, old.purpose, code), self._ttl,
+                                     code, along=lambda new_id, only_if: [
+                                         self._audit.along(actor, "session_replace", new_id, detail, only_if)])
+
+    def _agent_fields(self, actor, agent, entry, purpose, code):
+        return SessionFields(entry["number"], (entry["number"], *entry["variants"]), agent["agent_id"],
+                             agent["display_name"], purpose, opened_by=actor.who, sealed_code=self._sealer.seal(code))
+
+    def _record(self, session_id):
+        try:
+            return self._sessions.get(session_id)
         except NotFound:
             raise NotFound(NO_SESSION) from None
+
+    def _state_of(self, record):
         facts = record.facts
         locked = [CHANNELS[kind] for kind in KINDS if record.wrong_codes[kind] >= self._sessions.max_failures]
         status = v.session_state(ended=record.ended is not None, expired=record.now >= facts.expires,
@@ -125,6 +159,21 @@ class Callbacks:
             "failed_checks": record.failures, "notice": record.notice,
         }
 
+    def state(self, session_id):
+        """A session's state and counts for the call centre; ``NotFound``."""
+        return self._state_of(self._record(session_id))
+
+    def state_for_agent(self, session_id, who):
+        """``state`` for the agent console, with the agent's display name, ``mine`` (the staff member
+        ``who`` opened it in the console) and, for that staff member only and only until the session
+        ends or expires, the ``code``; ``NotFound``."""
+        record = self._record(session_id)
+        state = self._state_of(record)
+        mine = record.opened_by is not None and record.opened_by == who
+        live = state["status"] not in (v.ENDED, v.EXPIRED)
+        return {**state, "agent_name": record.facts.agent_name, "mine": mine, "console": record.opened_by is not None,
+                "code": self._sealer.open(record.sealed_code) if mine and live else None}
+
     def end(self, actor, session_id):
         """End a session after the call (its code stops working at once); idempotent. Audited; ``NotFound``."""
         try:
@@ -132,6 +181,18 @@ class Callbacks:
         except NotFound:
             raise NotFound(NO_SESSION) from None
         self._audit.record(actor, "session_end", session_id)
+
+
+def _new_code():
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def _line(caller, lines, errors):
+    # The console's line: one of those it offered (active, calling out, not an SMS number).
+    entry = next((e for e in lines if e["number"] == caller), None)
+    if entry is None:
+        errors.append(("caller", "choose one of the callback lines offered"))
+    return entry
 
 
 class Notices:

@@ -49,7 +49,8 @@ def demo_entries(brand, hotline, sms_number):
 DEMO_KEYS = (("demo-callcentre", "sessions"), ("demo-registry", "registry"), ("demo-reports", "reports"))
 
 
-DEMO_STAFF = (("demo-admin", "admin"), ("demo-support", "support"), ("demo-agent", "agent"))
+# Login, role, display name (what borrowers see, masked): fictional.
+DEMO_STAFF = (("demo-admin", "admin", "演示管理员"), ("demo-support", "support", None), ("demo-agent", "agent", "王小明"))
 
 
 def seed(svc, logins=True):
@@ -70,12 +71,12 @@ def seed(svc, logins=True):
     existing = {row["name"] for row in svc.keys.all()}
     keys = {name: svc.keys.create(CLI, name, scope) for name, scope in DEMO_KEYS if name not in existing}
     made = {}
-    for name, role in DEMO_STAFF if logins else ():
+    for name, role, display_name in DEMO_STAFF if logins else ():
         try:
             svc.staff.get(name)
         except NotFound:
             made[name] = secrets.token_urlsafe(12)
-            svc.staff.create(CLI, name, role, made[name])
+            svc.staff.create(CLI, name, role, made[name], display_name)
     return added, keys, made
 
 

@@ -17,6 +17,9 @@ LOCKOUT_SECONDS = 900
 LOCKED = "Too many failed logins: this account is locked for 15 minutes."
 SLOW_DOWN = "Too many logins from your network. Please wait 15 minutes and try again."
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+DISPLAY_NAME_MAX = 32  # as long as an API client's agent_name may be
+NO_DISPLAY_NAME = ("Your account has no display name, so borrowers could not be told who is calling: "
+                   "ask an admin to set one (Staff page) before you start a session.")
 
 
 class StaffAccounts:
@@ -29,9 +32,12 @@ class StaffAccounts:
         self._idle = idle_seconds
         self._absolute = absolute_seconds
 
-    def create(self, actor, name, role, password):
-        """Create an account; ``Invalid`` for a bad name, role or short password, ``Conflict`` if it exists."""
+    def create(self, actor, name, role, password, display_name=None):
+        """Create an account with its ``display_name`` (what borrowers see, masked; optional) and an agent
+        id of its own; ``Invalid`` for a bad name, role, display name or short password, ``Conflict`` if
+        it exists."""
         errors = []
+        shown = _display_name(display_name, errors, required=False)
         if not _NAME.match(name or ""):
             errors.append(("name", "use 2-32 lower-case letters, digits, dot, dash or underscore"))
         if role not in ROLES:
@@ -40,10 +46,31 @@ class StaffAccounts:
             errors.append(("password", f"must be at least {passwords.MIN_LENGTH} characters"))
         if errors:
             raise Invalid(errors)
-        record = {"name": name, "role": role, "hash": passwords.hash_password(password), "created": times.iso(), "disabled": ""}
+        record = {"name": name, "role": role, "hash": passwords.hash_password(password), "created": times.iso(),
+                  "disabled": "", "display_name": shown}
         self._staff.create(record)
+        record["agent_id"] = self._staff.agent_id(name)
         self._audit.record(actor, "staff_create", name, role)
         return {k: v for k, v in record.items() if k != "hash"}
+
+    def set_display_name(self, actor, name, display_name):
+        """Change the name borrowers are shown (masked) for this account's new sessions. Audited;
+        ``Invalid``, ``NotFound``."""
+        errors = []
+        shown = _display_name(display_name, errors, required=True)
+        if errors:
+            raise Invalid(errors)
+        self.get(name)
+        self._staff.set_fields(name, display_name=shown)
+        self._audit.record(actor, "staff_update", name, f"display name {shown}")
+
+    def agent(self, name):
+        """Who an agent is to borrowers: ``{"name", "display_name", "agent_id"}``; ``Invalid`` while the
+        account has no display name (a session would show the borrower nobody), ``NotFound``."""
+        account = self.get(name)
+        if not account.get("display_name"):
+            raise Invalid([("display_name", NO_DISPLAY_NAME)])
+        return {"name": name, "display_name": account["display_name"], "agent_id": self._staff.agent_id(name)}
 
     def get(self, name):
         """The account without its hash; ``NotFound``."""
@@ -121,6 +148,17 @@ class StaffAccounts:
         """End a login session: its cookie is worthless from now on. Audited."""
         self._staff.end_session(sid)
         self._audit.record(actor, "logout")
+
+
+def _display_name(value, errors, required):
+    # Shown to borrowers masked (its first character and two stars) and to staff in full.
+    shown = " ".join((value or "").split())
+    if not shown:
+        if required:
+            errors.append(("display_name", "enter the name borrowers should see"))
+    elif len(shown) > DISPLAY_NAME_MAX or not shown.isprintable():
+        errors.append(("display_name", f"use at most {DISPLAY_NAME_MAX} printable characters"))
+    return shown
 
 
 @functools.cache
