@@ -39,6 +39,7 @@ test: $(VENV)/.dev
 ## serve: production server, granian (set REDIS_URL, VERIFY_ENV=production and the secrets first)
 serve: $(VENV)/.runtime
 	@test -n "$$REDIS_URL" || { echo "make serve needs REDIS_URL (the embedded store is for make run)"; exit 2; }
+	@$(FLASK) store-check
 	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(CORES) --blocking-threads 1 \
 		--backlog 2048 --no-ws wsgi:app
 

@@ -479,3 +479,26 @@ def test_a_probe_that_fails_oddly_keeps_probing(monkeypatch):
     gate = Gate(probe, pause=0.05)
     gate.close("Redis did not answer (TimeoutError)")
     _eventually(lambda: gate.reason is None, within=2)
+
+
+def test_make_serve_refuses_an_unsafe_redis_in_one_line(private_redis, tmp_path):
+    """The check ``make serve`` runs before its workers start: one line on stderr and exit 1 for a
+    Redis that could lose data (each worker would otherwise say it once); exit 0 for a safe one."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VERIFY_", "TWILIO_", "FLASK_"))}
+    env.update({k: str(v) for k, v in _settings(tmp_path, REDIS_URL=private_redis.url, VERIFY_ENV="production").items()})
+
+    def check():
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "store-check"], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    assert check().returncode == 0
+    private_redis.client().config_set("appendfsync", "no")
+    refused = check()
+    lines = [line for line in refused.stderr.splitlines() if line.strip()]
+    assert refused.returncode == 1 and len(lines) == 1 and "appendfsync" in lines[0], refused.stderr
+    assert "Traceback" not in refused.stderr

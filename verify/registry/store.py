@@ -90,7 +90,6 @@ class Store:
         production) its settings could lose acknowledged writes. Never raises."""
         try:
             problems = durability_problems(self.redis, self._script_flags)
-            self._compare_clocks()
         except StoreUnavailable as exc:
             return f"Redis does not answer ({exc})"
         if problems is None:
@@ -99,6 +98,10 @@ class Store:
             return "unsafe Redis settings: " + "; ".join(problems) + " (VERIFY_ALLOW_UNSAFE_REDIS=1 accepts them)"
         elif problems:
             log.warning("unsafe Redis settings, accepted outside production: %s", "; ".join(problems))
+        try:
+            self._compare_clocks()
+        except StoreUnavailable as exc:
+            return f"Redis does not answer ({exc})"
         return None
 
     @unavailable_on_error

@@ -372,7 +372,18 @@ def reports_erase(reference):
     click.echo(f"erased the personal data of {reference}")
 
 
+@click.command("store-check")
+@with_appcontext
+def store_check():
+    """Exit 1 when this configuration refuses its Redis (settings that could lose data, in production);
+    ``make serve`` runs it first, so a refusal is said once, not once per worker. A Redis that does not
+    answer yet passes: the service answers unavailable until it does."""
+    if services().health.refusal():
+        sys.exit(1)  # the reason is the one line the app logged as it started
+    click.echo("Redis: ok (or not answering yet)")
+
+
 def register(app):
     """Attach the commands to ``app``."""
-    for command in (seed_demo, numbers_cli, keys_cli, sms_cli, voice_cli, staff_cli, reports_cli, purge):
+    for command in (seed_demo, numbers_cli, keys_cli, sms_cli, voice_cli, staff_cli, reports_cli, purge, store_check):
         app.cli.add_command(command)

@@ -16,6 +16,12 @@ class Health:
         self._store = store
         self._allow_unsafe = allow_unsafe
 
+    def refusal(self):
+        """Why this process will not use its Redis at all (settings that could lose data, refused in
+        production), or None; a Redis that does not answer is no refusal (it may come)."""
+        reason = self._store.gate.reason
+        return reason if reason and reason.startswith("unsafe") else None
+
     def ready(self):
         """``(state, problems)``: ok, unsafe (settings that could lose data, refused in production
         unless allowed) or unavailable (Redis does not answer or refuses writes)."""
