@@ -187,7 +187,7 @@ def test_report_is_filed_and_confirmed_with_a_reference(app, client):
     assert stored["source"] == "web" and stored["number"] == "+862199998888"
     assert stored["categories"] == "sms_code,transfer" and stored["amount_lost"] == "5000.00"
     assert stored["contact_masked"] == "138****8000" and "13800138000" not in str(stored)
-    assert stored["occurred_at"] == "2026-11-29T14:05:00Z"
+    assert stored["occurred_at"] == "2026-11-29T06:05:00Z"  # typed in Asia/Shanghai (VERIFY_TIMEZONE), stored as UTC
 
 
 def test_a_report_form_sent_twice_files_one_report(app, client):

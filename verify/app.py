@@ -131,7 +131,7 @@ def build_services(settings, store):
         console=AgentConsole(callbacks, staff, registry, region),
         texts=Texts(twilio, messages, sessions, checks, calls, intake, settings),
         voice=Voice(twilio, call_steps, checks, calls, settings),
-        intake=intake, review=Review(reports, numbers, audit, region), numbers=registry, staff=staff,
+        intake=intake, review=Review(reports, numbers, audit, region, settings.timezone), numbers=registry, staff=staff,
         keys=ApiKeyService(ApiKeys(store), audit),
         client_limits=client_limits,
         health=Health(store, settings.allow_unsafe_redis),

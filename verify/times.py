@@ -1,10 +1,14 @@
 """Time as verify records and reads it: UTC, ISO 8601 with a Z. Pure: no framework, no store.
 
 ``iso`` writes a time; ``parse`` is the one reader of dates and times that people and clients send.
+``local`` and ``local_iso`` show a time to people in the service's zone (``VERIFY_TIMEZONE``):
+pages and the dashboard use ``local`` (2026-11-29 14:05 (UTC+8)), exports ``local_iso``
+(2026-11-29T14:05:00+08:00).
 """
 
 import datetime as dt
 import time
+from zoneinfo import ZoneInfo
 
 MAX_INPUT_CHARS = 40
 
@@ -39,3 +43,39 @@ def parse(value, end_of_day=False, zone=dt.UTC):
 def day(timestamp):
     """The UTC date of ``timestamp`` as 2026-11-30."""
     return iso(timestamp)[:10]
+
+
+def zone(name):
+    """The time zone called ``name`` (an IANA name such as Asia/Shanghai, or UTC)."""
+    return ZoneInfo(name)
+
+
+def _moment(value, where):
+    """``value`` (Unix seconds, or a time ``parse`` reads) as an aware datetime in zone ``where``."""
+    seconds = value if isinstance(value, int | float) else parse(value)
+    return dt.datetime.fromtimestamp(int(seconds), where)
+
+
+def local_iso(value, where):
+    """ISO 8601 with the offset of zone ``where``: 2026-11-29T14:05:00+08:00; '' for an empty value."""
+    if value in (None, ""):
+        return ""
+    return _moment(value, where).isoformat(timespec="seconds")
+
+
+def local(value, where):
+    """A time as people read it, in zone ``where`` and naming it: 2026-11-29 14:05 (UTC+8); '' for an
+    empty value. The one format of the pages and the dashboard."""
+    if value in (None, ""):
+        return ""
+    moment = _moment(value, where)
+    return f"{moment:%Y-%m-%d %H:%M} ({offset_name(moment.utcoffset())})"
+
+
+def offset_name(offset):
+    """UTC, UTC+8, UTC-5 or UTC+5:30 for a ``timedelta`` offset from UTC."""
+    minutes = int(offset.total_seconds()) // 60
+    if not minutes:
+        return "UTC"
+    sign, minutes = ("+" if minutes > 0 else "-"), abs(minutes)
+    return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")

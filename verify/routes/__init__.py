@@ -32,7 +32,6 @@ def register(app, settings):
     forms.exempt(sms.bp)  # signed by Twilio
     forms.exempt(voice.bp)  # signed by Twilio
     web.init_app(app)
-    dashboard.init_app(app)
 
     def unrouted(exc):
         # No blueprint matched the address: answer in the form of the one whose prefix it has.

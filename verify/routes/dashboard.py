@@ -8,7 +8,7 @@ import json
 
 from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template, request, url_for
 
-from verify import phones, times
+from verify import phones
 from verify.errors import Conflict, Invalid, RateLimited
 from verify.routes import forms, logins, pages, services
 from verify.routes.i18n import _, _l
@@ -352,7 +352,3 @@ def agent_end(session_id):
     services().callbacks.end(actor(), session_id)
     return redirect(url_for("dashboard.agent_session", session_id=session_id), code=303)
 
-
-def init_app(app):
-    """The dashboard's template filters."""
-    app.add_template_filter(lambda ts: times.iso(int(ts)), "utc")

@@ -89,8 +89,8 @@ class ReportForm(FlaskForm):
     # click or a resubmitted page files one report.
     once = HiddenField(default=lambda: secrets.token_urlsafe(16))
 
-    def report_data(self):
-        """The form as the report's field names."""
+    def report_data(self, zone):
+        """The form as the report's field names; the time typed is in ``zone`` (``VERIFY_TIMEZONE``)."""
         return {
             "number": self.number.data,
             "channel": self.channel.data,
@@ -98,7 +98,7 @@ class ReportForm(FlaskForm):
             "text": self.text.data or "",
             "amount_lost": str(self.amount_lost.data) if self.amount_lost.data is not None else None,
             "reporter_phone": self.reporter_phone.data or None,
-            "occurred_at": self.occurred_at.data.isoformat() if self.occurred_at.data else None,
+            "occurred_at": self.occurred_at.data.replace(tzinfo=zone).isoformat() if self.occurred_at.data else None,
         }
 
 

@@ -3,13 +3,11 @@
 Server-rendered, working without JavaScript; every text through the catalogs (verify/translations).
 """
 
-import datetime as dt
 import functools
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 
-from verify import phones
+from verify import phones, times
 from verify import verdicts as v
 from verify.errors import Invalid
 from verify.routes import forms, pages, services
@@ -160,7 +158,7 @@ def file_report():
     if not form.validate():
         return render_template("report.html", form=form), 400
     try:
-        reference, _when = services().intake.file(form.report_data(), "web", Actor("public", request.remote_addr or ""),
+        reference, _when = services().intake.file(form.report_data(local_zone()), "web", Actor("public", request.remote_addr or ""),
                                                   limited=True, idempotency_key=form.once.data or None)
     except Invalid as exc:
         for field, message in exc.errors:
@@ -225,13 +223,15 @@ def _switch_url(lang):
     return url_for("web.index", lang=lang)
 
 
-def clock_filter(timestamp):
-    """Render a Unix time as local time of day and date, for the result pages."""
-    zone = ZoneInfo(services().settings.timezone)
-    return dt.datetime.fromtimestamp(timestamp, zone).strftime("%Y-%m-%d %H:%M")
+def local_zone():
+    """The zone people read and type times in (``VERIFY_TIMEZONE``)."""
+    return times.zone(services().settings.timezone)
 
 
 def init_app(app):
-    """The pages' context and filters."""
+    """The pages' context and the time filters of every page, the dashboard's included: ``local``
+    (2026-11-29 14:05 (UTC+8)) and ``local_iso`` (2026-11-29T14:05:00+08:00, for ``<time datetime>``),
+    from Unix seconds or a stored ISO time."""
     app.context_processor(page_context)
-    app.add_template_filter(clock_filter, "clock")
+    app.add_template_filter(lambda value: times.local(value, local_zone()), "local")
+    app.add_template_filter(lambda value: times.local_iso(value, local_zone()), "local_iso")

@@ -94,8 +94,9 @@ def decode(record):
 class Review:
     """Reading and reviewing reports; built once with the report store, the registry and the audit."""
 
-    def __init__(self, reports, numbers, audit, region):
+    def __init__(self, reports, numbers, audit, region, zone="UTC"):
         self._reports = reports
+        self._zone = times.zone(zone)  # exports give times in it (VERIFY_TIMEZONE), with the offset
         self._numbers = numbers
         self._audit = audit
         self._region = region
@@ -200,14 +201,18 @@ class Review:
 
     def export_rows(self, filters, limit=10000, page=200):
         """Up to ``limit`` reports matching ``filters``, each with ``EXPORT_FIELDS`` only, read ``page``
-        at a time."""
+        at a time. Times are ISO 8601 in the service's zone with its offset: 2026-11-29T14:05:00+08:00."""
         rows, cursor = [], None
         while len(rows) < limit:
             found, cursor = self.find(dataclasses.replace(filters, cursor=cursor, limit=min(page, limit - len(rows))))
-            rows += [{field: report[field] for field in EXPORT_FIELDS} for report in found]
+            rows += [self._export_row(report) for report in found]
             if cursor is None:
                 return rows
         return rows
+
+    def _export_row(self, report):
+        row = {field: report[field] for field in EXPORT_FIELDS}
+        return {**row, **{f: times.local_iso(row[f], self._zone) for f in ("occurred_at", "received_at")}}
 
     def spoofing_totals(self):
         """Reports naming each official number (all time), and reports per review status: for /metrics."""
