@@ -122,3 +122,42 @@ def test_the_genuine_page_shows_local_times_with_the_zone(client, open_session):
     assert 'data-verdict="genuine"' in html
     expected = times.local(session["expires_at"], SHANGHAI)
     assert expected in html and len(SHOWN.findall(html)) == 2
+
+
+def test_the_overview_counts_local_days(make_app):
+    """A zone whose date differs from UTC's now (UTC-12 before noon UTC, UTC+14 after): the reports
+    filed now count on its today, and the days are its dates."""
+    now = dt.datetime.now(dt.UTC)
+    name = "Etc/GMT+12" if now.hour < 12 else "Etc/GMT-14"
+    app = make_app(VERIFY_TIMEZONE=name)
+    for number in ("021-9999-8888", "13912345678"):
+        assert app.test_client().post("/api/v1/reports", json={"number": number}).status_code == 201
+    days = app.extensions["verify"].review.overview()["days"]
+    local_today = dt.datetime.now(ZoneInfo(name)).date()
+    assert local_today != now.date() and len(days) == 30
+    assert days[-1] == {"day": local_today.isoformat(), "count": 2}
+    assert days[0]["day"] == (local_today - dt.timedelta(days=29)).isoformat()
+
+
+def test_local_days_end_at_local_midnights():
+    days = times.local_days(times.parse("2026-11-29T17:00:00Z"), 2, SHANGHAI)
+    assert days == [("2026-11-29", times.parse("2026-11-28T16:00:00Z")),
+                    ("2026-11-30", times.parse("2026-11-29T16:00:00Z")),
+                    ("2026-12-01", times.parse("2026-11-30T16:00:00Z"))]
+    new_york = times.local_days(times.parse("2026-11-01T12:00:00Z"), 1, ZoneInfo("America/New_York"))
+    assert new_york[1][1] - new_york[0][1] == 25 * 3600  # the day the clocks go back
+
+
+def test_the_queue_and_export_filter_by_local_days_and_the_api_by_utc_days(app, staff, key):
+    """Received 2026-11-29T20:00Z is 2026-11-30 04:00 in Shanghai: the dashboard's 11-30 holds it, the
+    API's (UTC) 11-29 does."""
+    report = file_by_form(app)
+    reports = registry_of(app).reports
+    reports.store.redis.zadd(reports.key("by-time"), {report["id"]: times.parse("2026-11-29T20:00:00Z")})
+    client = app.test_client()
+    login(client, "sam")
+    local_day = client.get("/dashboard/reports/export.json?since=2026-11-30&until=2026-11-30").get_json()
+    utc_day = client.get("/dashboard/reports/export.json?since=2026-11-29&until=2026-11-29").get_json()
+    assert [r["id"] for r in local_day] == [report["id"]] and utc_day == []
+    api = app.test_client().get("/api/v1/reports?since=2026-11-29&until=2026-11-29", headers=key("reports")).get_json()
+    assert [r["id"] for r in api["reports"]] == [report["id"]]

@@ -57,7 +57,7 @@ class Settings:
     twilio_api_base: str | None = _setting(None, "base URL of Twilio's REST API; only set it for a stand-in (tests, staging)")
     public_url: str | None = _setting(None, "public base URL Twilio calls, e.g. `https://verify.example.com`: signatures are checked against it")
     proxy_count: int = _setting(0, "reverse proxies in front that set `X-Forwarded-*` (Werkzeug ProxyFix): the client IPs that rate limits and reports see, and the URL Twilio signed when `VERIFY_PUBLIC_URL` is unset")
-    timezone: str = _setting("Asia/Shanghai", "the service's time zone (IANA name, e.g. `UTC`): times typed on the report form are read in it (stored as UTC); the pages, the dashboard and agent console show times in it with its zone (2026-11-29 14:05 (UTC+8)); the dashboard's CSV/JSON exports write ISO 8601 with its offset (2026-11-29T14:05:00+08:00); SMS replies and the hotline hours use it. The JSON API stays UTC (`Z`)")
+    timezone: str = _setting("Asia/Shanghai", "the service's time zone (IANA name, e.g. `UTC`): times typed on the report form are read in it (stored as UTC); the pages, the dashboard and agent console show times in it with its zone (2026-11-29 14:05 (UTC+8)); the dashboard's CSV/JSON exports write ISO 8601 with its offset (2026-11-29T14:05:00+08:00); the overview's days and the dashboard's date filters are its days; SMS replies and the hotline hours use it. The JSON API stays UTC (`Z`)")
     sms_language: str = _setting("zh", "language of replies to texts without letters (a bare code), and of notices: `zh` or `en`")
     sms_rate_limit: int = _setting(10, "texts one sender may send per window before one polite refusal")
     sms_rate_window: int = _setting(600, "the SMS rate-limit window in seconds")

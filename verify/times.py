@@ -79,3 +79,12 @@ def offset_name(offset):
         return "UTC"
     sign, minutes = ("+" if minutes > 0 else "-"), abs(minutes)
     return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
+
+
+def local_days(timestamp, count, where):
+    """The ``count`` days in zone ``where`` up to the one holding ``timestamp``, oldest first, and the
+    next: ``[(2026-11-29, its midnight in Unix seconds), ...]``, ``count + 1`` pairs (the last ends the
+    others; its midnight, not its length, counts on days that change the clock)."""
+    today = dt.datetime.fromtimestamp(timestamp, where).date()
+    dates = [today - dt.timedelta(days=n) for n in range(count - 1, -2, -1)]
+    return [(d.isoformat(), int(dt.datetime(d.year, d.month, d.day, tzinfo=where).timestamp())) for d in dates]

@@ -240,13 +240,13 @@ class Reports:
             return dict(zip(days, pipe.execute(), strict=True))
 
     @unavailable_on_error
-    def counts_per_day(self, first_day, days):
-        """Reports received on each of ``days`` UTC days from ``first_day`` (a Unix time at 00:00),
-        with the most reported numbers and the categories' totals. One pipeline."""
+    def counts_per_day(self, starts):
+        """Reports received on each day between ``starts`` (Unix times of midnights, in order, one more
+        than the days: the last is where the last day ends), with the most reported numbers and the
+        categories' totals. One pipeline."""
         with self.store.redis.pipeline(transaction=False) as pipe:
-            for n in range(days):
-                start = first_day + n * DAY
-                pipe.zcount(self.key("by-time"), start, start + DAY - 1)
+            for start, end in zip(starts, starts[1:], strict=False):
+                pipe.zcount(self.key("by-time"), start, end - 1)
             pipe.zrevrange(self.key("totals:numbers"), 0, 9, withscores=True)
             pipe.hgetall(self.key("totals:categories"))
             *per_day, top_numbers, categories = pipe.execute()

@@ -8,7 +8,7 @@ import json
 
 from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template, request, url_for
 
-from verify import phones
+from verify import phones, times
 from verify.errors import Conflict, Invalid, RateLimited
 from verify.routes import forms, logins, pages, services
 from verify.routes.i18n import _, _l
@@ -82,7 +82,8 @@ def overview():
 
 # --- reports -------------------------------------------------------------------------------------
 def _filters():
-    return read_filters(request.args, services().settings.default_region)
+    settings = services().settings  # dates typed in the queue's filter are local days
+    return read_filters(request.args, settings.default_region, zone=times.zone(settings.timezone))
 
 
 @bp.get("/reports")

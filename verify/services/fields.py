@@ -4,6 +4,7 @@ Each reader returns the clean value, or None after appending ``(field, message)`
 one request reports every problem at once. No Flask, no Redis.
 """
 
+import datetime as dt
 import unicodedata
 
 from verify import phones, times
@@ -92,13 +93,13 @@ def no_unknown(data, allowed, errors):
         errors.append((field, f"unknown field; allowed: {', '.join(allowed)}"))
 
 
-def moment(data, field, errors, end_of_day=False):
-    """A date or time (see ``times.parse``) as Unix seconds; None when absent."""
+def moment(data, field, errors, end_of_day=False, zone=dt.UTC):
+    """A date or time (see ``times.parse``; ``zone`` when it names none) as Unix seconds; None when absent."""
     value = data.get(field)
     if value in (None, ""):
         return None
     try:
-        return times.parse(value, end_of_day=end_of_day)
+        return times.parse(value, end_of_day=end_of_day, zone=zone)
     except (ValueError, OverflowError):
         errors.append((field, "must be a date or time like 2026-11-30 or 2026-11-30T08:00:00Z"))
         return None

@@ -3,6 +3,7 @@
 overview, spoofing alerts and the export for the police."""
 
 import dataclasses
+import datetime as dt
 import json
 import re
 import time
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from verify import phones, times
 from verify.errors import Conflict, Invalid, NotFound
-from verify.registry.reports import DAY, Page
+from verify.registry.reports import Page
 from verify.services import fields
 from verify.services.reports import CATEGORIES, MAX_TEXT
 
@@ -37,15 +38,16 @@ class Filters:
     limit: int = 50
 
 
-def read_filters(args, region, max_limit=200):
+def read_filters(args, region, max_limit=200, zone=dt.UTC):
     """The one reader of report filters (API, queue, export) from query arguments; ``Invalid`` listing
-    every problem. Dates count as whole UTC days: ``until=2026-11-30`` includes that day."""
+    every problem. Dates count as whole days in ``zone`` (the API's: UTC; the dashboard's:
+    ``VERIFY_TIMEZONE``): ``until=2026-11-30`` includes that day."""
     errors = []
     status = fields.choice(args, "status", STATUSES, errors, required=False) if args.get("status") else None
     category = fields.choice(args, "category", CATEGORIES, errors, required=False) if args.get("category") else None
     number = fields.number(args, "number", errors, region, reader=phones.parse, required=False) if args.get("number") else None
-    since = fields.moment(args, "since", errors)
-    until = fields.moment(args, "until", errors, end_of_day=True)
+    since = fields.moment(args, "since", errors, zone=zone)
+    until = fields.moment(args, "until", errors, end_of_day=True, zone=zone)
     limit = fields.whole_number(args, "limit", errors, 1, max_limit, 50)
     cursor = args.get("cursor") or None
     if cursor is not None and _cursor(cursor) is None:
@@ -187,14 +189,13 @@ class Review:
         return rows
 
     def overview(self, now=None, days=30):
-        """Reports per UTC day (oldest first), the most reported numbers (``ours``: one of our official
-        numbers, being spoofed), how often each category was named."""
-        now = now or int(time.time())
-        first = now - now % DAY - (days - 1) * DAY
-        per_day, top_numbers, categories = self._reports.counts_per_day(first, days)
+        """Reports per day in the service's zone (oldest first), the most reported numbers (``ours``: one
+        of our official numbers, being spoofed), how often each category was named."""
+        dates = times.local_days(now or int(time.time()), days, self._zone)
+        per_day, top_numbers, categories = self._reports.counts_per_day([start for _date, start in dates])
         ours = {e164 for entry in self._numbers.all_entries() for e164 in [entry["number"], *entry["variants"]]}
         return {
-            "days": [{"day": times.day(first + n * DAY), "count": count} for n, count in enumerate(per_day)],
+            "days": [{"day": date, "count": count} for (date, _start), count in zip(dates, per_day, strict=False)],
             "top_numbers": [{"number": number, "count": int(score), "ours": number in ours} for number, score in top_numbers],
             "categories": {category: int(categories.get(category, 0)) for category in CATEGORIES},
         }
