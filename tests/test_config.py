@@ -65,3 +65,11 @@ def test_readme_table_lists_every_setting_with_its_default():
     for name, (default, _kind, _doc) in config.SETTINGS.items():
         shown = "(unset)" if default is None else f"`{0 if default is False else default}`"
         assert rows[name] == shown, name
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "../etc/passwd", "Asia/"])
+def test_an_unknown_time_zone_is_a_clear_error(zone):
+    from verify.settings import ConfigError, load
+
+    with pytest.raises(ConfigError, match="VERIFY_TIMEZONE"):
+        load({"VERIFY_TIMEZONE": zone})

@@ -9,6 +9,7 @@ import dataclasses
 import os
 import re
 import typing
+import zoneinfo
 from dataclasses import dataclass, field, replace
 
 
@@ -136,6 +137,8 @@ def _check(settings):
         raise ConfigError("VERIFY_SMS_LANGUAGE must be 'zh' or 'en'")
     if not _HOURS.match(settings.hotline_hours):
         raise ConfigError("VERIFY_HOTLINE_HOURS must be like 09:00-21:00")
+    if not _is_zone(settings.timezone):
+        raise ConfigError(f"VERIFY_TIMEZONE={settings.timezone!r} is not an IANA time zone (e.g. Asia/Shanghai, UTC)")
     if min(settings.voice_call_limit, settings.voice_code_limit, settings.voice_rate_window) < 1:
         raise ConfigError("VERIFY_VOICE_CALL_LIMIT, VERIFY_VOICE_CODE_LIMIT and VERIFY_VOICE_RATE_WINDOW must be at least 1")
     if not 60 <= settings.session_ttl <= settings.session_ttl_max <= 3600:
@@ -143,6 +146,14 @@ def _check(settings):
     if guesses_per_session(settings) > 100:
         raise ConfigError("VERIFY_MAX_FAILURES and VERIFY_LOCKOUT_SECONDS would allow more than 100 guesses of a "
                           "session's code (1 in 10,000); lower the one or raise the other")
+
+
+def _is_zone(name):
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def guesses_per_session(settings):
