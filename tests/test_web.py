@@ -24,6 +24,11 @@ def page(response):
     return response.get_data(as_text=True)
 
 
+def text(response):
+    """The page without its tags (numbers sit in their own no-wrap spans)."""
+    return re.sub(r"<[^>]+>", "", page(response))
+
+
 def verdict_of(response):
     match = re.search(r'data-verdict="([a-z_]+)"', page(response))
     return match and match.group(1)
@@ -98,7 +103,7 @@ def test_lookalike_names_the_official_number(client, key):
         "number": "95188", "labels": {"zh": "客服", "en": "Service"}, "purpose": "hotline", "direction": "both"})
     response = client.get("/check?number=0095188&lang=en")
     assert verdict_of(response) == "lookalike"
-    assert "Our real number is 95188." in page(response)
+    assert "Our real number is 95188." in text(response)
 
 
 def test_reported_and_known_scam_pages(app, client):
@@ -352,3 +357,104 @@ def test_odd_query_arguments_do_not_break_the_language_switch(app, path):
     app.testing = False  # errors answered as in production
     response = app.test_client().get(path)
     assert response.status_code in (200, 400, 404) and "lang=en" in page(response)
+
+
+# --- issue 15: headlines that say what to do, the hotline button, numbers on one line, error summary -------
+def _h1(response):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", re.search(r'<h1 id="verdict-title">(.*?)</h1>', page(response), re.S).group(1))).strip()
+
+
+def _file_reports(app, e164, count):
+    for reporter in "abcdefgh"[:count]:
+        app.extensions["verify"].store.redis.zadd(registry_of(app).reporters_key(e164), {reporter: time.time()})
+
+
+@pytest.mark.parametrize(
+    "number, verdict, zh, en",
+    [
+        ("021-6080-0000", "official", "这是官方号码，但来电显示可以伪造 — 请对方报出核验码再继续",
+         "Official number, but caller ID can be faked — ask for the code before you go on"),
+        ("400-000-9518", "inbound_only", "假冒来电：我们从不用这个号码外呼 — 请挂断", "Fake call: we never call from this number — hang up"),
+        ("021-6080-1111", "retired", "这个号码我们已停用 — 请挂断", "We no longer use this number — hang up"),
+        ("0021-6080-0000", "lookalike", "假冒：这个号码在模仿我们的号码 — 请挂断", "Fake: this number imitates one of ours — hang up"),
+        ("13922222222", "known_scam", "已确认的诈骗号码 — 请挂断，不要转账", "Confirmed scam number — hang up, send no money"),
+        ("13911111111", "reported", "已被多人举报 — 请挂断", "Reported by several people — hang up"),
+        ("13912345678", "unknown", "不是我们的号码 — 请挂断", "Not our number — hang up"),
+    ],
+)
+def test_every_number_headline_says_what_to_do_and_offers_the_hotline(app, client, number, verdict, zh, en):
+    _file_reports(app, "+8613911111111", 3)
+    app.extensions["verify"].store.redis.sadd(registry_of(app).known_scam_key(), "+8613922222222")
+    for lang, words in (("zh", zh), ("en", en)):
+        response = client.get("/check", query_string={"number": number, "lang": lang})
+        assert verdict_of(response) == verdict and _h1(response) == words
+        assert re.search(r'<a class="button call-button" href="tel:4000009518">[^<]+<span class="tel">400-000-9518</span></a>',
+                         page(response))
+        assert re.search(r'<p class="number tel">', page(response))  # the number that called, on one line
+
+
+def test_an_impersonated_official_number_says_so_in_its_headline(app, client):
+    _file_reports(app, "+862160800000", 2)
+    response = client.get("/check?number=021-6080-0000&lang=en")
+    assert verdict_of(response) == "official"
+    assert _h1(response) == "Warning: scammers have been faking this official number — ask for the code or hang up"
+    assert 'class="verdict tone-caution"' in page(response)  # not red: it is our number
+    zh = client.get("/check?number=021-6080-0000&lang=zh")
+    assert _h1(zh) == "注意：近期有骗子冒充这个官方号码 — 请对方报出核验码，否则挂断"
+    assert '<p class="impersonated" role="note">' in page(zh)
+
+
+def test_call_headlines_say_what_to_do(client, open_session):
+    created = open_session()
+    genuine = _verify(client, "13800138000", created["code"])
+    assert _h1(genuine) == "核验通过：这通电话确实是我们打的 — 可以继续通话，但不要透露验证码"
+    wrong = _verify(client, "13900000000", "123456")
+    assert _h1(wrong) == "未通过核验 — 请挂断"
+    for response in (genuine, wrong):
+        assert 'class="button call-button" href="tel:4000009518"' in page(response)
+    assert '<span class="tel">400-000-9518</span>' in re.search(r'<p class="advice">.*?</p>', page(wrong), re.S).group(0)
+
+
+def test_the_locked_page_says_until_when(app, client):
+    token = csrf(client)
+    for _ in range(5):
+        _verify(client, "13700000000", "111111", token)
+    before = time.time()
+    response = _verify(client, "13700000000", "111111", token)
+    assert verdict_of(response) == "locked" and _h1(response) == "核验码错误次数过多 — 请挂断"
+    from verify.routes.web import clock_filter
+
+    with app.app_context():
+        until = {clock_filter(before + int(response.headers["Retry-After"]) + s) for s in (0, 1, 2)}
+    assert any(f"这里的核验暂停到 {when}。" in page(response) for when in until)
+    assert 'href="tel:4000009518"' in page(response)
+
+
+def test_the_english_genuine_page_labels_a_chinese_purpose(client, open_session):
+    created = open_session()
+    html = page(_verify(client, "13800138000", created["code"], csrf(client, "/?lang=en")))
+    assert "Purpose, in the lender's own words (Chinese)</dt><dd lang=\"zh-CN\">贷后回访</dd>" in html
+    english = open_session(borrower="13800138001", purpose="Loan follow-up")
+    html = page(_verify(client, "13800138001", english["code"], csrf(client, "/?lang=en")))
+    assert "<dt>Purpose</dt><dd>Loan follow-up</dd>" in html
+
+
+def _summary(html):
+    main = html[html.index('<main id="main">') + len('<main id="main">'):]
+    assert main.lstrip().startswith('<div class="error-summary" id="error-summary" role="alert" tabindex="-1" autofocus')
+    return main[:main.index("</div>")]
+
+
+def test_form_errors_are_summed_up_first_in_the_page_linking_to_their_fields(client):
+    check = page(client.get("/check", query_string={"number": "call me"}))
+    assert '<a href="#number">给您来电的号码：电话号码只有数字，没有字母。</a>' in _summary(check)
+    assert 'aria-invalid="true"' in check and 'aria-describedby="number-error"' in check
+    verify = _summary(page(_verify(client, "021-60800000", "12ab")))
+    assert 'href="#phone"' in verify and 'href="#code"' in verify
+    token = csrf(client, "/report")
+    report = page(client.post("/report", data={"csrf_token": token, "number": "1", "amount_lost": "-3"}))
+    assert 'href="#amount_lost"' in _summary(report) and 'aria-describedby="amount_lost-error"' in report
+    report = page(client.post("/report", data={"csrf_token": token, "number": "not a number"}))
+    assert '<a href="#number">' in _summary(report) and 'aria-describedby="number-error"' in report
+    english = page(client.get("/check", query_string={"number": "call me", "lang": "en"}))
+    assert "Phone number: A phone number has digits only" in _summary(english) or ": A phone number" in _summary(english)

@@ -4,15 +4,17 @@ Server-rendered, working without JavaScript; every text through the catalogs (ve
 """
 
 import functools
+import time
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
 
 from verify import phones, times
 from verify import verdicts as v
 from verify.errors import Invalid
 from verify.routes import forms, pages, services
 from verify.routes.i18n import LANGUAGES, _, current_language
-from verify.services import fields
+from verify.services import advice, fields
 from verify.services.actor import Actor
 from verify.services.limits import PAGE_CHECK, PAGE_VERIFY
 
@@ -26,22 +28,6 @@ NUMBER_TONES = {
 }
 CALL_TONES = {v.GENUINE: "safe", v.NOT_VERIFIED: "danger", v.LOCKED: "danger", v.UNAVAILABLE: "caution"}
 _TOKEN_SLOT = "\x00csrf\x00"
-
-
-def _headline(verdict):
-    return {
-        v.OFFICIAL: _("This is an official number, but caller ID can be faked"),
-        v.INBOUND_ONLY: _("Fake call: we never call from this number"),
-        v.RETIRED: _("We no longer use this number"),
-        v.LOOKALIKE: _("Fake: this number imitates one of ours"),
-        v.KNOWN_SCAM: _("Confirmed scam number"),
-        v.REPORTED: _("Reported by several people"),
-        v.UNKNOWN: _("Not one of our numbers"),
-        v.UNAVAILABLE: _("We cannot check right now"),
-        v.GENUINE: _("Verified: this call is really from us"),
-        v.NOT_VERIFIED: _("Not verified: hang up"),
-        v.LOCKED: _("Too many wrong codes: hang up"),
-    }[verdict]
 
 
 def limited(name):
@@ -91,12 +77,18 @@ def check():
     if phone is None:
         return _home(check_form=form, status=400)
     answer = services().checks.check(phone)
+    return _number_page(phone, answer), 503 if answer.verdict == v.UNAVAILABLE else 200
+
+
+def _number_page(phone, answer):
     facts = answer.facts
+    impersonated = bool(facts) and answer.verdict == v.OFFICIAL and v.impersonated(facts)
     return render_template(
-        "result_number.html", verdict=answer.verdict, tone=NUMBER_TONES[answer.verdict], headline=_headline(answer.verdict),
+        "result_number.html", verdict=answer.verdict, tone=NUMBER_TONES[answer.verdict],
+        headline=advice.headline(answer.verdict, current_language(), impersonated), impersonated=impersonated,
         phone=phone, entry=facts.entry if facts else None, imitated=answer.imitated,
         reports_30d=facts.reporters_30d if facts else 0, advice=answer.advice[current_language()],
-    ), 503 if answer.verdict == v.UNAVAILABLE else 200
+    )
 
 
 @bp.post("/verify")
@@ -110,11 +102,16 @@ def verify_call():
     if phone is None or code is None:
         return _home(verify_form=form, status=400)
     answer = services().calls.verify(phone, code, channel="web")
-    page = render_template("result_call.html", verdict=answer.verdict, tone=CALL_TONES[answer.verdict],
-                           headline=_headline(answer.verdict), session=answer.session,
-                           advice=answer.advice[current_language()])
     headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else {}
-    return page, {v.UNAVAILABLE: 503, v.LOCKED: 429}.get(answer.verdict, 200), headers
+    return _call_page(answer), {v.UNAVAILABLE: 503, v.LOCKED: 429}.get(answer.verdict, 200), headers
+
+
+def _call_page(answer):
+    # A locked verdict carries how long the lockout lasts: the page says until when.
+    until = time.time() + answer.retry_after if answer.retry_after else None
+    return render_template("result_call.html", verdict=answer.verdict, tone=CALL_TONES[answer.verdict],
+                           headline=advice.headline(answer.verdict, current_language()), session=answer.session,
+                           advice=answer.advice[current_language()], until=until)
 
 
 def _number_error(exc):
@@ -228,6 +225,15 @@ def local_zone():
     return times.zone(services().settings.timezone)
 
 
+def nowrap_filter(text, *more):
+    """``text`` escaped, with the hotline, the SMS number and ``more`` numbers in it kept on one line."""
+    brand = services().settings.brand_texts
+    html = escape(text)
+    for number in {brand["hotline"], brand["sms"], *(m for m in more if m)}:
+        html = html.replace(escape(number), Markup('<span class="tel">%s</span>') % number)
+    return Markup(html)
+
+
 def init_app(app):
     """The pages' context and the time filters of every page, the dashboard's included: ``local``
     (2026-11-29 14:05 (UTC+8)) and ``local_iso`` (2026-11-29T14:05:00+08:00, for ``<time datetime>``),
@@ -235,3 +241,4 @@ def init_app(app):
     app.context_processor(page_context)
     app.add_template_filter(lambda value: times.local(value, local_zone()), "local")
     app.add_template_filter(lambda value: times.local_iso(value, local_zone()), "local_iso")
+    app.add_template_filter(nowrap_filter, "nowrap")

@@ -93,6 +93,36 @@ CALL = {
     },
 }
 
+# The headline of each verdict page: what the verdict is, then what to do, shown as "what — do".
+# The action is in the headline itself, never only in the paragraph below it.
+HEADLINE = {
+    v.OFFICIAL: {"zh": ("这是官方号码，但来电显示可以伪造", "请对方报出核验码再继续"),
+                 "en": ("Official number, but caller ID can be faked", "ask for the code before you go on")},
+    # An official number that scammers spoofed lately: the warning is the headline.
+    "impersonated": {"zh": ("注意：近期有骗子冒充这个官方号码", "请对方报出核验码，否则挂断"),
+                     "en": ("Warning: scammers have been faking this official number", "ask for the code or hang up")},
+    v.INBOUND_ONLY: {"zh": ("假冒来电：我们从不用这个号码外呼", "请挂断"),
+                     "en": ("Fake call: we never call from this number", "hang up")},
+    v.RETIRED: {"zh": ("这个号码我们已停用", "请挂断"), "en": ("We no longer use this number", "hang up")},
+    v.LOOKALIKE: {"zh": ("假冒：这个号码在模仿我们的号码", "请挂断"),
+                  "en": ("Fake: this number imitates one of ours", "hang up")},
+    v.KNOWN_SCAM: {"zh": ("已确认的诈骗号码", "请挂断，不要转账"), "en": ("Confirmed scam number", "hang up, send no money")},
+    v.REPORTED: {"zh": ("已被多人举报", "请挂断"), "en": ("Reported by several people", "hang up")},
+    v.UNKNOWN: {"zh": ("不是我们的号码", "请挂断"), "en": ("Not our number", "hang up")},
+    v.UNAVAILABLE: {"zh": ("暂时无法核实", "请挂断，自己拨打官方热线"),
+                    "en": ("We cannot check right now", "hang up and call our hotline yourself")},
+    v.GENUINE: {"zh": ("核验通过：这通电话确实是我们打的", "可以继续通话，但不要透露验证码"),
+                "en": ("Verified: this call is really from us", "go on, but never share codes")},
+    v.NOT_VERIFIED: {"zh": ("未通过核验", "请挂断"), "en": ("Not verified", "hang up")},
+    v.LOCKED: {"zh": ("核验码错误次数过多", "请挂断"), "en": ("Too many wrong codes", "hang up")},
+}
+
+
+def headline(verdict, lang, impersonated=False):
+    """The verdict page's headline in ``lang``: ``(what it is, what to do)``."""
+    return HEADLINE["impersonated" if impersonated and verdict == v.OFFICIAL else verdict][lang]
+
+
 # Verdicts after which the borrower should hang up and call the hotline themselves.
 _WARN = {v.INBOUND_ONLY, v.RETIRED, v.LOOKALIKE, v.KNOWN_SCAM, v.REPORTED, v.UNKNOWN, v.UNAVAILABLE,
          v.NOT_VERIFIED, v.NOT_CALLING, v.LOCKED}
