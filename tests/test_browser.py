@@ -76,7 +76,7 @@ def test_check_lookalike(page, live, client, key):
     client.post("/api/v1/numbers", headers=key("registry"), json={
         "number": "95188", "labels": {"zh": "客服", "en": "Service"}, "purpose": "hotline", "direction": "both"})
     assert check_number(page, live, "0095188") == "lookalike"
-    assert "我们真正的号码是 95188" in page.content()
+    assert "我们真正的号码是 95188" in page.inner_text("main")
     shot(page, "check-lookalike")
 
 
@@ -405,5 +405,170 @@ def test_accessibility_of_the_dashboard(browser, live, client, staff_accounts, a
         page.get_by_text("Replace with a new code").click()
         found["agent session"] = _serious(page)
         assert {path: v for path, v in found.items() if v} == {}
+    finally:
+        context.close()
+
+
+# --- issue 15: headlines that say what to do, the hotline button, numbers on one line, error summary -------
+VIEWPORTS = [(375, 812), (1280, 800)]
+HEADLINES = {
+    "official": ("这是官方号码，但来电显示可以伪造 — 请对方报出核验码再继续",
+                 "Official number, but caller ID can be faked — ask for the code before you go on"),
+    "inbound_only": ("假冒来电：我们从不用这个号码外呼 — 请挂断", "Fake call: we never call from this number — hang up"),
+    "retired": ("这个号码我们已停用 — 请挂断", "We no longer use this number — hang up"),
+    "lookalike": ("假冒：这个号码在模仿我们的号码 — 请挂断", "Fake: this number imitates one of ours — hang up"),
+    "known_scam": ("已确认的诈骗号码 — 请挂断，不要转账", "Confirmed scam number — hang up, send no money"),
+    "reported": ("已被多人举报 — 请挂断", "Reported by several people — hang up"),
+    "unknown": ("不是我们的号码 — 请挂断", "Not our number — hang up"),
+    "unavailable": ("暂时无法核实 — 请挂断，自己拨打官方热线", "We cannot check right now — hang up and call our hotline yourself"),
+    "genuine": ("核验通过：这通电话确实是我们打的 — 可以继续通话，但不要透露验证码",
+                "Verified: this call is really from us — go on, but never share codes"),
+    "not_verified": ("未通过核验 — 请挂断", "Not verified — hang up"),
+    "locked": ("核验码错误次数过多 — 请挂断", "Too many wrong codes — hang up"),
+}
+NUMBERS = [("021-6080-0000", "official"), ("400 000 9518", "inbound_only"), ("021-6080-1111", "retired"),
+           ("0021-6080-0000", "lookalike"), ("13922222222", "known_scam"), ("13911111111", "reported"),
+           ("13912345678", "unknown")]
+# Every .tel on the page: its text, how many lines its text takes (distinct line tops of its text's boxes)
+# and its text's height against its font size.
+_TEL_LINES = """() => [...document.querySelectorAll('.tel')].map(e => {
+    const range = document.createRange();
+    range.selectNodeContents(e);
+    const rects = [...range.getClientRects()].filter(r => r.width > 0);
+    const box = range.getBoundingClientRect();
+    return [e.textContent.trim(), new Set(rects.map(r => Math.round(r.top))).size,
+            box.height / parseFloat(getComputedStyle(e).fontSize)];
+})"""
+
+
+def _context(browser, width, height, js=True):
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", java_script_enabled=js)
+    page = context.new_page()
+    page.js = js
+    return context, page
+
+
+def _assert_verdict_page(page, expected, lang, width, name):
+    assert verdict(page) == expected
+    headline = " ".join(page.locator("#verdict-title").inner_text().split())
+    assert headline == HEADLINES[expected][0 if lang == "zh" else 1]
+    button = page.locator("a.call-button[href='tel:4000009518']")
+    assert button.count() == 1 and button.is_visible()
+    assert button.bounding_box()["height"] >= 44
+    assert "400-000-9518" in button.inner_text()
+    tels = page.evaluate(_TEL_LINES)
+    assert any(text == "400-000-9518" for text, _n, _h in tels)
+    wrapped = [(text, n, round(h, 2)) for text, n, h in tels if n != 1 or h > 1.9]  # one line: under 2 font sizes
+    assert wrapped == [], f"{expected}/{lang}/{width}: numbers broken across lines: {wrapped}"
+    if width == 375:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"verdict-{name}-{lang}.png"), full_page=True)
+
+
+def _post_code(page, live, lang, phone, code):
+    page.goto(live.url + f"/?lang={lang}")
+    page.fill("#phone", phone)
+    page.fill("#code", code)
+    page.click("form[action='/verify'] button")
+    page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])  # one language per test: the web allows 10 code checks a minute
+@pytest.mark.parametrize("width, height", VIEWPORTS)
+def test_every_verdict_headline_says_what_to_do_with_a_big_hotline_button(browser, live, app, client, key,
+                                                                          open_session, width, height, lang):
+    import time
+
+    from tests.conftest import registry_of
+
+    svc = app.extensions["verify"]
+    for reporter in "abc":
+        svc.store.redis.zadd(registry_of(app).reporters_key("+8613911111111"), {reporter: time.time()})
+    svc.store.redis.sadd(registry_of(app).known_scam_key(), "+8613922222222")
+    context, page = _context(browser, width, height)
+    try:
+        for number, expected in NUMBERS:
+            page.goto(live.url + f"/check?number={number}&lang={lang}")
+            _assert_verdict_page(page, expected, lang, width, f"check-{expected}")
+        _post_code(page, live, lang, "13800138000", open_session()["code"])
+        _assert_verdict_page(page, "genuine", lang, width, "verify-genuine")
+        _post_code(page, live, lang, "13900000000", "123456")
+        _assert_verdict_page(page, "not_verified", lang, width, "verify-not_verified")
+        for _ in range(6):
+            _post_code(page, live, lang, "13700000000", "111111")
+        _assert_verdict_page(page, "locked", lang, width, "verify-locked")
+        until = page.locator(".until").inner_text()
+        assert re.search(r"(暂停到|paused until) \d{4}-\d{2}-\d{2} \d{2}:\d{2}", until), until
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width, height", VIEWPORTS)
+def test_unavailable_pages_say_what_to_do_too(browser, make_app, tmp_path, width, height):
+    from tests.redis_process import RedisProcess
+
+    private = RedisProcess(tmp_path / "browser-redis").start()
+    server = LiveServer(make_app(REDIS_URL=private.url))
+    context, page = _context(browser, width, height)
+    try:
+        for lang in ("zh", "en"):
+            page.goto(server.url + f"/?lang={lang}")  # the form (and its token) before the store goes away
+            page.fill("#phone", "13800138000")
+            page.fill("#code", "123456")
+            if lang == "zh":
+                private.stop()
+            page.click("form[action='/verify'] button")
+            page.wait_for_load_state()
+            _assert_verdict_page(page, "unavailable", lang, width, "verify-unavailable")
+            page.goto(server.url + f"/check?number=95188&lang={lang}")
+            _assert_verdict_page(page, "unavailable", lang, width, "check-unavailable")
+    finally:
+        context.close()
+        server.stop()
+        private.stop()
+
+
+def _assert_summary_first_and_focused(page, fields):
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'", timeout=5000)
+    first = page.evaluate("document.querySelector('main').firstElementChild")
+    assert page.evaluate("document.querySelector('main').firstElementChild.id") == "error-summary", first
+    summary = page.locator("#error-summary")
+    assert summary.get_attribute("role") == "alert"
+    box = summary.bounding_box()
+    assert box["y"] >= 0 and box["y"] + 40 < page.viewport_size["height"]  # in view without scrolling
+    links = summary.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert set(links) == {f"#{f}" for f in fields}
+    for name in fields:
+        field = page.locator(f"#{name}")
+        assert field.get_attribute("aria-invalid") == "true"
+        assert f"{name}-error" in field.get_attribute("aria-describedby")
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("width, height", VIEWPORTS)
+def test_form_errors_are_summed_up_at_the_top_focused_and_announced(browser, live, width, height, js):
+    context, page = _context(browser, width, height, js)
+    try:
+        page.goto(live.url + "/?lang=zh")
+        page.fill("#number", "call me")
+        page.click("form[action='/check'] button")
+        page.wait_for_load_state()
+        _assert_summary_first_and_focused(page, ["number"])
+        if width == 375 and js:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "errors-check-zh.png"), full_page=True)
+        page.goto(live.url + "/?lang=en")
+        page.fill("#phone", "021-60800000")
+        page.fill("#code", "12ab")
+        page.click("form[action='/verify'] button")
+        page.wait_for_load_state()
+        _assert_summary_first_and_focused(page, ["phone", "code"])
+        page.goto(live.url + "/report?lang=zh")
+        page.fill("#number", "not a number")
+        page.click("form[action='/report'] button")
+        page.wait_for_load_state()
+        _assert_summary_first_and_focused(page, ["number"])
+        if width == 375 and js:
+            page.screenshot(path=str(SHOTS / "errors-report-zh.png"), full_page=True)
     finally:
         context.close()

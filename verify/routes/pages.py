@@ -8,8 +8,10 @@ import logging
 from flask import render_template, request
 from werkzeug.exceptions import HTTPException
 
+from verify import verdicts as v
 from verify.errors import DomainError, Invalid, NotFound, NotSigned, RateLimited, StoreUnavailable
-from verify.routes.i18n import _
+from verify.routes.i18n import _, current_language
+from verify.services import advice
 from verify.services.health import is_store_failure
 
 log = logging.getLogger(__name__)
@@ -25,10 +27,13 @@ def error_page(status, headers=None):
         413: (_("Too much text"), _("What you sent is too long. Please shorten it and try again.")),
         429: (_("Please slow down"), _("You have tried this too often. Please wait a few minutes and try again.")),
         500: (_("Something went wrong on our side"), _("Please try again in a moment.")),
-        503: (_("We cannot check right now"), _("Our service is not available at the moment. Please try again later.")),
+        503: (advice.headline(v.UNAVAILABLE, current_language()),
+              _("Our service is not available at the moment. Please try again later.")),
     }
     title, message = texts.get(status, texts[500])
-    return render_template("error.html", title=title, message=message), status, headers or {}
+    # A store failure is the borrower's "unavailable" answer: the same headline, saying what to do.
+    verdict = v.UNAVAILABLE if status == 503 else None
+    return render_template("error.html", title=title, message=message, verdict=verdict), status, headers or {}
 
 
 # The dashboard's own error pages: for staff, in the dashboard's layout and language (English), with
