@@ -170,13 +170,17 @@ def test_a_stopped_redis_under_32_clients_answers_unavailable_within_2_s_and_rec
     assert not [a for a in load.answers if a[0] == "wrong" and a[4] == "genuine"]
     assert all(status == 200 for _started, _seconds, status in probe.times)
     # Commands waiting in their sockets when Redis stopped ran when it woke, past their deadline: they
-    # did nothing. Every stored report was acknowledged, and no code check answered 503 counted.
+    # did nothing. The one script Redis may have been running at the instant it stopped had passed its
+    # deadline check: it finishes on SIGCONT, after its client gave up (at most one: Redis runs one at
+    # a time). Everything else stored was acknowledged, and nothing else answered 503 counted.
     acknowledged = {found for kind, _s, _t, status, found in load.answers if kind == "report" and status == 201}
     with redis_server.client() as client:
-        assert set(client.zrange("verify:{reports}:by-time", 0, -1)) == acknowledged
+        stored = set(client.zrange("verify:{reports}:by-time", 0, -1))
+    assert acknowledged <= stored and len(stored - acknowledged) <= 1, len(stored - acknowledged)
     state = _json(port, "GET", f"/api/v1/sessions/{load.session_id}", headers={"Authorization": f"Bearer {key}"})[1]
     genuine = sum(1 for kind, *_rest, found in load.answers if kind == "right" and found == "genuine")
-    assert state["successful_checks"] == genuine, (state, genuine)
+    assert 0 <= state["successful_checks"] - genuine <= 1, (state, genuine)
+    assert len(stored - acknowledged) + state["successful_checks"] - genuine <= 1
     # A probe that came while every worker thread waited on its first timeout waits with it (0.25 s);
     # the others wait for a CPU only (2 cores for 32 clients, 2 workers and Redis: the bounds are loose).
     assert probes[-1] < 0.5 and probes[len(probes) // 2] < 0.1 and probes[int(len(probes) * 0.95)] < 0.2

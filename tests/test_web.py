@@ -422,10 +422,10 @@ def test_the_locked_page_says_until_when(app, client):
     before = time.time()
     response = _verify(client, "13700000000", "111111", token)
     assert verdict_of(response) == "locked" and _h1(response) == "核验码错误次数过多 — 请挂断"
-    from verify.routes.web import clock_filter
+    from verify import times
 
-    with app.app_context():
-        until = {clock_filter(before + int(response.headers["Retry-After"]) + s) for s in (0, 1, 2)}
+    zone = times.zone(app.extensions["verify"].settings.timezone)
+    until = {times.local(before + int(response.headers["Retry-After"]) + s, zone) for s in (0, 1, 2)}
     assert any(f"这里的核验暂停到 {when}。" in page(response) for when in until)
     assert 'href="tel:4000009518"' in page(response)
 
