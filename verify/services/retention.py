@@ -10,7 +10,7 @@ from verify.services.review import NO_REPORT
 
 DAY = 86400
 # What a report holds that says who reported or what they wrote; the rest is what the counts need.
-PERSONAL = ("text", "number_raw", "contact_masked", "contact_hmac", "fingerprint", "amount_lost")
+PERSONAL = ("text", "number_raw", "contact_masked", "contact_hmac", "contact_sealed", "fingerprint", "amount_lost")
 
 
 class Retention:

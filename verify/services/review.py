@@ -90,14 +90,16 @@ def decode(record):
     out["history"] = json.loads(out.get("history") or "[]")
     out["amount_lost"] = float(out["amount_lost"]) if out.get("amount_lost") else None
     out.pop("contact_hmac", None)
+    out.pop("contact_sealed", None)  # shown only on purpose, audited: Review.contact
     return out
 
 
 class Review:
     """Reading and reviewing reports; built once with the report store, the registry and the audit."""
 
-    def __init__(self, reports, numbers, audit, region, zone="UTC"):
+    def __init__(self, reports, numbers, audit, region, zone="UTC", contacts=None):
         self._reports = reports
+        self._contacts = contacts  # the Sealer of reporters' numbers
         self._zone = times.zone(zone)  # exports give times in it (VERIFY_TIMEZONE), with the offset
         self._numbers = numbers
         self._audit = audit
@@ -128,6 +130,18 @@ class Review:
         if record is None:
             raise NotFound(NO_REPORT)
         return decode(record)
+
+    def contact(self, actor, report_id):
+        """The reporter's number in full, to call them back (they asked to be contacted): asked for on
+        purpose by support, audited. None when the report has none (anonymous, or erased); ``NotFound``."""
+        record = self._reports.get(report_id) if len(report_id) <= 32 else None
+        if record is None:
+            raise NotFound(NO_REPORT)
+        e164 = self._contacts.open(record.get("contact_sealed")) if self._contacts else None
+        if e164 is None:
+            return None
+        self._audit.record(actor, "contact_show", report_id)
+        return {"e164": e164, "display": phones.display(e164, self._region)}
 
     def review(self, actor, report_id, status=None, assignee=None, note=None):
         """Change a report's status or assignee and/or add a note: each change lands in the report's

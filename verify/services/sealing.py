@@ -12,8 +12,9 @@ from cryptography.fernet import Fernet, InvalidToken
 class Sealer:
     """Seals and opens short texts; built once by the factory."""
 
-    def __init__(self, hmac_key):
-        derived = hmac.new(hmac_key, b"seal|fernet", hashlib.sha256).digest()  # a key of its own
+    def __init__(self, hmac_key, purpose=b"seal"):
+        # A key of its own per purpose (loan references, reporters' contacts), derived from the secret.
+        derived = hmac.new(hmac_key, purpose + b"|fernet", hashlib.sha256).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(derived))
 
     def seal(self, text):
