@@ -90,7 +90,7 @@ def _check_production_secrets(settings):
 def _store(instance_path, settings):
     refuse_unsafe = settings.production and not settings.allow_unsafe_redis
     if settings.redis_url:
-        client = store_module.connect(url=settings.redis_url, timeout=settings.redis_timeout, refuse_unsafe=refuse_unsafe)
+        client = store_module.connect(url=settings.redis_url, timeout=settings.redis_timeout)
     else:
         socket_path = store_module.embedded_socket(os.path.join(instance_path, "redis"))
         client = store_module.connect(socket_path=socket_path, timeout=settings.redis_timeout)

@@ -204,20 +204,25 @@ class Store:
         if getattr(own, "pid", None) != os.getpid():
             own.client = redis.Redis(connection_pool=self.redis.connection_pool, single_connection_client=True)
             own.pid = os.getpid()
-        _drop_if_closed(own.client.connection)
+        if _closed(own.client.connection):
+            # Redis restarted or dropped us: opened again by the next command, after the settings
+            # of the server it now reaches are checked again (a restart may have changed them).
+            own.client.connection.disconnect()
+            reason = self.unusable()
+            if reason is not None:
+                self.gate.close(reason)
+                raise StoreUnavailable(reason)
         return own.client
 
 
-def _drop_if_closed(connection):
-    # The test the pool makes when it hands out a connection: one the server closed (a restart, CLIENT
-    # KILL) has its end of file waiting. It is closed here and opened again by the next command, which
-    # then runs once, where it would otherwise fail (6 us a call, README, Performance).
+def _closed(connection):
+    # The test the pool makes when it hands out a connection (redis-py's Connection.can_read): one the
+    # server closed has its end of file waiting. Without it the next command would fail instead of
+    # running (6 us a call, README, Performance).
     try:
-        closed = connection.can_read()
+        return connection.can_read()
     except (redis.ConnectionError, OSError):
-        closed = True
-    if closed:
-        connection.disconnect()
+        return True
 
 
 class Script:
@@ -419,39 +424,12 @@ def stop_embedded(data_dir):
         shutil.rmtree(server.redis_dir, ignore_errors=True)
 
 
-def connect(url=None, socket_path=None, timeout=0.25, refuse_unsafe=False):
-    """A Redis client for ``url`` or a unix ``socket_path``, with short timeouts and no retries; with
-    ``refuse_unsafe``, every new connection checks the server's durability settings first (a Redis
-    restarted with other settings is refused as soon as verify connects to it again)."""
+def connect(url=None, socket_path=None, timeout=0.25):
+    """A Redis client for ``url`` or a unix ``socket_path``, with short timeouts and no retries."""
     options = _client_options(timeout)
-    if refuse_unsafe:
-        options["redis_connect_func"] = _connect_checked
     if url:
         return redis.Redis.from_url(url, **options)
     return redis.Redis(unix_socket_path=socket_path, **options)
-
-
-class UnsafeRedis(redis.ConnectionError):
-    """The server's settings could lose acknowledged writes: verify does not use the connection."""
-
-
-def _connect_checked(connection):
-    # redis-py calls this instead of its own set-up on every new connection (redis_connect_func).
-    connection.on_connect()
-    connection.send_command("INFO", "server")
-    version = next(line.partition(":")[2] for line in connection.read_response().splitlines()
-                   if line.startswith("redis_version:"))
-    found = {}
-    try:
-        for pattern in ("append*", "maxmemory-policy"):
-            connection.send_command("CONFIG", "GET", pattern)
-            reply = connection.read_response()  # a map (RESP3), or names and values (RESP2)
-            found.update(reply if isinstance(reply, dict) else zip(reply[::2], reply[1::2], strict=True))
-    except redis.ResponseError:
-        return  # CONFIG is forbidden (managed services): cannot be checked, said at start-up
-    problems = _problems(version, found)
-    if problems:
-        raise UnsafeRedis("unsafe Redis settings: " + "; ".join(problems))
 
 
 def durability_problems(client, script_flags=True):
@@ -465,8 +443,6 @@ def durability_problems(client, script_flags=True):
         version = client.info("server")["redis_version"]
         found = client.config_get("append*")
         found.update(client.config_get("maxmemory-policy"))
-    except UnsafeRedis as exc:
-        return [str(exc).removeprefix("unsafe Redis settings: ")]
     except redis.ResponseError:
         return None
     except redis.RedisError as exc:
