@@ -95,7 +95,7 @@ def _store(instance_path, settings):
         socket_path = store_module.embedded_socket(os.path.join(instance_path, "redis"))
         client = store_module.connect(socket_path=socket_path, timeout=settings.redis_timeout)
     store = store_module.Store(client, settings.redis_prefix, script_flags=bool(settings.redis_url),
-                               refuse_unsafe=refuse_unsafe)
+                               refuse_unsafe=refuse_unsafe, timeout=settings.redis_timeout)
     store.gate.check()  # closed (answers unavailable) until Redis answers with safe settings
     return store
 

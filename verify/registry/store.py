@@ -70,7 +70,7 @@ def is_store_error(exc):
 class Store:
     """A Redis client plus the key prefix; each registry module builds its own keys through ``key``."""
 
-    def __init__(self, client, prefix="verify:", refuse_unsafe=False, script_flags=True):
+    def __init__(self, client, prefix="verify:", refuse_unsafe=False, script_flags=True, timeout=5.0):
         if "{" in prefix or "}" in prefix:
             raise ValueError("the key prefix must not contain braces: they are hash tags")
         self.redis = client
@@ -80,7 +80,7 @@ class Store:
         self._refuse_unsafe = refuse_unsafe
         self._scripts = {}
         self._script_flags = script_flags
-        self._timeout = client.connection_pool.connection_kwargs.get("socket_timeout") or 5.0
+        self._timeout = timeout  # the client's socket timeout: how long a script's answer is waited for
         self.clock_offset = 0.0  # Redis's clock minus this host's, measured by each probe
         self._clocks_due = time.monotonic() + CLOCK_CHECK_SECONDS  # the next comparison of the clocks
         self._local = threading.local()
