@@ -394,6 +394,29 @@ def test_report_is_filed_durably_with_a_reference(sms_app, body, lang):
     assert counts == {1: 1, 7: 1, 30: 1}
 
 
+@pytest.mark.parametrize("body, categories, kept", [
+    ("举报 021-9999-8888，冒充客服要验证码！还让我转账到“安全账户”。", ["sms_code", "transfer"], "冒充客服要验证码！还让我转账到“安全账户”。"),
+    ("举报０２１９９９９８８８８：说要注销校园贷，否则影响征信？", ["cancel_account"], "说要注销校园贷，否则影响征信？"),
+    ("举报 021 9999 8888 让我下载腾讯会议，开屏幕共享；说是警察。", ["screen_share", "police_court"], "让我下载腾讯会议，开屏幕共享；说是警察。"),
+    ("REPORT 021 9999 8888: asked for my code, then a transfer!", ["sms_code", "transfer"], "asked for my code, then a transfer!"),
+    ("REPORT 021 9999 8888 wanted me to screen share and cancel my account", ["screen_share", "cancel_account"],
+     "wanted me to screen share and cancel my account"),
+    ("REPORT 021 9999 8888 said my credit record is bad; threatened me", ["cancel_account", "threats"],
+     "said my credit record is bad; threatened me"),
+    ("举报 021 9999 8888 冒充客服", ["other"], "冒充客服"),
+    ("举报 021 9999 8888", [], ""),
+])
+def test_sms_report_takes_categories_from_its_words_and_keeps_its_punctuation(sms_app, body, categories, kept):
+    """An SMS report has no checkboxes: its words give the categories, so the overview counts texted
+    reports too; the text is stored as written, full-width punctuation and quotes included."""
+    reply = text(sms_app.test_client(), body)[1]
+    reference = reply.split("编号")[1].split("，")[0] if "编号" in reply else reply.split("reference ")[1].split(".")[0]
+    stored = registry_of(sms_app).reports.get(reference)
+    assert stored["text"] == kept and stored["categories"] == ",".join(categories)
+    overview = sms_app.extensions["verify"].review.overview()["categories"]
+    assert {name for name, count in overview.items() if count} == set(categories)
+
+
 def test_report_twice_counts_one_reporter(sms_app):
     client = sms_app.test_client()
     text(client, "举报 021-9999-8888")

@@ -136,6 +136,8 @@ def test_genuine_reminds_never_to_share_codes_or_move_money(lang):
         ("举报 021 9999 8888 冒充客服", "report", "zh", {"number": "021 9999 8888", "text": "冒充客服"}),
         ("REPORT +86 21 9999 8888 wanted money", "report", "en", {"number": "+86 21 9999 8888", "text": "wanted money"}),
         ("report 95188", "report", "en", {"number": "95188", "text": ""}),
+        ("举报 021-9999-8888，要验证码！", "report", "zh", {"number": "021-9999-8888", "text": "要验证码！"}),
+        ("举报　０２１　９９９９　８８８８：“安全账户”？", "report", "zh", {"number": "021 9999 8888", "text": "“安全账户”？"}),
         ("STOP", "opt_out", "en", {}),
         ("stop please", "unknown", "en", {}),
         ("start", "opt_in", "en", {}),
@@ -153,3 +155,27 @@ def test_parse(body, kind, lang, extra):
 
 def test_default_language_for_bare_codes_is_configurable():
     assert sms.parse("482193", default_lang="en").lang == "en"
+
+
+@pytest.mark.parametrize("words, categories", [
+    ("对方要我的验证码", ["sms_code"]),
+    ("问我银行卡号和密码", ["card_password"]),
+    ("让我把钱转账到安全账户", ["transfer"]),
+    ("叫我下载APP开屏幕共享", ["screen_share"]),
+    ("说我的校园贷要注销，不然影响征信", ["cancel_account"]),
+    ("威胁要爆我通讯录", ["threats"]),
+    ("自称公安局民警，说我涉嫌洗钱", ["police_court"]),
+    ("asked for the CODE they sent me", ["sms_code"]),
+    ("wanted my PIN and card number", ["card_password"]),
+    ("told me to transfer money to a safe account", ["transfer"]),
+    ("made me install AnyDesk and share my screen", ["screen_share"]),
+    ("said to cancel my loan account or my credit score drops", ["cancel_account"]),
+    ("said the police had a warrant", ["police_court"]),
+    ("冒充客服", ["other"]),
+    ("barcode decoder", ["other"]),  # whole words only in English
+    ("", []),
+])
+def test_categories_in_a_reports_words(words, categories):
+    from verify.services.reports import categories_in
+
+    assert categories_in(words) == categories

@@ -10,8 +10,10 @@ import hmac
 import json
 import logging
 import math
+import re
 import secrets
 import time
+import unicodedata
 
 from verify import phones, times
 from verify.errors import Invalid, RateLimited, StoreUnavailable
@@ -56,6 +58,38 @@ def clean_report(data, region, now=None):
     return {"phone": phone, "number_raw": str(data["number"])[:64], "channel": channel,
             "categories": sorted(set(categories), key=CATEGORIES.index), "text": text.strip(),
             "occurred_at": occurred, "amount_lost": amount, "reporter": reporter}
+
+
+# The words people use for what a scammer asked for, per category (matched on the text folded by
+# ``categories_in``). Chinese as written in reports and in the source article; English whole words.
+_CATEGORY_WORDS = {
+    "sms_code": ("验证码", "校验码", "动态码", "短信码", "动态密码", r"\bcodes?\b", r"\botps?\b", "one-time password",
+                 r"\bpasscodes?\b"),
+    "card_password": ("密码", "银行卡", "卡号", "信用卡", "cvv", r"\bpasswords?\b", r"\bpins?\b", r"\bcard (number|details)",
+                      r"\bbank cards?\b", r"\bcredit cards?\b"),
+    "transfer": ("转账", "汇款", "打款", "转钱", "打钱", "安全账户", r"\btransfer", r"\bwire\b", r"\bsend (me )?money",
+                 r"\bmove (my )?money", r"\bsafe account"),
+    "screen_share": ("屏幕共享", "共享屏幕", "录屏", "远程", "下载", "安装", "腾讯会议", r"\bscreen ?shar", r"\bshare (my|the|your) screen",
+                     r"\binstall", r"\bdownload", r"\banydesk\b", r"\bteamviewer\b", r"\bzoom\b", r"\bremote\b"),
+    "cancel_account": ("注销", "征信", "校园贷", "学生贷", "消除记录", r"\bcancel (my |the |your )?(loan )?account",
+                       r"\bclose (my |the |your )?(loan )?account", r"\bcredit (record|score|report|history)",
+                       r"\bstudent loan"),
+    "threats": ("威胁", "恐吓", "曝光", "通讯录", "爆通讯录", r"\bthreat", r"\bexpose", r"\bmy contacts\b"),
+    "police_court": ("公安", "警察", "警官", "民警", "法院", "检察院", "通缉", "逮捕", "洗钱", "立案", "传票", r"\bpolice\b",
+                     r"\bcourt\b", r"\barrest", r"\bwarrant\b", r"\bmoney laundering\b", r"\bprosecutor"),
+}
+_CATEGORY_PATTERNS = {category: re.compile("|".join(words)) for category, words in _CATEGORY_WORDS.items()}
+
+
+def categories_in(text):
+    """The report categories a reporter's own words name (an SMS report has no checkboxes):
+    验证码 -> sms_code, 转账 -> transfer, 屏幕共享 -> screen_share, 注销 / 征信 -> cancel_account, ...,
+    and the English words. Words that name none: ``["other"]``; no words: ``[]``."""
+    folded = unicodedata.normalize("NFKC", text or "").lower()
+    if not folded.strip():
+        return []
+    found = [category for category, pattern in _CATEGORY_PATTERNS.items() if pattern.search(folded)]
+    return found or ["other"]
 
 
 EARLIEST = 946684800  # 2000-01-01T00:00:00Z: nothing a reporter remembers happened before

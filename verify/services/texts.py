@@ -20,7 +20,7 @@ from verify.registry.sessions import CONTACT_DAYS, OWN
 from verify.services import advice
 from verify.services.actor import Actor
 from verify.services.fields import decimal_digits
-from verify.services.reports import MAX_TEXT
+from verify.services.reports import MAX_TEXT, categories_in
 
 # Twilio's own single-word opt-out and opt-in keywords, plus the Chinese 退订 / TD.
 OPT_OUT = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE", "退订", "TD"}
@@ -32,6 +32,7 @@ REPORT = ("举报", "REPORT")
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
+_SEPARATORS = " ,，:：;；、-—–"  # between the reported number and what happened
 _NUMBER_THEN_TEXT = re.compile(r"^([+(]?\d[\d\s()\-]*\d)\s*(.*)$", re.DOTALL)
 
 
@@ -56,8 +57,12 @@ def language(body, default="zh"):
 
 
 def parse(body, default_lang="zh"):
-    """Read a borrower's text. Full-width characters, spaces and case do not matter."""
-    text = " ".join(unicodedata.normalize("NFKC", body or "").split())
+    """Read a borrower's text. Full-width characters, spaces and case do not matter; a report's own
+    words are kept as written (full-width punctuation included)."""
+    written = " ".join((body or "").split())
+    # Folded one character at a time, so that a place in ``text`` maps back to one in ``written``.
+    folded = [unicodedata.normalize("NFKC", ch) for ch in written]
+    text = "".join(folded)
     lang = language(text, default_lang)
     word = text.upper()
     if word in OPT_OUT:
@@ -72,16 +77,33 @@ def parse(body, default_lang="zh"):
         for prefix in prefixes:
             # Chinese keywords may run into the number (查02160800000); English ones need a space.
             if word.startswith(prefix) and (prefix[0] > "~" or word[len(prefix):len(prefix) + 1] in ("", " ")):
-                rest = text[len(prefix):].strip()
                 if kind == "check":
-                    return Command(kind, lang, number=rest)
-                match = _NUMBER_THEN_TEXT.match(rest)
-                number, what = (match.group(1), match.group(2)) if match else (rest, "")
-                return Command(kind, lang, number=number, text=what.strip())
+                    return Command(kind, lang, number=text[len(prefix):].strip())
+                return _report(lang, written, folded, len(prefix))
     digits = decimal_digits(text)  # a code texted in any script's digits is the code
     if len(digits) == 6 and len(text) <= 40:
         return Command("code", lang, code=digits)
     return Command("unknown", lang)
+
+
+def _report(lang, written, folded, start):
+    # 举报 <number> <what happened>: the number read from the folded text, what happened kept as the
+    # reporter wrote it (from the written character where its folded form begins).
+    text = "".join(folded)
+    tail = text[start:]
+    start += len(tail) - len(tail.lstrip())
+    match = _NUMBER_THEN_TEXT.match(text[start:].rstrip())
+    if not match:
+        return Command("report", lang, number=text[start:].strip())
+    begins, at = start + match.start(2), 0
+    for index, piece in enumerate(folded):
+        if at >= begins:
+            what = written[index:]
+            break
+        at += len(piece)
+    else:
+        what = ""
+    return Command("report", lang, number=match.group(1), text=what.lstrip(_SEPARATORS).strip())
 
 
 class Texts:
@@ -222,7 +244,9 @@ class Texts:
         # No number, or none that can be read: how to report (not the CHECK hint).
         if not command.number:
             return self._say("report_usage", command.lang)
-        data = {"number": command.number, "text": command.text[:MAX_TEXT], "channel": "call"}
+        text = command.text[:MAX_TEXT]
+        # A text has no checkboxes: its own words give the categories the overview counts.
+        data = {"number": command.number, "text": text, "channel": "call", "categories": categories_in(text)}
         if sender.mobile:
             data["reporter_phone"] = sender.e164
         try:
