@@ -186,3 +186,61 @@ def test_a_stale_copy_and_forgotten_scripts_still_give_verdicts(app, client):
     registry.confirmed_at -= registry.FRESH_SECONDS
     assert check(client, "021-6080-0000")[1]["verdict"] == "official"
     assert client.post("/api/v1/reports", json={"number": "021-9999-8888"}).status_code == 201
+
+
+# --- numbers as typed, and our fixed lines typed without their area code (issue 15 item 12) ---------
+@pytest.mark.parametrize("typed, shown", [
+    ("1021-6080-0000", "1021 6080 0000"),  # not reparsed into "010 216 080 0000"
+    ("102160800000", "1021 6080 0000"),
+    ("0755-6080-0000", "0755 6080 0000"),
+    ("+86 21 6080 0000", "+86 21 6080 0000"),
+    ("+862160800000", "+86 21 6080 0000"),
+    ("13800138000", "138 0013 8000"),
+    ("+44 20 7946 0958", "+44 20 7946 0958"),
+    ("１３８－００１３－８０００", "138 0013 8000"),
+    ("1 3 8 0 0 1 3 8 0 0 0", "138 0013 8000"),  # more groups than a number has: regrouped
+])
+def test_a_number_is_shown_as_typed_digits_grouped(client, typed, shown):
+    assert check(client, typed)[1]["display"] == shown
+
+
+@pytest.mark.parametrize("typed, number, verdict, shown", [
+    ("6080 0000", "+862160800000", "official", "021 6080 0000"),
+    ("60800000", "+862160800000", "official", "021 6080 0000"),
+    ("６０８０－００００", "+862160800000", "official", "021 6080 0000"),
+    ("6080 0099", "+862160800099", "official", "021 6080 0099"),  # a display variant's digits
+    ("6080 1111", "+862160801111", "retired", "021 6080 1111"),
+])
+def test_the_local_digits_of_our_fixed_line_are_that_line(client, typed, number, verdict, shown):
+    status, body = check(client, typed)
+    assert status == 200 and body["verdict"] == verdict, body
+    assert body["number"] == number and body["display"] == shown
+    assert body["label"] is not None
+
+
+@pytest.mark.parametrize("typed", ["0755-6080-0000", "0755 60800000", "010 6080 0000", "+852 6080 0000",
+                                   "+86 755 6080 0000", "0 6080 0000", "86 6080 0000", "+86 6080 0000"])
+def test_a_number_that_merely_carries_our_lines_local_digits_is_never_official(client, typed):
+    """The scammer's angle: another city's line (or a prefix) ending in 6080 0000 imitates 021 6080 0000."""
+    status, body = check(client, typed)
+    assert status == 200 and body["verdict"] == "lookalike", body
+    assert body["imitates"]["number"] == "+862160800000" and body["number"] != "+862160800000"
+
+
+@pytest.mark.parametrize("typed", ["6080 000", "608 0000", "80 0000", "0000", "6080 00000", "16080 0000"])
+def test_too_few_or_other_digits_are_no_line_of_ours(client, typed):
+    status, body = check(client, typed)
+    assert body is None or body.get("verdict") not in ("official", "retired", "inbound_only"), body
+
+
+def test_local_digits_of_two_of_our_lines_ask_for_the_area_code(client, key):
+    registry = key("registry")
+    assert client.post("/api/v1/numbers", headers=registry, json={
+        "number": "010-6080-0000", "labels": {"zh": "北京回访", "en": "Beijing callback"}, "purpose": "callback",
+        "direction": "outbound"}).status_code == 201
+    response = client.get("/api/v1/check", query_string={"number": "6080 0000"})
+    assert response.status_code == 422 and response.content_type == "application/problem+json"
+    message = response.get_json()["errors"][0]["message"]
+    assert "010 6080 0000" in message and "021 6080 0000" in message and "area code" in message
+    assert check(client, "010 6080 0000")[1]["verdict"] == "official"
+    assert check(client, "0755 6080 0000")[1]["verdict"] == "lookalike"

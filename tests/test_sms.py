@@ -375,6 +375,26 @@ def test_check_a_number(sms_app, body, expected):
     assert expected in text(sms_app.test_client(), body)[1]
 
 
+@pytest.mark.parametrize("body, words", [
+    ("查 6080 0000", ["021 6080 0000", "是OK钱包官方号码"]),
+    ("CHECK 60800000", ["021 6080 0000", "is an official"]),
+    ("查 1021-6080-0000", ["1021 6080 0000", "冒充"]),
+    ("CHECK 0755-6080-0000", ["0755 6080 0000", "imitates our number 021 6080 0000"]),
+])
+def test_check_shows_numbers_as_typed_and_knows_our_lines_local_digits(sms_app, body, words):
+    reply = text(sms_app.test_client(), body)[1]
+    assert all(word in reply for word in words), reply
+    assert "010 216 080 0000" not in reply
+
+
+@pytest.mark.parametrize("body, words", [("查 6080 0000", "可能是010、021的号码"), ("CHECK 6080 0000", "area 010 or 021")])
+def test_check_of_local_digits_of_two_lines_asks_for_the_area_code(sms_app, key, body, words):
+    sms_app.test_client().post("/api/v1/numbers", headers=key("registry"), json={
+        "number": "010-6080-0000", "labels": {"zh": "北京", "en": "Beijing"}, "purpose": "callback", "direction": "outbound"})
+    reply = text(sms_app.test_client(), body)[1]
+    assert words in reply and "400-000-9518" in reply, reply
+
+
 def test_check_lookalike_names_the_official_number(sms_app, key):
     sms_app.test_client().post("/api/v1/numbers", headers=key("registry"), json={
         "number": "95188", "labels": {"zh": "客服", "en": "Service"}, "purpose": "hotline", "direction": "both"})

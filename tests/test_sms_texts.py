@@ -28,7 +28,11 @@ LONGEST = {
     "imitated": "0755 1234 5678",
     "reference": "R261130-7KQ2MD",
     "minutes": 60,
+    "codes": "0755、0771、0898、…",
 }
+
+# Digits typed without an area code are 7 or 8 digits, in at most 5 groups as typed.
+AREA_CODE = {"area_code": {"number": "60 80 00 00"}}
 
 
 def gsm7_septets(text):
@@ -38,7 +42,7 @@ def gsm7_septets(text):
 
 @pytest.mark.parametrize("kind", sorted(advice.SMS))
 def test_chinese_reply_fits_one_sms(kind):
-    reply = advice.sms(kind, "zh", BRAND, **LONGEST)
+    reply = advice.sms(kind, "zh", BRAND, **{**LONGEST, **AREA_CODE.get(kind, {})})
     assert len(reply) <= 70, f"{kind}: {len(reply)} characters: {reply}"
     assert len(reply.encode("utf-16-le")) // 2 <= 70  # no characters outside the BMP
 
@@ -46,7 +50,9 @@ def test_chinese_reply_fits_one_sms(kind):
 @pytest.mark.parametrize("kind", sorted(advice.SMS))
 def test_english_reply_fits_one_gsm7_sms(kind):
     # The README sizes replies for a brand of up to 10 Latin characters.
-    reply = advice.sms(kind, "en", {**BRAND, "brand_en": "LendWallet"}, **{**LONGEST, "agent": " W**", "when": "12-28 23:59"})
+    reply = advice.sms(kind, "en", {**BRAND, "brand_en": "LendWallet"}, **{**LONGEST, "agent": " W**", "when": "12-28 23:59",
+                                                                             "codes": "0755 or 0771 or 0898 or ...",
+                                                                             **AREA_CODE.get(kind, {})})
     assert gsm7_septets(reply) <= 160, f"{kind}: {gsm7_septets(reply)} septets: {reply}"
 
 
@@ -64,7 +70,7 @@ def test_every_warning_says_hang_up_and_call_the_hotline(kind, lang):
 
 
 # The usage hints: what to send, and what to do if someone is on the phone now.
-HINTS = {"help", "usage", "bad_number", "report_usage"}
+HINTS = {"help", "usage", "bad_number", "report_usage", "area_code"}
 
 
 @pytest.mark.parametrize("kind", sorted(HINTS))

@@ -16,6 +16,7 @@ from twilio.request_validator import RequestValidator
 from tests.redis_process import RedisProcess
 from tests.test_sms import open_session, text
 from verify.services import advice, demo
+from verify.services.actor import CLI
 
 TOKEN = "test-auth-token"
 ACCOUNT = "AC" + "0" * 32
@@ -239,6 +240,23 @@ def test_2_reads_a_number_as_keyed_when_it_is_shown_otherwise(voice_app):
     call = Call(voice_app.test_client())
     call.press("2")
     assert "您输入的号码是零 零 九 五 幺 八 八。" in words(call.press("0095188"))  # not "+95 188"
+
+
+def test_2_our_line_keyed_without_its_area_code_is_read_back_in_full_as_official(voice_app):
+    call = Call(voice_app.test_client())
+    call.press("2")
+    said = words(call.press("60800000"))
+    assert "您输入的号码是零 二 幺，六 零 八 零，零 零 零 零。" in said and "这是OK钱包的官方号码" in said
+
+
+def test_2_local_digits_of_two_of_our_lines_are_asked_for_again_with_the_area_code(voice_app):
+    voice_app.extensions["verify"].numbers.add(CLI, {"number": "010-6080-0000", "labels": {"zh": "北京", "en": "Beijing"},
+                                                     "purpose": "callback", "direction": "outbound"})
+    call = Call(voice_app.test_client(), lang="en")
+    call.press("2")
+    root = call.press("60800000")
+    assert "again with the area code" in words(root)
+    assert step_of(the_gather(root)) == {"step": "number", "lang": "en", "try": "1"}
 
 
 def test_2_an_unreadable_number_is_asked_for_once_more(voice_app):

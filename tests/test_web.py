@@ -98,6 +98,39 @@ def test_number_pages(client, number, verdict, words):
     assert "/report?number=" in page(response)
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_our_line_typed_without_its_area_code_is_that_line_shown_in_full(client, lang):
+    response = client.get("/check", query_string={"number": "6080 0000", "lang": lang})
+    assert response.status_code == 200 and verdict_of(response) == "official"
+    shown = text(response)
+    assert "021 6080 0000" in shown and "6080 0000" in shown.replace("021 6080 0000", "")
+    assert "不是我们的号码" not in shown and "Not our number" not in shown
+
+
+def test_a_number_is_shown_as_typed_not_reparsed(client):
+    response = client.get("/check", query_string={"number": "1021-6080-0000", "lang": "en"})
+    assert verdict_of(response) == "lookalike"
+    assert "1021 6080 0000" in text(response) and "010 216 080 0000" not in text(response)
+    assert "/report?number=1021+6080+0000" in page(response)
+
+
+@pytest.mark.parametrize("typed", ["0755-6080-0000", "010 6080 0000"])
+def test_another_citys_line_ending_in_our_local_digits_is_a_lookalike(client, typed):
+    response = client.get("/check", query_string={"number": typed, "lang": "en"})
+    assert verdict_of(response) == "lookalike" and "Our real number is 021 6080 0000." in text(response)
+
+
+@pytest.mark.parametrize("lang, words", [("zh", "请加上区号"), ("en", "please add the area code")])
+def test_local_digits_of_two_of_our_lines_ask_for_the_area_code(client, key, lang, words):
+    client.post("/api/v1/numbers", headers=key("registry"), json={
+        "number": "010-6080-0000", "labels": {"zh": "北京回访", "en": "Beijing callback"}, "purpose": "callback",
+        "direction": "outbound"})
+    response = client.get("/check", query_string={"number": "6080 0000", "lang": lang})
+    assert response.status_code == 400 and verdict_of(response) is None
+    shown = text(response)
+    assert words in shown and "010 6080 0000" in shown and "021 6080 0000" in shown
+
+
 def test_lookalike_names_the_official_number(client, key):
     client.post("/api/v1/numbers", headers=key("registry"), json={
         "number": "95188", "labels": {"zh": "客服", "en": "Service"}, "purpose": "hotline", "direction": "both"})

@@ -38,6 +38,15 @@ class Invalid(DomainError, ValueError):
         super().__init__("; ".join(f"{field}: {message}" for field, message in self.errors))
 
 
+class AreaCodeNeeded(Invalid):
+    """Digits typed without an area code that are the number within its city of several of our
+    lines: ``typed`` as typed, ``candidates`` how each line is shown. Never guessed: ask."""
+
+    def __init__(self, typed, candidates):
+        self.typed, self.candidates = typed, list(candidates)
+        super().__init__([("number", f"{typed} could be {' or '.join(self.candidates)}: add the area code")])
+
+
 class RateLimited(DomainError):
     """Too many requests from one client (or for one subject); ``retry_after`` seconds to wait."""
 

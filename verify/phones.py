@@ -6,6 +6,7 @@ The only module that imports ``phonenumbers``. Everything else handles numbers a
 import functools
 import hashlib
 import hmac
+import re
 import unicodedata
 
 import phonenumbers
@@ -13,6 +14,9 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 
 # Shorter official numbers (110, 120) are too common inside other numbers to mean imitation.
 MIN_LOOKALIKE_DIGITS = 5
+# A fixed line's number within its city (without the area code) has 7 or 8 digits in China; fewer
+# would be too common inside other numbers, and could be the local number of several lines.
+MIN_LOCAL_DIGITS, MAX_LOCAL_DIGITS = 7, 8
 MAX_INPUT_CHARS = 40
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
@@ -28,9 +32,10 @@ class InvalidNumber(ValueError):
 class Phone:
     """A parsed number: canonical E.164 key, what kind of number it is, and (on demand) how to show it."""
 
-    __slots__ = ("e164", "valid", "mobile", "home", "digits", "national", "_number", "_display")
+    __slots__ = ("e164", "valid", "mobile", "home", "digits", "national", "local", "_number", "_display", "_text",
+                 "_typed", "_region")
 
-    def __init__(self, number, region):
+    def __init__(self, number, region, text=None):
         national = phonenumbers.national_significant_number(number)
         # The number type is computed once: is_valid_number and number_type would each compute it.
         kind = phonenumbers.number_type(number)
@@ -42,6 +47,14 @@ class Phone:
         self.national = national  # an official number's lookalike signature
         self._number = number
         self._display = None
+        self._text = text if text is not None else self.e164
+        self._typed = None
+        self._region = region
+        # Digits dialled without the area code, as within a city (6080 0000 for 021 6080 0000): no
+        # number of their own, so they may name one of our fixed lines (``local_part``).
+        # Only the digits themselves: nothing taken off as a prefix (0, 86, +86) when they were read.
+        self.local = (self.home and not self.valid and MIN_LOCAL_DIGITS <= len(national) <= MAX_LOCAL_DIGITS
+                      and "".join(_DIGIT_RUNS.findall(self._text)) == national)
 
     @property
     def display(self):
@@ -51,8 +64,36 @@ class Phone:
             self._display = phonenumbers.format_number(self._number, fmt)
         return self._display
 
+    @property
+    def typed(self):
+        """The number as the person typed it, digits grouped (1021-6080-0000 -> 1021 6080 0000), never
+        regrouped by a reading of it that may be wrong (010 216 080 0000). One run of digits is grouped
+        like the valid number it is (021 6080 0000, +86 21 6080 0000), else in fours from the right."""
+        if self._typed is None:
+            self._typed = _grouped(self._text, self._region if self.valid else None)
+        return self._typed
+
     def __repr__(self):
         return f"Phone({self.e164})"
+
+
+_DIGIT_RUNS = re.compile(r"\d+")
+MAX_TYPED_GROUPS = 5  # more groups than a number is written in: regrouped (it is shown in one SMS)
+
+
+def _grouped(text, region):
+    plus = "+" if text.startswith("+") else ""
+    groups = _DIGIT_RUNS.findall(text)
+    if 2 <= len(groups) <= MAX_TYPED_GROUPS:
+        return plus + " ".join(groups)
+    digits = "".join(groups)
+    if region is not None:
+        # A valid number typed in one run: its own format, with the prefix as typed (0, +86, 0086 ...).
+        shown = phonenumbers.format_in_original_format(phonenumbers.parse(text, region, keep_raw_input=True), region)
+        if "".join(_DIGIT_RUNS.findall(shown)) == digits:
+            return shown
+    head = len(digits) % 4 or 4
+    return plus + " ".join([digits[:head], *(digits[i:i + 4] for i in range(head, len(digits), 4))])
 
 
 def _clean(raw):
@@ -83,7 +124,7 @@ def parse(raw, region="CN"):
         raise InvalidNumber("not_a_number", "That does not look like a phone number.") from None
     if len(phonenumbers.national_significant_number(number)) < 3:
         raise InvalidNumber("too_short", "That is too short to be a phone number.")
-    return Phone(number, region)
+    return Phone(number, region, text)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -156,3 +197,14 @@ def carries(phone, signature):
 def signature(phone):
     """The digits a lookalike of this official number would carry, or None if too short to tell."""
     return phone.national if len(phone.national) >= MIN_LOOKALIKE_DIGITS else None
+
+
+def local_part(phone):
+    """The digits of one of our fixed lines as dialled within its city, without the area code
+    (021 6080 0000 -> 60800000), or None for a number without an area code (mobiles, 400, 95xxx,
+    abroad): what a borrower types when the caller ID showed no area code."""
+    if not phone.home:
+        return None
+    length = phonenumbers.length_of_geographical_area_code(phone._number)
+    rest = phone.national[length:]
+    return rest if length and MIN_LOCAL_DIGITS <= len(rest) <= MAX_LOCAL_DIGITS else None

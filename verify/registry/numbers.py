@@ -1,11 +1,12 @@
 """The registry of the lender's official numbers as stored, and the one-round-trip number lookup.
 
 Entries live in one hash (E.164 -> JSON). A second hash, the index, is rebuilt on every change:
-``=<e164>`` for each number and display variant, ``~<digits>`` for the signature a lookalike would
-carry. A version counter goes up with every change. All share the ``{registry}`` hash tag.
+``=<e164>`` for each number and display variant, ``~<digits>`` for the signatures a lookalike would
+carry (the national number, and a fixed line's digits within its city), ``@<digits>`` for the
+numbers whose digits within their city these are (6080 0000 typed without the area code). A version counter goes up with every change. All share the ``{registry}`` hash tag.
 
   {registry}:entries   hash, E.164 -> the entry as JSON
-  {registry}:index     hash, =<e164> and ~<signature> -> the entry as JSON
+  {registry}:index     hash, =<e164> and ~<signature> -> the entry as JSON; @<local digits> -> [E.164]
   {registry}:version   changes so far
 
 The registry is small and read on every check, so each process keeps the parsed index and the
@@ -38,6 +39,7 @@ class RegistryCache:
         self.version = None
         self.exact = {}
         self.signatures = {}
+        self.local = {}
         self.confirmed_at = None  # time.monotonic() of the last read of the version
         self.changes_here = 0  # registry changes this process has made
         self._changes_seen = None
@@ -54,23 +56,28 @@ class RegistryCache:
 
     def load(self, version, index):
         """Replace the copy with ``index`` (the raw hash) at ``version``."""
-        exact, signatures = {}, {}
+        parts = {"=": {}, "~": {}, "@": {}}
         for field, packed in index.items():
-            (exact if field[0] == "=" else signatures)[field[1:]] = json.loads(packed)
-        self.exact, self.signatures, self.version = exact, signatures, version
+            parts[field[0]][field[1:]] = json.loads(packed)
+        self.exact, self.signatures, self.local, self.version = parts["="], parts["~"], parts["@"], version
 
 
 def build_index(entries, region):
     """The lookup hash for ``entries``: exact numbers and variants, and lookalike signatures."""
-    index = {}
+    index, local = {}, {}
     for entry in entries:
         packed = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
         for e164 in [entry["number"], *entry["variants"]]:
             index["=" + e164] = packed
+            phone = phones.parse(e164, region)
+            digits = phones.local_part(phone)
+            if digits:
+                local.setdefault(digits, []).append(e164)
             if entry["status"] == "active":
-                sig = phones.signature(phones.parse(e164, region))
-                if sig:
+                # 0755 6080 0000 carries the city digits of 021 6080 0000: it imitates it, as +852 2160 800000 does.
+                for sig in {phones.signature(phone), digits} - {None}:
                     index["~" + sig] = packed
+    index.update({"@" + digits: json.dumps(sorted(numbers)) for digits, numbers in local.items()})
     return index
 
 
@@ -158,6 +165,11 @@ class Numbers:
     def official(self, e164):
         """The entry ``e164`` belongs to in this process's copy (made current by the last ``run_current``)."""
         return self.cache.exact.get(e164)
+
+    def local_lines(self, phone):
+        """The numbers (E.164, registered or variants) whose digits within their city ``phone`` is, when
+        it was typed without an area code (``Phone.local``): one, several (ask for the area code) or none."""
+        return self.cache.local.get(phone.national, []) if phone.local else []
 
     def imitated(self, phone):
         """The active official entry whose signature ``phone`` carries (the longest), else None."""

@@ -65,7 +65,7 @@ def check():
 
 def _number_body(answer):
     facts, phone = answer.facts, answer.phone
-    body = {"number": phone.e164, "display": phone.display, "verdict": answer.verdict,
+    body = {"number": phone.e164, "display": answer.shown, "verdict": answer.verdict,
             "label": facts.entry["labels"] if facts.entry else None, "advice": answer.advice,
             "reports_30d": facts.reporters_30d}
     if answer.verdict == v.LOOKALIKE:

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from verify import phones, times
 from verify import verdicts as v
-from verify.errors import Invalid
+from verify.errors import AreaCodeNeeded, Invalid
 from verify.routes import forms, pages, services
 from verify.routes.i18n import LANGUAGES, _, current_language
 from verify.services import advice, fields
@@ -76,17 +76,23 @@ def check():
     phone = _read_number(form.number, phones.parse_checked) if form.validate() else None
     if phone is None:
         return _home(check_form=form, status=400)
-    answer = services().checks.check(phone)
-    return _number_page(phone, answer), 503 if answer.verdict == v.UNAVAILABLE else 200
+    try:
+        answer = services().checks.check(phone)
+    except AreaCodeNeeded as exc:
+        form.number.errors.append(_("%(number)s could be %(lines)s: please add the area code.", number=exc.typed,
+                                    lines=_(" or ").join(exc.candidates)))
+        return _home(check_form=form, status=400)
+    return _number_page(answer), 503 if answer.verdict == v.UNAVAILABLE else 200
 
 
-def _number_page(phone, answer):
+def _number_page(answer):
     facts = answer.facts
     impersonated = bool(facts) and answer.verdict == v.OFFICIAL and v.impersonated(facts)
     return render_template(
         "result_number.html", verdict=answer.verdict, tone=NUMBER_TONES[answer.verdict],
         headline=advice.headline(answer.verdict, current_language(), impersonated), impersonated=impersonated,
-        phone=phone, entry=facts.entry if facts else None, imitated=answer.imitated,
+        shown=answer.shown, typed=answer.typed if answer.local else None, entry=facts.entry if facts else None,
+        imitated=answer.imitated,
         reports_30d=facts.reporters_30d if facts else 0, advice=answer.advice[current_language()],
     )
 

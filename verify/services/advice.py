@@ -253,6 +253,12 @@ SMS = {
         "en": "We could not read that number. Send CHECK and the number, e.g. CHECK 02160800000. Unsure? Hang up "
         "and call {hotline} yourself.",
     },
+    # Digits typed without an area code that are the digits of several of our lines within their cities.
+    "area_code": {
+        "zh": "{number}缺区号，可能是{codes}的号码。请加区号再查。有疑问请挂断，自己拨打{hotline}。",
+        "en": "{number} could be our line in area {codes}: add the area code and check again. Unsure? Hang up "
+        "and call {hotline} yourself.",
+    },
     # 举报 / REPORT without a number it can read.
     "report_usage": {
         "zh": "请发“举报 号码 经过”，例如：举报 02199998888 要验证码。有疑问请挂断，自己拨打{hotline}核实。",
@@ -312,6 +318,8 @@ VOICE = {
     "not_understood": {"zh": "对不起，没有收到有效的按键。", "en": "Sorry, we did not get a valid key."},
     "bad_code": {"zh": "对不起，核验码是6位数字。", "en": "Sorry, the code has 6 digits."},
     "bad_number": {"zh": "对不起，没有听懂这个号码。", "en": "Sorry, we could not read that number."},
+    "area_code": {"zh": "这个号码可能是我们不同城市的几条线路之一，请连同区号再输入一次。",
+                  "en": "That could be one of several of our lines in different cities. Key it in again with the area code."},
     "goodbye": {"zh": "感谢您的来电，再见。", "en": "Thank you for calling. Goodbye."},
     "genuine": {
         "zh": "核验通过：{brand}正在给您回访。客服{agent}，工号{agent_id}，来电号码{caller}。通话中仍不要透露验证码、密码，"

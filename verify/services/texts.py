@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from verify import phones
 from verify import verdicts as v
-from verify.errors import Invalid, NotSigned, StoreUnavailable
+from verify.errors import AreaCodeNeeded, Invalid, NotSigned, StoreUnavailable
 from verify.messaging import WebhookForm
 from verify.registry.replies import ClaimState
 from verify.registry.sessions import CONTACT_DAYS, OWN
@@ -32,6 +32,7 @@ REPORT = ("举报", "REPORT")
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
+MAX_AREA_CODES = 3
 _SEPARATORS = " ,，:：;；、-—–"  # between the reported number and what happened
 _NUMBER_THEN_TEXT = re.compile(r"^([+(]?\d[\d\s()\-]*\d)\s*(.*)$", re.DOTALL)
 
@@ -104,6 +105,14 @@ def _report(lang, written, folded, start):
     else:
         what = ""
     return Command("report", lang, number=match.group(1), text=what.lstrip(_SEPARATORS).strip())
+
+
+def _area_codes(candidates, lang):
+    # The area codes of the lines digits typed without one may be (021 6080 0000 -> 021): one SMS
+    # holds a few codes, not a few whole numbers.
+    codes = list(dict.fromkeys(line.split()[0] for line in candidates))
+    shown = codes[:MAX_AREA_CODES] + ([("…" if lang == "zh" else "...")] if len(codes) > MAX_AREA_CODES else [])
+    return ("、" if lang == "zh" else " or ").join(shown)
 
 
 class Texts:
@@ -237,8 +246,11 @@ class Texts:
             phone = phones.parse_checked(command.number, self._region)
         except phones.InvalidNumber:
             return self._say("bad_number", command.lang)
-        answer = self._checks.check(phone)
-        return self._say(f"number_{answer.verdict}", command.lang, number=phone.display, imitated=answer.imitated or "")
+        try:
+            answer = self._checks.check(phone)
+        except AreaCodeNeeded as exc:  # the digits of several of our lines within their cities: ask
+            return self._say("area_code", command.lang, number=exc.typed, codes=_area_codes(exc.candidates, command.lang))
+        return self._say(f"number_{answer.verdict}", command.lang, number=answer.shown, imitated=answer.imitated or "")
 
     def _report(self, sender, command):
         # No number, or none that can be read: how to report (not the CHECK hint).

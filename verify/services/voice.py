@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from verify import phones
 from verify import verdicts as v
-from verify.errors import NotSigned, RateLimited, StoreUnavailable
+from verify.errors import AreaCodeNeeded, NotSigned, RateLimited, StoreUnavailable
 from verify.messaging import Dial, Gather, Hangup, Say, WebhookForm
 from verify.registry.replies import ClaimState
 from verify.services import advice, fields
@@ -120,10 +120,15 @@ class Voice:
             phone = phones.parse_checked(digits, self._region)
         except phones.InvalidNumber:
             return self._again(step, "bad_number")
-        answer, lang = self._checks.check(phone), step.lang
-        # Read back as keyed (0095188, not "+95 188"), in the groups it is shown in when they are the same digits.
+        try:
+            answer, lang = self._checks.check(phone), step.lang
+        except AreaCodeNeeded:  # the digits of several of our lines within their cities: ask again with it
+            return self._again(step, "area_code")
+        # Read back as keyed (0095188, not "+95 188"), in the groups it is shown in when they are the same
+        # digits; one of our lines keyed in without its area code is read back in full.
         keyed = fields.decimal_digits(digits)
-        number = advice.spoken(phone.display if fields.decimal_digits(phone.display) == keyed else keyed, lang)
+        number = advice.spoken(answer.shown if answer.local else phone.display
+                               if fields.decimal_digits(phone.display) == keyed else keyed, lang)
         imitated = advice.spoken(answer.imitated, lang) if answer.imitated else None
         said = Say(lang, advice.voice_number(answer.verdict, lang, self._brand, number, imitated,
                                              answer.facts is not None and v.impersonated(answer.facts)))
