@@ -44,7 +44,8 @@ def test_call_status_needs_an_app_key(client, key, app_key, open_session):
 
 def test_calling_now_with_the_sessions_details(client, app_key, open_session):
     created = open_session()
-    for caller in ({}, {"caller": "021-6080-0000"}, {"caller": "+86 21 6080 0099"}):  # none, the number, its variant
+    # None, the number, its variant, and the number typed without its area code.
+    for caller in ({}, {"caller": "021-6080-0000"}, {"caller": "+86 21 6080 0099"}, {"caller": "6080 0000"}):
         response = status(client, app_key, **caller)
         assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
         assert response.get_json() == {
@@ -56,7 +57,7 @@ def test_calling_now_with_the_sessions_details(client, app_key, open_session):
 
 def test_a_spoofed_caller_is_not_us(client, app_key, open_session):
     open_session()
-    for spoofed in ("021-6080-1111", "13911111111", "400-000-9518", "+852 2160 800000"):
+    for spoofed in ("021-6080-1111", "13911111111", "400-000-9518", "+852 2160 800000", "0755 6080 0000", "6080 1111"):
         assert status(client, app_key, caller=spoofed).get_json() == {
             "state": "not_calling", "agent_id": None, "agent_name": None, "caller": None, "since": None,
             "expires_at": None, "last_contact_at": None}, spoofed

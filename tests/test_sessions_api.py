@@ -99,6 +99,31 @@ def test_caller_must_match_when_given(client, open_session):
     assert verify(client, created["code"], caller="021-9999-0000").get_json()["verdict"] == "not_verified"
 
 
+@pytest.mark.parametrize("caller, verdict", [
+    ("6080 0000", "genuine"), ("60800000", "genuine"), ("6080 0099", "genuine"),  # our line without its area code
+    ("0755 6080 0000", "not_verified"), ("010-6080-0000", "not_verified"), ("+852 6080 0000", "not_verified"),
+    ("6080 1111", "not_verified"),  # the digits of our retired line: not the session's
+])
+def test_a_caller_typed_without_its_area_code_is_our_line(client, open_session, caller, verdict):
+    """The right code with our line's digits typed as the caller ID showed them is genuine, with the full
+    number shown; another city's line ending in those digits never is."""
+    created = open_session()
+    body = verify(client, created["code"], caller=caller).get_json()
+    assert body["verdict"] == verdict, body
+    if verdict == "genuine":
+        assert body["session"]["caller_display"] == "021 6080 0000"
+
+
+def test_a_caller_that_could_be_several_of_our_lines_asks_for_the_area_code(client, key, open_session):
+    assert client.post("/api/v1/numbers", headers=key("registry"), json={
+        "number": "010-6080-0000", "labels": {"zh": "北京回访", "en": "Beijing callback"}, "purpose": "callback",
+        "direction": "outbound"}).status_code == 201
+    created = open_session()
+    response = verify(client, created["code"], caller="6080 0000")
+    assert response.status_code == 422 and "area code" in response.get_json()["errors"][0]["message"]
+    assert verify(client, created["code"], caller="021 6080 0000").get_json()["verdict"] == "genuine"
+
+
 def test_new_session_replaces_the_old_code(client, open_session):
     first = open_session()
     second = open_session()

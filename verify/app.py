@@ -119,7 +119,7 @@ def build_services(settings, store):
         network_wide=(API_CHECK, API_VERIFY))
     checks = NumberChecks(numbers, reports, client_limits, region, brand, settings.reported_threshold)
     call_steps = CallSteps(sessions, settings.voice_call_limit, settings.voice_code_limit, settings.voice_rate_window)
-    calls = CallChecks(sessions, client_limits, region, brand, call_steps)
+    calls = CallChecks(sessions, client_limits, region, brand, call_steps, numbers)
     contacts = Sealer((settings.contact_key or settings.hmac_key).encode(), purpose=b"contact")
     intake = ReportIntake(reports, numbers, limits, hmac_key, region, windows(settings.rate_report), contacts)
     notices = Notices(messages, sessions, twilio, hmac_key, region, brand, settings.sms_language)

@@ -166,6 +166,14 @@ class Numbers:
         """The entry ``e164`` belongs to in this process's copy (made current by the last ``run_current``)."""
         return self.cache.exact.get(e164)
 
+    @unavailable_on_error
+    def local_lines_stored(self, phone):
+        """``local_lines`` read from the store itself (one read, for a path that keeps no registry copy)."""
+        if not phone.local:
+            return []
+        packed = self.store.redis.hget(self._index, "@" + phone.national)
+        return json.loads(packed) if packed is not None else []
+
     def local_lines(self, phone):
         """The numbers (E.164, registered or variants) whose digits within their city ``phone`` is, when
         it was typed without an area code (``Phone.local``): one, several (ask for the area code) or none."""

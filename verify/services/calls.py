@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from verify import phones, times
 from verify import verdicts as v
-from verify.errors import Invalid, RateLimited, StoreUnavailable
+from verify.errors import AreaCodeNeeded, Invalid, RateLimited, StoreUnavailable
 from verify.registry.sessions import ANY, OWN
 from verify.services import advice, fields
 from verify.services.limits import API_VERIFY
@@ -23,8 +23,9 @@ class CallAnswer:
 class CallChecks:
     """The code check, bound to the session store and the settings it needs."""
 
-    def __init__(self, sessions, client_limits, region, brand, call_steps=None):
+    def __init__(self, sessions, client_limits, region, brand, call_steps=None, numbers=None):
         self._sessions = sessions
+        self._numbers = numbers  # the registry: a caller typed without its area code is one of our lines
         self._client_limits = client_limits
         self._call_steps = call_steps
         self._region = region
@@ -58,12 +59,13 @@ class CallChecks:
         one of its variants), for the lender's own app: one round trip that checks no code and counts
         nothing. ``calling_now`` with the session's masked details, else ``not_calling``; every field is
         there, None where it does not apply. ``StoreUnavailable`` when the store fails."""
+        caller_e164 = self._caller(caller)
         status = self._sessions.status(borrower.e164)
         last = status.last_contact
         body = {"state": "not_calling", "agent_id": None, "agent_name": None, "caller": None, "since": None,
                 "expires_at": None, "last_contact_at": times.iso(last.at) if last else None}
         live = status.live
-        if live is None or (caller is not None and caller.e164 not in status.callers):
+        if live is None or (caller_e164 is not None and caller_e164 not in status.callers):
             return body  # no session, or a number that is not ours for it: whoever calls is not us
         return {**body, "state": "calling_now", "agent_id": live.agent_id, "agent_name": v.mask_name(live.agent_name),
                 "caller": live.caller, "since": times.iso(live.created), "expires_at": times.iso(live.expires)}
@@ -77,10 +79,20 @@ class CallChecks:
         counted on the caller's code limit first (``RateLimited`` past it: nothing checked)."""
         kind = OWN if channel == "sms" else ANY  # only a text comes from the borrower's own phone
         try:
-            checked = self._check(borrower, code, caller.e164 if caller else None, kind, client_ip, once)
+            checked = self._check(borrower, code, self._caller(caller), kind, client_ip, once)
         except StoreUnavailable:
             return CallAnswer(v.UNAVAILABLE, advice.for_call(v.UNAVAILABLE, self._brand))
         return self.answer(checked, channel)
+
+    def _caller(self, caller):
+        # The number the borrower says called, as E.164: digits typed without the area code (6080 0000)
+        # are the one line of ours they belong to; of several, the borrower is asked for the area code.
+        if caller is None:
+            return None
+        lines = self._numbers.local_lines_stored(caller) if self._numbers is not None and caller.local else []
+        if len(lines) > 1:
+            raise AreaCodeNeeded(caller.typed, [phones.display(line, self._region) for line in lines])
+        return lines[0] if lines else caller.e164
 
     def _check(self, borrower, code, caller_e164, kind, client_ip, once):
         if once is not None:
