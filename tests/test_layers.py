@@ -52,7 +52,7 @@ def test_routes_use_services_not_the_registry_or_twilio(path):
     assert not {"redis", "twilio"} & {name.split(".")[0] for name in imports}
 
 
-@pytest.mark.parametrize("name", ["verdicts", "phones", "times", "errors", "settings"])
+@pytest.mark.parametrize("name", ["verdicts", "phones", "times", "errors", "settings", "segments"])
 def test_pure_modules_import_nothing_of_ours(name):
     imports = _imports(PACKAGE / f"{name}.py")
     assert not _ours(imports, "verify")

@@ -70,7 +70,7 @@ class Phone:
         regrouped by a reading of it that may be wrong (010 216 080 0000). One run of digits is grouped
         like the valid number it is (021 6080 0000, +86 21 6080 0000), else in fours from the right."""
         if self._typed is None:
-            self._typed = _grouped(self._text, self._region if self.valid else None)
+            self._typed = _grouped(self._text, self._region if self.valid else None, self._number.country_code)
         return self._typed
 
     def __repr__(self):
@@ -78,10 +78,10 @@ class Phone:
 
 
 _DIGIT_RUNS = re.compile(r"\d+")
-MAX_TYPED_GROUPS = 5  # more groups than a number is written in: regrouped (it is shown in one SMS)
+MAX_TYPED_GROUPS = 6  # more groups than a number is written in: regrouped (it is shown in one SMS)
 
 
-def _grouped(text, region):
+def _grouped(text, region, country_code):
     plus = "+" if text.startswith("+") else ""
     groups = _DIGIT_RUNS.findall(text)
     if 2 <= len(groups) <= MAX_TYPED_GROUPS:
@@ -92,8 +92,11 @@ def _grouped(text, region):
         shown = phonenumbers.format_in_original_format(phonenumbers.parse(text, region, keep_raw_input=True), region)
         if "".join(_DIGIT_RUNS.findall(shown)) == digits:
             return shown
+    country = str(country_code) if plus and digits.startswith(str(country_code)) else ""
+    digits = digits[len(country):]  # +<country code> stays a group of its own
     head = len(digits) % 4 or 4
-    return plus + " ".join([digits[:head], *(digits[i:i + 4] for i in range(head, len(digits), 4))])
+    return " ".join([plus + country] * bool(plus + country)
+                    + [digits[:head], *(digits[i:i + 4] for i in range(head, len(digits), 4))])
 
 
 def _clean(raw):

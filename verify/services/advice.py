@@ -8,6 +8,7 @@ pick one.
 import functools
 import re
 
+from verify import segments
 from verify import verdicts as v
 
 # Said with every warning: the rules that unmask most scams.
@@ -185,7 +186,7 @@ SMS = {
     # Call status (核实 / ? / CALL ...), never verification: a scammer may call at the same moment as our
     # agent, so these never say "verified" and send the borrower back to the code.
     "calling_now": {
-        "zh": "{brand}正在致电您：工号{agent_id}{agent}，{caller}，{time}起。请对方报核验码发到本号，否则挂断。",
+        "zh": "{brand}正在致电您：工号{agent_id}{agent}，{caller}，{time}起。请对方报核验码发本号，否则挂断。",
         "en": "{brand_en} has an agent calling you now: agent {agent_id}{agent}, from {caller}, since {time}. "
         "Ask the caller for the code and text it here, or hang up.",
     },
@@ -291,9 +292,30 @@ SMS = {
 }
 
 
+# Values a reply may shorten, in this order, when the whole would not go as one SMS: only outlandish
+# input gets there (a 25-digit "number" texted to CHECK). Cut in the middle, so that the start and the
+# end of a number stay: "…" in Chinese, "..." in English (GSM-7 has no ellipsis).
+_SHORTENED = ("number", "imitated", "caller", "agent_id")
+_KEPT = 8  # characters of a value always kept
+
+
 def sms(kind, lang, brand, **values):
-    """One SMS reply of ``kind`` in ``lang`` (zh or en), filled with the brand and ``values``."""
-    return SMS[kind][lang].format(**brand, **values)
+    """One SMS reply of ``kind`` in ``lang`` (zh or en), filled with the brand and ``values``: one
+    message (``segments.fits_one``), the values of ``_SHORTENED`` cut where they would not fit."""
+    reply = SMS[kind][lang].format(**brand, **values)
+    return reply if segments.fits_one(reply) else _fitted(SMS[kind][lang], lang, brand, values, reply)
+
+
+def _fitted(text, lang, brand, values, reply):
+    mark = "…" if lang == "zh" else "..."
+    for name in _SHORTENED:
+        whole = str(values.get(name, ""))
+        for keep in range(len(whole) - 1, _KEPT - 1, -1):
+            values = {**values, name: whole[:keep - keep // 2] + mark + whole[len(whole) - keep // 2:]}
+            reply = text.format(**brand, **values)
+            if segments.fits_one(reply):
+                return reply
+    return reply  # a brand or hotline too long for one SMS: tests/test_sms_segments.py sizes the settings
 
 
 # --- The voice hotline -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from verify import phones
+from verify import phones, segments
 from verify import verdicts as v
 from verify.errors import AreaCodeNeeded, Invalid, NotSigned, StoreUnavailable
 from verify.messaging import WebhookForm
@@ -237,8 +237,8 @@ class Texts:
         # What the genuine and the calling-now replies say of a session (``CallChecks.shown``).
         started = dt.datetime.fromtimestamp(session["created"], self._zone).strftime("%H:%M")
         agent = session["agent_name"]
-        # A Chinese character would turn an English SMS into UCS-2 and split it in three.
-        agent = f" {agent}" if lang == "zh" or agent.isascii() else ""
+        # A character outside GSM-7 (Chinese, Ł, `) would turn an English SMS into UCS-2 and split it in three.
+        agent = f" {agent}" if lang == "zh" or segments.is_gsm7(agent) else ""
         return {"agent_id": session["agent_id"], "agent": agent, "caller": session["caller_display"], "time": started}
 
     def _check(self, sender, command):
