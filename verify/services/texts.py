@@ -61,9 +61,7 @@ def parse(body, default_lang="zh"):
     """Read a borrower's text. Full-width characters, spaces and case do not matter; a report's own
     words are kept as written (full-width punctuation included)."""
     written = " ".join((body or "").split())
-    # Folded one character at a time, so that a place in ``text`` maps back to one in ``written``.
-    folded = [unicodedata.normalize("NFKC", ch) for ch in written]
-    text = "".join(folded)
+    text = unicodedata.normalize("NFKC", written)
     lang = language(text, default_lang)
     word = text.upper()
     if word in OPT_OUT:
@@ -80,16 +78,18 @@ def parse(body, default_lang="zh"):
             if word.startswith(prefix) and (prefix[0] > "~" or word[len(prefix):len(prefix) + 1] in ("", " ")):
                 if kind == "check":
                     return Command(kind, lang, number=text[len(prefix):].strip())
-                return _report(lang, written, folded, len(prefix))
+                return _report(lang, written, len(prefix))
     digits = decimal_digits(text)  # a code texted in any script's digits is the code
     if len(digits) == 6 and len(text) <= 40:
         return Command("code", lang, code=digits)
     return Command("unknown", lang)
 
 
-def _report(lang, written, folded, start):
+def _report(lang, written, start):
     # 举报 <number> <what happened>: the number read from the folded text, what happened kept as the
-    # reporter wrote it (from the written character where its folded form begins).
+    # reporter wrote it (from the written character where its folded form begins). Folded one character
+    # at a time here, so that a place in the folded text maps back to one in ``written``.
+    folded = [unicodedata.normalize("NFKC", ch) for ch in written]
     text = "".join(folded)
     tail = text[start:]
     start += len(tail) - len(tail.lstrip())
