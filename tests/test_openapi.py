@@ -45,7 +45,8 @@ def test_every_api_route_is_described(app, spec):
     described = {(path, method.upper()) for path, item in spec["paths"].items() for method in item if method != "parameters"}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(("/api/", "/healthz", "/readyz")):
-            path = rule.rule.replace("<session_id>", "{id}").replace("<report_id>", "{id}").replace("<number>", "{number}")
+            path = rule.rule.replace("<session_id>", "{id}").replace("<report_id>", "{id}").replace("<number>", "{number}").replace(
+                "<request_id>", "{id}")
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 assert (path, method) in described, f"{method} {path} is not in openapi.json"
 
@@ -140,12 +141,40 @@ def test_real_answers_match_the_document(app, client, key, spec):
     call("patch", "/api/v1/reports/{id}", f"/api/v1/reports/{filed}", 415, data="x", headers=staff)
     call("patch", "/api/v1/reports/{id}", f"/api/v1/reports/{filed}", 401, json={})
     call("patch", "/api/v1/reports/{id}", f"/api/v1/reports/{filed}", 403, json={}, headers=sessions)
+    _callback_requests(app, call, sessions, registry)
     call("get", "/api/v1/openapi.json", "/api/v1/openapi.json", 200)
     call("get", "/healthz", "/healthz", 200)
     call("get", "/readyz", "/readyz", 200)
 
     operations = {(m, p) for p, item in spec["paths"].items() for m in item if m != "parameters"}
     assert operations <= seen, f"not exercised: {operations - seen}"
+
+
+def _callback_requests(app, call, sessions, registry):
+    from verify import phones
+    from verify.services.actor import Actor
+
+    svc = app.extensions["verify"]
+    svc.callback_requests.ask(Actor("sms"), phones.parse("13600136000"), "今晚7点", "sms")
+    svc.callback_requests.ask(Actor("voice"), phones.parse("13600136001"), "", "voice")
+    listed = call("get", "/api/v1/callbacks", "/api/v1/callbacks?limit=1", 200, headers=sessions).get_json()
+    call("get", "/api/v1/callbacks", f"/api/v1/callbacks?cursor={listed['next_cursor']}", 200, headers=sessions)
+    call("get", "/api/v1/callbacks", "/api/v1/callbacks", 401)
+    call("get", "/api/v1/callbacks", "/api/v1/callbacks", 403, headers=registry)
+    call("get", "/api/v1/callbacks", "/api/v1/callbacks?cursor=x", 422, headers=sessions)
+    request_id, path = listed["callbacks"][0]["id"], "/api/v1/callbacks/{id}/done"
+    session = {"borrower": "13600136000", "caller": "021-6080-0000", "agent_id": "A1", "agent_name": "王小明", "purpose": "回电"}
+    first = call("post", "/api/v1/sessions", "/api/v1/sessions", 201, json=session, headers=sessions).get_json()["id"]
+    url = f"/api/v1/callbacks/{request_id}/done"
+    call("post", path, url, 422, json={"session_id": "nope"}, headers=sessions)
+    call("post", path, url, 200, json={"session_id": first}, headers=sessions)
+    second = call("post", "/api/v1/sessions", "/api/v1/sessions", 201, json=session, headers=sessions).get_json()["id"]
+    call("post", path, url, 409, json={"session_id": second}, headers=sessions)
+    call("post", path, "/api/v1/callbacks/000000000000/done", 404, json={"session_id": first}, headers=sessions)
+    call("post", path, url, 400, data="{", content_type="application/json", headers=sessions)
+    call("post", path, url, 415, data="x", headers=sessions)
+    call("post", path, url, 401, json={"session_id": first})
+    call("post", path, url, 403, json={"session_id": first}, headers=registry)
 
 
 def test_unavailable_answers_match_the_document(app, spec, redis_server, tmp_path):

@@ -24,6 +24,7 @@ LONGEST = {
     "reference": "R261130-7KQ2MD",
     "minutes": 60,
     "codes": "0755、0771、0898、…",
+    "hours": 168,  # VERIFY_CALLBACK_TTL at its longest, 7 days
 }
 
 # Digits typed without an area code are 7 or 8 digits, in at most 5 groups as typed.

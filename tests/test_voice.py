@@ -268,14 +268,12 @@ def test_2_an_unreadable_number_is_asked_for_once_more(voice_app):
     ends_the_call(call.press("12"))
 
 
-# --- 3 and 0 -------------------------------------------------------------------------------------------------------
+# --- 0 (3, a callback request: tests/test_callback_requests.py) ------------------------------------------------
 @pytest.mark.parametrize("lang, hours", [("zh", "每天9点到21点"), ("en", "every day from 9 am to 9 pm")])
-@pytest.mark.parametrize("key", ["3", "0"])
-def test_3_and_0_say_the_hotline_hours_then_the_menu(voice_app, lang, hours, key):
+def test_0_says_the_hotline_hours_then_the_menu(voice_app, lang, hours):
     call = Call(voice_app.test_client(), lang=lang)
-    root = call.press(key)
+    root = call.press("0")
     assert hours in says(root)[0][1]
-    assert ("回电服务暂未开通" if lang == "zh" else "Call-backs are not available") in words(root) or key == "0"
     assert not list(root.iter("Dial"))
     assert step_of(the_gather(root)) == {"step": "menu", "lang": lang, "try": "0"}
 
@@ -292,8 +290,8 @@ def test_0_dials_the_agent_number_when_there_is_one(make_app, lang):
 
 def test_the_hours_are_a_setting(make_app):
     app = make_app(TWILIO_AUTH_TOKEN=TOKEN, VERIFY_HOTLINE_HOURS="08:30-17:00")
-    assert "每天8点30分到17点" in words(Call(app.test_client()).press("3"))
-    assert "every day from 8:30 am to 5 pm" in words(Call(app.test_client(), lang="en").press("3"))
+    assert "每天8点30分到17点" in words(Call(app.test_client()).press("0"))
+    assert "every day from 8:30 am to 5 pm" in words(Call(app.test_client(), lang="en").press("0"))
 
 
 @pytest.mark.parametrize("setting", [{"VERIFY_HOTLINE_HOURS": "9-21"}, {"VERIFY_HOTLINE_HOURS": "25:00-26:00"},

@@ -12,6 +12,7 @@ from verify.messaging import Twilio
 from verify.registry import store as store_module
 from verify.registry.apikeys import ApiKeys
 from verify.registry.audit import AuditLog
+from verify.registry.callback_requests import CallbackRequests
 from verify.registry.limits import Limits
 from verify.registry.messages import Messages
 from verify.registry.numbers import Numbers
@@ -21,6 +22,7 @@ from verify.registry.staff import Staff
 from verify.registry.voice import CallSteps
 from verify.services import Services
 from verify.services.audit import Audit
+from verify.services.callback_requests import CallbackRequestService
 from verify.services.callbacks import Callbacks, Notices
 from verify.services.calls import CallChecks
 from verify.services.checks import NumberChecks
@@ -126,14 +128,16 @@ def build_services(settings, store):
     callbacks = Callbacks(sessions, numbers, notices, audit, Sealer(hmac_key), hmac_key, region, settings.session_ttl,
                           settings.session_ttl_max)
     registry = NumberRegistry(numbers, audit, region)
+    callback_requests = CallbackRequestService(CallbackRequests(store, limits), sessions, registry, contacts, audit,
+                                               hmac_key, region, settings.callback_ttl, settings.callback_daily_limit)
     staff = StaffAccounts(Staff(store), limits, audit, settings.staff_idle_minutes * 60, settings.staff_max_hours * 3600)
     return Services(
         settings=settings, store=store, audit=audit, checks=checks, calls=calls, callbacks=callbacks,
-        console=AgentConsole(callbacks, staff, registry, region),
-        texts=Texts(twilio, messages, sessions, checks, calls, intake, settings),
-        voice=Voice(twilio, call_steps, checks, calls, settings),
-        intake=intake, review=Review(reports, numbers, audit, region, settings.timezone, contacts), numbers=registry, staff=staff,
-        keys=ApiKeyService(ApiKeys(store), audit),
+        callback_requests=callback_requests, console=AgentConsole(callbacks, staff, registry, region),
+        texts=Texts(twilio, messages, sessions, checks, calls, intake, settings, callback_requests),
+        voice=Voice(twilio, call_steps, checks, calls, settings, callback_requests),
+        intake=intake, review=Review(reports, numbers, audit, region, settings.timezone, contacts),
+        numbers=registry, staff=staff, keys=ApiKeyService(ApiKeys(store), audit),
         client_limits=client_limits,
         health=Health(store, settings.allow_unsafe_redis),
         retention=Retention(reports, audit_log, audit, settings.report_retention_days, settings.audit_retention_days),

@@ -171,7 +171,7 @@ def mask(e164_or_display):
     return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
 
 
-PURPOSES = ("borrower", "optout", "contact")
+PURPOSES = ("borrower", "optout", "contact", "callback")
 
 
 def number_hmac(key, e164, purpose):

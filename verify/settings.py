@@ -70,6 +70,8 @@ class Settings:
     voice_call_limit: int = _setting(10, "calls to the hotline one number may make per window before a polite refusal")
     voice_code_limit: int = _setting(6, "codes one number may key in on the hotline per window (wrong ones also count toward the web/API lockout)")
     voice_rate_window: int = _setting(3600, "the voice limits' window in seconds")
+    callback_ttl: int = _setting(86400, "seconds a borrower's callback request (SMS 回电 / CALLBACK, the hotline's 3) waits for an agent; not called back by then, it shows as expired in the agent console and on the overview (at most 7 days)")
+    callback_daily_limit: int = _setting(500, "callback requests accepted per day over all numbers (each number: 3 a day, one open at a time); past it borrowers are told to call the hotline")
     notice_timeout: float = _setting(5.0, "seconds a pre-call notice may take to reach Twilio (sent in the background)")
     report_retention_days: int = _setting(365, "days after which a report's personal fields (text, contact, reporter pseudonym, amount) are blanked by `flask purge`; its counts stay")
     audit_retention_days: int = _setting(400, "days after which `flask purge` drops audit entries")
@@ -144,6 +146,8 @@ def _check(settings):
         raise ConfigError(f"VERIFY_TIMEZONE={settings.timezone!r} is not an IANA time zone (e.g. Asia/Shanghai, UTC)")
     if min(settings.voice_call_limit, settings.voice_code_limit, settings.voice_rate_window) < 1:
         raise ConfigError("VERIFY_VOICE_CALL_LIMIT, VERIFY_VOICE_CODE_LIMIT and VERIFY_VOICE_RATE_WINDOW must be at least 1")
+    if not 1 <= settings.callback_ttl <= 7 * 86400 or settings.callback_daily_limit < 1:
+        raise ConfigError("VERIFY_CALLBACK_TTL must be from 1 to 604800 seconds and VERIFY_CALLBACK_DAILY_LIMIT at least 1")
     if not 60 <= settings.session_ttl <= settings.session_ttl_max <= 3600:
         raise ConfigError("need 60 <= VERIFY_SESSION_TTL <= VERIFY_SESSION_TTL_MAX <= 3600")
     if guesses_per_session(settings) > 100:

@@ -178,3 +178,38 @@ def filed(raw):
     reply = pairs(raw)
     earlier = (reply["id"], int(reply["at"])) if "id" in reply else None
     return Written(Filed(reply["filed"]), int(reply.get("wait", 0)), earlier)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What asking for a callback did: ``outcome`` yes (stored), already (the number has an open request:
+    that one), limited (``wait`` seconds) or id_taken; ``id``, ``created`` and ``expires`` (Unix seconds)
+    of the new or the open request."""
+
+    outcome: str
+    id: str = ""
+    created: float = 0.0
+    expires: float = 0.0
+    wait: int = 0
+
+
+def asked(reply):
+    """Read a callback request's reply (``lua/callback_request_open.lua``) as ``Asked``."""
+    if "id" in reply:
+        return Asked(reply["request"], reply["id"], float(reply["created"]), float(reply["expires"]))
+    return Asked(reply["request"], wait=int(reply.get("wait", 0)))
+
+
+@dataclass(frozen=True)
+class Closed:
+    """What closing a callback request did: ``outcome`` now, before (closed already, by ``session_id``)
+    or unknown; ``at``: when it was closed (Unix seconds)."""
+
+    outcome: str
+    session_id: str | None = None
+    at: int | None = None
+
+
+def closed(reply):
+    """Read a callback request's close (``lua/callback_request_done.lua``) as ``Closed``."""
+    return Closed(reply["done"], reply.get("session"), int(reply["at"]) if "at" in reply else None)

@@ -138,6 +138,30 @@ def end_session(session_id):
     return "", 204
 
 
+# --- call centre: the borrowers' callback requests --------------------------------------------------
+@bp.get("/callbacks")
+@require_key("sessions")
+def list_callback_requests():
+    """Callback requests waiting (not done, not expired), oldest first, with the borrower's number."""
+    found, cursor = services().callback_requests.waiting(request.args, reveal=True)
+    response = jsonify({"callbacks": [_callback_request(r) for r in found], "next_cursor": cursor})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _callback_request(shown):
+    return {"id": shown["id"], "number": shown["number"], "preferred_time": shown["preferred_time"],
+            "channel": shown["channel"], "created_at": times.iso(shown["created"]), "expires_at": times.iso(shown["expires"])}
+
+
+@bp.post("/callbacks/<request_id>/done")
+@require_key("sessions")
+def close_callback_request(request_id):
+    """Close a callback request with the session that called the borrower back."""
+    closed = services().callback_requests.close(g.actor, request_id, json_body())
+    return jsonify({**{k: closed[k] for k in ("id", "status", "session_id")}, "done_at": times.iso(closed["done"])})
+
+
 # --- the lender's own app: call status ------------------------------------------------------------
 @bp.get("/call-status")
 @require_key("app")

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from verify.registry.store import Store
 from verify.services.audit import Audit
+from verify.services.callback_requests import CallbackRequestService
 from verify.services.callbacks import Callbacks
 from verify.services.calls import CallChecks
 from verify.services.checks import NumberChecks
@@ -32,6 +33,7 @@ class Services:
     checks: NumberChecks
     calls: CallChecks
     callbacks: Callbacks
+    callback_requests: CallbackRequestService
     console: AgentConsole
     texts: Texts
     voice: Voice

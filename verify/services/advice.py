@@ -285,6 +285,32 @@ SMS = {
         "en": "{brand_en} will call you within {minutes} min from {caller}. The agent will give you a 6-digit "
         "code: text it here to verify. We never ask for codes or money.",
     },
+    # 回电 / CALLBACK: always for the sender's own number. {caller} is the callback line (or "our number"),
+    # {hours} how long the request waits, {time} when it was made (HH:MM). The time the borrower wrote is
+    # not echoed: it could be any script (an English reply would leave GSM-7) and any length.
+    "callback_asked": {
+        "zh": "已收到回电申请。{brand}将在{hours}小时内用{caller}给您回电，客服会报6位核验码，请发到本号核实。",
+        "en": "Callback request received. {brand_en} will call you from {caller} within {hours} h. The agent will "
+        "give you a 6-digit code: text it here to verify.",
+    },
+    "callback_asked_time": {
+        "zh": "已收到回电申请。{brand}会尽量按您说的时间，{hours}小时内用{caller}回电，客服会报核验码，请发到本号。",
+        "en": "Request received. {brand_en} will call you from {caller} within {hours} h, at your time if we can. "
+        "The agent will give a 6-digit code: text it here.",
+    },
+    "callback_already": {
+        "zh": "您已在{time}申请回电。{brand}将在{hours}小时内用{caller}回电，客服会报核验码，请发到本号核实。",
+        "en": "You asked for a callback at {time}. {brand_en} will call you from {caller} within {hours} h. The "
+        "agent will give a 6-digit code: text it here.",
+    },
+    "callback_limited": {
+        "zh": "暂时无法受理更多回电申请。请自己拨打{hotline}。我们不会索要验证码或让您转账。",
+        "en": "We cannot take more callback requests now. Call {hotline} yourself. We never ask for codes or money.",
+    },
+    "callback_mobile": {
+        "zh": "请用您本人的手机发“回电”申请回电，或自己拨打{hotline}。我们不会索要验证码或让您转账。",
+        "en": "Text CALLBACK from your own mobile to ask for a call back, or call {hotline} yourself.",
+    },
     "slow_down": {
         "zh": "您发送得太频繁了，请稍后再试。紧急情况请拨打{hotline}。",
         "en": "Too many messages. Please try again later, or call {hotline}.",
@@ -375,8 +401,23 @@ VOICE = {
         "en": "We cannot see your mobile number, so we cannot check. Call this hotline from your own mobile with "
         "your number shown, or text the code to {sms}.",
     },
-    "callback": {"zh": "回电服务暂未开通。人工客服的服务时间是{hours}，请在这个时间拨打本热线。",
-                 "en": "Call-backs are not available yet. People answer this hotline {hours}. Please call then."},
+    # The menu's 3: a callback request for the number calling (caller ID, as the hotline sees it).
+    "callback_asked": {
+        "zh": "已收到您的回电申请。{brand}将在{within}小时内用{caller}给您回电。客服会报给您6位核验码，请用短信发送到{sms}核实。",
+        "en": "We have your request. {brand_en} will call you back within {within} hours from {caller}. The agent "
+        "will give you a 6-digit code: text it to {sms} to check the call.",
+    },
+    "callback_already": {
+        "zh": "您在{time}已经申请过回电。{brand}将在{within}小时内用{caller}给您回电。",
+        "en": "You asked for a call back at {time}. {brand_en} will call you within {within} hours from {caller}.",
+    },
+    "callback_limited": {"zh": "现在无法受理更多回电申请。人工客服的服务时间是{hours}，请在这个时间拨打本热线。",
+                         "en": "We cannot take more call-back requests now. People answer this hotline {hours}."},
+    "callback_mobile": {
+        "zh": "我们看不到您的手机号码，无法申请回电。请用您本人的手机拨打本热线，或用短信发送“回电”到{sms}。",
+        "en": "We cannot see your mobile number, so we cannot arrange a call back. Call from your own mobile, or "
+        "text CALLBACK to {sms}.",
+    },
     "no_person": {"zh": "现在无法转接人工客服。人工客服的服务时间是{hours}。",
                   "en": "We cannot put you through to a person now. People answer this hotline {hours}."},
     "connecting": {"zh": "正在为您转接人工客服，请稍候。", "en": "Putting you through to a person. Please hold."},

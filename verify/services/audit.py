@@ -12,7 +12,7 @@ ACTIONS = (
     "login", "login_failed", "logout", "report_status", "report_assign", "report_note", "number_known_scam",
     "number_cleared", "registry_add", "registry_update", "key_create", "key_revoke", "staff_create",
     "staff_disable", "staff_update", "session_start", "session_replace", "session_end", "purge", "report_erase",
-    "contact_show",
+    "contact_show", "callback_request", "callback_number_show", "callback_done",
 )
 _CURSOR = re.compile(r"^\d{1,20}-\d{1,20}$")
 

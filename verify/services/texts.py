@@ -29,6 +29,7 @@ HELP = {"帮助", "HELP", "INFO"}
 STATUS = {"?", "核实", "来电", "CALL", "VERIFY"}
 CHECK = ("查询", "查", "CHECK")
 REPORT = ("举报", "REPORT")
+CALLBACK = ("回电", "CALLBACK")  # a callback request, optionally with a time: 回电 今晚7点, CALLBACK 7pm
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -39,7 +40,7 @@ _NUMBER_THEN_TEXT = re.compile(r"^([+(]?\d[\d\s()\-]*\d)\s*(.*)$", re.DOTALL)
 
 @dataclass(frozen=True)
 class Command:
-    """What a text asks: kind is code, status, check, report, help, opt_out, opt_in or unknown."""
+    """What a text asks: kind is code, status, check, report, callback, help, opt_out, opt_in or unknown."""
 
     kind: str
     lang: str
@@ -72,17 +73,28 @@ def parse(body, default_lang="zh"):
         return Command("help", lang)
     if word in STATUS:
         return Command("status", lang)
-    for kind, prefixes in (("check", CHECK), ("report", REPORT)):
-        for prefix in prefixes:
-            # Chinese keywords may run into the number (查02160800000); English ones need a space.
-            if word.startswith(prefix) and (prefix[0] > "~" or word[len(prefix):len(prefix) + 1] in ("", " ")):
-                if kind == "check":
-                    return Command(kind, lang, number=text[len(prefix):].strip())
-                return _report(lang, written, len(prefix))
+    command = _keyword(word, text, written, lang)
+    if command is not None:
+        return command
     digits = decimal_digits(text)  # a code texted in any script's digits is the code
     if len(digits) == 6 and len(text) <= 40:
         return Command("code", lang, code=digits)
     return Command("unknown", lang)
+
+
+def _keyword(word, text, written, lang):
+    # A keyword and what follows it: CHECK <number>, REPORT <number> <what happened>, CALLBACK [<time>].
+    for kind, prefixes in (("check", CHECK), ("report", REPORT), ("callback", CALLBACK)):
+        for prefix in prefixes:
+            # Chinese keywords may run into the number (查02160800000); English ones need a space.
+            if word.startswith(prefix) and (prefix[0] > "~" or word[len(prefix):len(prefix) + 1] in ("", " ")):
+                rest = text[len(prefix):].strip()
+                if kind == "check":
+                    return Command(kind, lang, number=rest)
+                if kind == "callback":  # the rest is a time, never a number to call (the sender's is)
+                    return Command(kind, lang, text=rest)
+                return _report(lang, written, len(prefix))
+    return None
 
 
 def _report(lang, written, start):
@@ -118,13 +130,14 @@ def _area_codes(candidates, lang):
 class Texts:
     """Answers texts for one app: built once in the factory with its collaborators."""
 
-    def __init__(self, twilio, messages, sessions, checks, calls, intake, settings):
+    def __init__(self, twilio, messages, sessions, checks, calls, intake, settings, callback_requests=None):
         self._twilio = twilio
         self._messages = messages
         self._sessions = sessions
         self._checks = checks
         self._calls = calls
         self._intake = intake
+        self._callback_requests = callback_requests
         self._region = settings.default_region
         self._brand = settings.brand_texts
         self._hmac_key = settings.hmac_key.encode()
@@ -266,6 +279,17 @@ class Texts:
         except Invalid:
             return self._say("report_usage", command.lang)
         return self._say("reported", command.lang, reference=reference)
+
+    def _callback(self, sender, command):
+        # For the sender's own number only: whatever the text holds, nobody else gets called.
+        asked = self._callback_requests.ask(Actor("sms"), sender, command.text, "sms")
+        lang = command.lang
+        if asked.outcome in ("limited", "not_mobile"):
+            return self._say(f"callback_{'limited' if asked.outcome == 'limited' else 'mobile'}", lang)
+        caller = phones.display(asked.line, self._region) if asked.line else ("官方号码" if lang == "zh" else "our number")
+        kind = "callback_already" if asked.outcome == "already" else "callback_asked_time" if asked.preferred else "callback_asked"
+        made = dt.datetime.fromtimestamp(asked.created, self._zone).strftime("%H:%M")
+        return self._say(kind, lang, caller=caller, hours=asked.hours, time=made)
 
     def _opt_out(self, sender, command):
         # Claimed like every other text: a replayed old START cannot undo a later STOP.

@@ -1,7 +1,7 @@
 """The voice hotline: a borrower calls the official number and Twilio posts each step of the call;
 the answer is that step's TwiML. Mandarin first, 9 for English, then the menu: 1 verifies the call the
 borrower is on with the code the caller gave (counted with the web and API codes: caller ID can be
-faked), 2 checks a number, 3 asks for a call back (the hotline hours until call-backs exist), 0 a
+faked), 2 checks a number, 3 asks for a call back (a callback request for the number calling), 0 a
 person. No key or a wrong one: the prompt once more, then goodbye.
 
 Each step is named in the URL Twilio posts to (``?step=menu&lang=zh&try=0``). Twilio signs that URL
@@ -9,9 +9,11 @@ with its query, so the next step's URL is built from the URL the signature was c
 passes the same check when Twilio posts to it.
 """
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from verify import phones
 from verify import verdicts as v
@@ -19,6 +21,7 @@ from verify.errors import AreaCodeNeeded, NotSigned, RateLimited, StoreUnavailab
 from verify.messaging import Dial, Gather, Hangup, Say, WebhookForm
 from verify.registry.replies import ClaimState
 from verify.services import advice, fields
+from verify.services.actor import Actor
 from verify.settings import ConfigError
 
 STEPS = ("start", "menu", "code", "number")
@@ -52,11 +55,13 @@ class Step:
 class Voice:
     """Answers calls to the hotline for one app: built once in the factory with its collaborators."""
 
-    def __init__(self, twilio, call_steps, checks, calls, settings):
+    def __init__(self, twilio, call_steps, checks, calls, settings, callback_requests=None):
         self._twilio = twilio
         self._steps = call_steps
         self._checks = checks
         self._calls = calls
+        self._callback_requests = callback_requests
+        self._zone = ZoneInfo(settings.timezone)
         self._region = settings.default_region
         self._brand = settings.brand_texts
         self._hours = settings.hotline_hours
@@ -150,8 +155,21 @@ class Voice:
         return self._number_prompt(step)
 
     def _callback(self, step, caller):
-        # Call-backs (their own issue) are not built yet: when to call again instead.
-        return self._menu_prompt(step, step.lang, before=self._said("callback", step.lang, hours=self._spoken_hours(step.lang)))
+        # A request for the number calling. Caller ID can be faked, but the worst a spoofer gets is the
+        # lender calling the real owner of the number (within that number's and the day's limits).
+        lang = step.lang
+        if caller is None or not caller.mobile:
+            return self._menu_prompt(step, lang, before=self._said("callback_mobile", lang))
+        asked = self._callback_requests.ask(Actor("voice"), caller, "", "voice")
+        if asked.outcome == "limited":
+            return self._menu_prompt(step, lang, before=self._said("callback_limited", lang, hours=self._spoken_hours(lang)))
+        # Never the hotline when the registry has no callback line: it never calls out.
+        caller = advice.spoken(phones.display(asked.line, self._region), lang) if asked.line else (
+            "官方号码" if lang == "zh" else "an official number")
+        made = dt.datetime.fromtimestamp(asked.created, self._zone)
+        said = f"{made.hour}点{made.minute:02d}分" if lang == "zh" else f"{made:%H:%M}"
+        kind = "callback_already" if asked.outcome == "already" else "callback_asked"
+        return self._end(lang, kind, within=asked.hours, caller=caller, time=said)
 
     def _person(self, step, caller):
         lang = step.lang
@@ -211,8 +229,8 @@ class Voice:
     def _goodbye(self, lang):
         return [*self._said("goodbye", lang), Hangup()]
 
-    def _end(self, lang, kind):
-        return [*self._said(kind, lang), *self._goodbye(lang)]
+    def _end(self, lang, kind, **values):
+        return [*self._said(kind, lang, **values), *self._goodbye(lang)]
 
 
 def _agent_number(raw, region):

@@ -1,0 +1,251 @@
+"""Callback requests (issue 17 items 1 and 3): a borrower texts 回电 / CALLBACK or presses 3 on the
+hotline (signed with twilio's RequestValidator), always for their own number; one open request per
+number, per-number and per-day limits; the call-centre API lists and closes them; the number sealed
+in Redis; and what a scammer with a laptop would try."""
+
+import re
+
+import pytest
+
+from tests.test_abuse import _everything_stored
+from tests.test_sms import text
+from tests.test_voice import TOKEN, Call, ends_the_call, the_gather, words
+from verify.services import demo
+from verify.services.texts import parse
+
+BORROWER = "+8613800138000"
+OTHER = "+8613912345678"
+LINE_DISPLAY = "021 6080 0000"  # the demo's callback line
+
+
+@pytest.fixture
+def sms_app(make_app):
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN)
+    demo.seed(app.extensions["verify"], logins=False)
+    return app
+
+
+def listed(client, key, **query):
+    response = client.get("/api/v1/callbacks", query_string=query, headers=key("sessions"))
+    assert response.status_code == 200, response.get_json()
+    assert response.headers["Cache-Control"] == "no-store"
+    return response.get_json()
+
+
+def open_session(client, key, borrower=BORROWER):
+    body = {"borrower": borrower, "caller": "021-6080-0000", "agent_id": "A17", "agent_name": "王小明", "purpose": "回电"}
+    response = client.post("/api/v1/sessions", json=body, headers=key("sessions"))
+    assert response.status_code == 201
+    return response.get_json()["id"]
+
+
+# --- reading the text ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("body, lang, rest", [
+    ("回电", "zh", ""), ("回电 今晚7点", "zh", "今晚7点"), ("回电今晚7点", "zh", "今晚7点"), ("  回电  ", "zh", ""),
+    ("CALLBACK", "en", ""), ("callback 7pm", "en", "7pm"), ("ＣＡＬＬＢＡＣＫ 7pm", "en", "7pm"),
+])
+def test_callback_texts_are_read(body, lang, rest):
+    command = parse(body)
+    assert (command.kind, command.lang, command.text, command.number) == ("callback", lang, rest, "")
+
+
+@pytest.mark.parametrize("body", ["CALLBACKS", "CALL", "CALL BACK ME 13800138000"])
+def test_other_words_are_not_callback_requests(body):
+    assert parse(body).kind != "callback"
+
+
+# --- SMS ----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("body, reply, preferred", [
+    ("回电", "已收到回电申请。OK钱包将在24小时内用021 6080 0000给您回电，客服会报6位核验码，请发到本号核实。", None),
+    ("回电 今晚7点", "已收到回电申请。OK钱包会尽量按您说的时间，24小时内用021 6080 0000回电，客服会报核验码，请发到本号。", "今晚7点"),
+    ("CALLBACK 7pm", "Request received. OK Wallet will call you from 021 6080 0000 within 24 h, at your time if we can. "
+     "The agent will give a 6-digit code: text it here.", "7pm"),
+])
+def test_a_text_asks_for_a_callback_to_the_senders_own_number(sms_app, key, body, reply, preferred):
+    client = sms_app.test_client()
+    status, said, _ = text(client, body)
+    assert status == 200 and said == reply
+    assert len(said) <= (70 if preferred != "7pm" else 160)
+    (request,) = listed(client, key)["callbacks"]
+    assert request["number"] == BORROWER and request["preferred_time"] == preferred and request["channel"] == "sms"
+    assert request["expires_at"] > request["created_at"]
+    entries = sms_app.extensions["verify"].audit.entries(action="callback_request")[0]
+    assert [e["target"] for e in entries] == [request["id"]] and "13800138000" not in str(entries)
+
+
+def test_a_second_text_is_told_it_asked_already(sms_app, key):
+    client = sms_app.test_client()
+    text(client, "回电")
+    _, said, _ = text(client, "回电 明天上午")
+    assert re.fullmatch(r"您已在\d\d:\d\d申请回电。OK钱包将在24小时内用021 6080 0000回电，客服会报核验码，请发到本号核实。", said)
+    _, said, _ = text(client, "CALLBACK")
+    assert said.startswith("You asked for a callback at ")
+    assert len(listed(client, key)["callbacks"]) == 1
+
+
+def test_a_texted_request_is_stored_once_for_a_retried_delivery(sms_app, key):
+    client = sms_app.test_client()
+    first = text(client, "回电", sid="SM" + "1" * 32)[1]
+    assert text(client, "回电", sid="SM" + "1" * 32)[1] == first  # Twilio's retry: the same reply
+    assert len(listed(client, key)["callbacks"]) == 1
+
+
+def test_a_number_may_ask_three_times_a_day(sms_app, key):
+    client = sms_app.test_client()
+    for _ in range(3):
+        text(client, "回电")
+        (request,) = listed(client, key)["callbacks"]
+        closed = client.post(f"/api/v1/callbacks/{request['id']}/done", json={"session_id": open_session(client, key)},
+                             headers=key("sessions"))
+        assert closed.status_code == 200
+    _, said, _ = text(client, "回电")
+    assert said == "暂时无法受理更多回电申请。请自己拨打400-000-9518。我们不会索要验证码或让您转账。"
+    assert listed(client, key)["callbacks"] == []
+
+
+def test_flooding_from_many_numbers_stops_at_the_days_limit(make_app, key):
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, VERIFY_CALLBACK_DAILY_LIMIT=5)
+    demo.seed(app.extensions["verify"], logins=False)
+    client = app.test_client()
+    replies = [text(client, "CALLBACK", sender=f"+86139000000{n:02d}")[1] for n in range(12)]
+    assert sum(r.startswith("Callback request received") for r in replies) == 5
+    assert replies[5:] == ["We cannot take more callback requests now. Call 400-000-9518 yourself. We never ask for "
+                           "codes or money."] * 7
+    assert len(listed(client, key)["callbacks"]) == 5
+
+
+def test_someone_elses_number_in_the_text_is_never_called(sms_app, key):
+    client = sms_app.test_client()
+    for body in ("回电 13912345678", "回电 139-1234-5678 今晚", "CALLBACK +86 139 1234 5678", "回电 １３９１２３４５６７８"):
+        text(client, body)
+    (request,) = listed(client, key)["callbacks"]
+    assert request["number"] == BORROWER and request["preferred_time"] is None
+    stored = _everything_stored(sms_app.extensions["verify"].store)
+    assert "13912345678" not in stored and "1234" not in stored.replace(request["id"], "")
+
+
+def test_a_huge_or_control_character_time_is_cut_and_cleaned(sms_app, key):
+    client = sms_app.test_client()
+    status, said, _ = text(client, "回电 今晚\u202e7点\x07<script>" + "很" * 1500)  # Twilio: at most 1,600
+    assert status == 200 and said.startswith("已收到回电申请")
+    (request,) = listed(client, key)["callbacks"]
+    preferred = request["preferred_time"]
+    assert len(preferred) <= 20 and preferred.startswith("今晚 7点 <script>")
+    assert not any(ch in preferred for ch in "\u202e\x07")
+
+
+def test_a_landline_cannot_ask(sms_app, key):
+    client = sms_app.test_client()
+    _, said, _ = text(client, "回电", sender="+862155556666")
+    assert said.startswith("请用您本人的手机发“回电”")
+    assert listed(client, key)["callbacks"] == []
+
+
+def test_unsigned_requests_ask_for_nothing(sms_app, key):
+    client = sms_app.test_client()
+    form = {"MessageSid": "SM" + "2" * 32, "From": BORROWER, "Body": "回电"}
+    assert client.post("/sms/inbound", data=form, headers={"X-Twilio-Signature": "forged"}).status_code == 403
+    assert listed(client, key)["callbacks"] == []
+
+
+def test_the_number_is_stored_sealed_never_in_plaintext(sms_app, key):
+    client = sms_app.test_client()
+    text(client, "回电 今晚7点")
+    Call(client).press("3")  # and by voice, from another number
+    stored = _everything_stored(sms_app.extensions["verify"].store)
+    assert "今晚7点" in stored  # the scan reads the requests
+    for written in ("13800138000", "138 0013 8000", "138-0013-8000"):
+        assert written not in stored
+    assert "138****8000" in stored
+    assert {r["number"] for r in listed(client, key)["callbacks"]} == {BORROWER}
+
+
+def test_no_callback_line_in_the_registry_never_names_the_hotline(make_app):
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN)  # an empty registry
+    _, said, _ = text(app.test_client(), "回电")
+    assert "官方号码" in said and "400-000-9518" not in said
+
+
+# --- voice --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("lang, said", [
+    ("zh", "已收到您的回电申请。OK钱包将在24小时内用零 二 幺，六 零 八 零，零 零 零 零给您回电。"),
+    ("en", "We have your request. OK Wallet will call you back within 24 hours from 0 2 1, 6 0 8 0, 0 0 0 0."),
+])
+def test_3_on_the_hotline_asks_for_a_callback_to_the_number_calling(sms_app, key, lang, said):
+    client = sms_app.test_client()
+    root = Call(client, lang=lang).press("3")
+    assert said in words(root)
+    ends_the_call(root)
+    (request,) = listed(client, key)["callbacks"]
+    assert request["number"] == BORROWER and request["channel"] == "voice"
+    again = Call(client, lang=lang).press("3")
+    assert ("您在" if lang == "zh" else "You asked for a call back at ") in words(again)
+    assert len(listed(client, key)["callbacks"]) == 1
+
+
+@pytest.mark.parametrize("sender", ["anonymous", "+862155556666"])
+def test_3_without_a_mobile_number_explains_and_asks_for_nothing(sms_app, key, sender):
+    client = sms_app.test_client()
+    root = Call(client, sender=sender).press("3")
+    assert "无法申请回电" in words(root)
+    the_gather(root)  # back to the menu
+    assert listed(client, key)["callbacks"] == []
+
+
+# --- the call-centre API ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("scope, status", [(None, 401), ("registry", 403), ("reports", 403), ("app", 403), ("sessions", 200)])
+def test_the_api_needs_a_sessions_key(sms_app, key, scope, status):
+    client = sms_app.test_client()
+    text(client, "回电")
+    request_id = listed(client, key)["callbacks"][0]["id"]
+    headers = key(scope) if scope else {}
+    assert client.get("/api/v1/callbacks", headers=headers).status_code == status
+    done = client.post(f"/api/v1/callbacks/{request_id}/done", json={"session_id": open_session(client, key)}, headers=headers)
+    assert done.status_code == status
+    assert len(listed(client, key)["callbacks"]) == (0 if status == 200 else 1)
+
+
+def test_the_list_is_oldest_first_and_paged(sms_app, key):
+    client = sms_app.test_client()
+    senders = [f"+86139000001{n:02d}" for n in range(7)]
+    for sender in senders:
+        text(client, "回电", sender=sender)
+    seen, cursor = [], None
+    while True:
+        page = listed(client, key, limit=3, **({"cursor": cursor} if cursor else {}))
+        seen += [r["number"] for r in page["callbacks"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == senders
+
+
+def test_done_is_refused_for_a_foreign_or_older_session(sms_app, key):
+    client, headers = sms_app.test_client(), key("sessions")
+    before = open_session(client, key)  # the borrower's own, but opened before they asked
+    text(client, "回电")
+    request_id = listed(client, key)["callbacks"][0]["id"]
+    foreign = open_session(client, key, borrower=OTHER)
+    url = f"/api/v1/callbacks/{request_id}/done"
+    for body in ({"session_id": foreign}, {"session_id": before}, {"session_id": "0" * 24 + "-00000000"}, {},
+                 {"session_id": 7}, {"session_id": open_session(client, key, borrower="+8613700137000"), "number": OTHER}):
+        answer = client.post(url, json=body, headers=headers)
+        assert answer.status_code == 422, body
+        assert answer.mimetype == "application/problem+json"
+    own = open_session(client, key)
+    answer = client.post(url, json={"session_id": own}, headers=headers)
+    assert answer.status_code == 200 and answer.get_json()["session_id"] == own
+    assert client.post(url, json={"session_id": own}, headers=headers).status_code == 200  # a retry: the same
+    replayed = client.post(url, json={"session_id": open_session(client, key)}, headers=headers)
+    assert replayed.status_code == 409
+    assert client.post("/api/v1/callbacks/zzz/done", json={"session_id": own}, headers=headers).status_code == 404
+    assert [e["target"] for e in sms_app.extensions["verify"].audit.entries(action="callback_done")[0]] == [request_id]
+
+
+# --- settings ---------------------------------------------------------------------------------------------
+def test_the_ttl_setting_is_checked(make_app):
+    from verify.settings import ConfigError
+
+    for ttl in (0, 8 * 86400):
+        with pytest.raises(ConfigError, match="VERIFY_CALLBACK_TTL"):
+            make_app(VERIFY_CALLBACK_TTL=ttl)

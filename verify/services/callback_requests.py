@@ -1,0 +1,178 @@
+"""Callback requests: a borrower who hung up on a doubtful call asks the lender to call back (SMS 回电 /
+CALLBACK, the hotline's 3), always for the number they text or call from, never for a number in the
+text (a stranger could get someone else called). Agents work the requests in the console, the call
+centre through the API; each is closed with the callback session that answered it.
+
+Not the callback *sessions* (``callbacks.py``): a request asks for a call, a session is that call.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from verify import phones
+from verify.errors import Conflict, Invalid, NotFound
+from verify.services.fields import has_control_characters, whole_number
+
+MAX_PREFERRED = 20  # characters of "今晚7点" / "7pm" kept: a time, not a message
+PER_NUMBER = (3, 86400)  # requests one number may make a day (one open at a time)
+_NUMBER_LIKE = re.compile(r"\d[\d\s\-()]{4,}\d")  # five digits or more in a row: a phone number, not a time
+CHANNELS = ("sms", "voice")
+_DONE_FIELDS = ("session_id",)
+
+
+def preferred_time(text):
+    """The time a borrower wrote (``今晚7点``, ``7pm``), cleaned like other free text: control and
+    format characters dropped, spaces collapsed, at most ``MAX_PREFERRED`` characters. Anything
+    holding a phone number is dropped whole: nobody is ever called at a number given in the text."""
+    text = unicodedata.normalize("NFKC", text or "")
+    kept = "".join(" " if has_control_characters(ch, allowed="") else ch for ch in text)
+    kept = " ".join(kept.split())
+    if _NUMBER_LIKE.search(kept):
+        return ""
+    return kept[:MAX_PREFERRED].strip()
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The answer to a request: ``outcome`` yes, already, limited or not_mobile; ``created`` of the new
+    or the open request (Unix seconds); ``line`` the number we will call from (E.164, None when the
+    registry has no callback line); ``hours`` the request stays open; ``preferred`` as kept."""
+
+    outcome: str
+    created: float = 0.0
+    line: str | None = None
+    hours: int = 24
+    preferred: str = ""
+
+
+class CallbackRequestService:
+    """Asking for, listing and closing callback requests; built once by the factory."""
+
+    def __init__(self, requests, sessions, numbers, sealer, audit, hmac_key, region, ttl, per_day):
+        self._requests = requests
+        self._sessions = sessions
+        self._numbers = numbers
+        self._sealer = sealer  # the same key and library as the reporters' contacts
+        self._audit = audit
+        self._hmac_key = hmac_key
+        self._region = region
+        self.ttl = ttl
+        self._per_day = (per_day, 86400)
+
+    def line(self):
+        """The number an agent calls back from by default: the registry's first active callback line."""
+        return next((e["number"] for e in self._numbers.outbound() if e["purpose"] == "callback"), None)
+
+    def ask(self, actor, phone, preferred, channel):
+        """A callback request for ``phone`` (the sender's own number, a ``Phone``), with the time it
+        prefers as written; one open request per number, under the number's and the day's limits.
+        Audited when stored. ``Asked``."""
+        if not phone.mobile:
+            return Asked("not_mobile")
+        preferred = preferred_time(preferred)
+        number_hmac = phones.number_hmac(self._hmac_key, phone.e164, "callback")
+        fields = {"nm": phones.mask(phone.e164), "ns": self._sealer.seal(phone.e164), "pt": preferred, "ch": channel}
+        asked = self._requests.ask(number_hmac, fields, self.ttl, PER_NUMBER, self._per_day)
+        hours = max(1, round(self.ttl / 3600))
+        if asked.outcome == "limited":
+            return Asked("limited", hours=hours)
+        if asked.outcome == "yes":
+            self._audit.record(actor, "callback_request", asked.id, f"{fields['nm']} by {channel}")
+        return Asked(asked.outcome, asked.created, self.line(), hours, preferred)
+
+    def _shown(self, request, now, reveal=False):
+        shown = {"id": request.id, "masked": request.masked, "preferred_time": request.preferred or None,
+                 "channel": request.channel, "created": request.created, "expires": request.expires,
+                 "expired": now >= request.expires, "status": request.status, "age": max(0, now - request.created)}
+        if reveal:
+            shown["number"] = self._sealer.open(request.number_sealed)
+        return shown
+
+    def waiting(self, args, reveal=False, max_limit=200):
+        """Open requests (not done, not expired), oldest first, paged by ``args`` (cursor, limit):
+        ``(requests, next cursor)``; with ``reveal``, each with its number (E.164) for the call centre.
+        ``Invalid`` for a bad cursor or limit."""
+        errors = []
+        limit = whole_number(args, "limit", errors, 1, max_limit, 50)
+        cursor = args.get("cursor") or None
+        if cursor is not None and self._requests.read_cursor(cursor) is None:
+            errors.append(("cursor", "is not a cursor this service gave out"))
+        if errors:
+            raise Invalid(errors)
+        now = self._requests.now()
+        found, next_cursor = self._requests.waiting(now - self.ttl, self._requests.read_cursor(cursor), limit)
+        return [self._shown(r, now, reveal) for r in found], next_cursor
+
+    def expired(self, limit=20):
+        """The latest requests nobody handled in time (newest first), for the console."""
+        now = self._requests.now()
+        return [self._shown(r, now) for r in self._requests.expired(now - self.ttl, limit)]
+
+    def counts(self):
+        """``{"open": .., "expired": ..}``: requests waiting, and those not handled in time."""
+        return self._requests.counts(self._requests.now() - self.ttl)
+
+    def number(self, actor, request_id):
+        """The borrower's number in full (a ``Phone``) for an agent about to call: asked for on purpose,
+        audited. ``NotFound``."""
+        request = self._requests.get(request_id)
+        e164 = self._sealer.open(request.number_sealed)
+        if e164 is None:
+            raise NotFound("This request's number can no longer be read (the contact key changed).")
+        self._audit.record(actor, "callback_number_show", request.id, request.masked)
+        return phones.parse(e164, self._region)
+
+    def borrower(self, request_id):
+        """``(Request, the borrower's E.164)`` of a request still to be called; ``NotFound``, ``Conflict``
+        when it was answered already."""
+        request = self._requests.get(request_id)
+        if request.status == "done":
+            raise Conflict(f"This request was answered already by session {request.session_id}.")
+        e164 = self._sealer.open(request.number_sealed)
+        if e164 is None:
+            raise NotFound("This request's number can no longer be read (the contact key changed).")
+        return request, e164
+
+    def close(self, actor, request_id, data):
+        """The call centre's ``{"session_id"}``: close the request with the session that called the
+        borrower back. ``NotFound`` (request), ``Invalid`` (no such session, another borrower's, or one
+        opened before the borrower asked), ``Conflict`` (closed already by another session); closing
+        again with the same session answers the same. Audited."""
+        request = self._requests.get(request_id)
+        errors = []
+        if not isinstance(data, dict):
+            raise Invalid([("body", "must be a JSON object with session_id")])
+        for field in sorted(set(data) - set(_DONE_FIELDS)):
+            errors.append((field, "unknown field; allowed: session_id"))
+        session_id = data.get("session_id")
+        if not isinstance(session_id, str) or not session_id:
+            errors.append(("session_id", "is required: the id of the session that called the borrower back"))
+        if errors:
+            raise Invalid(errors)
+        return self.close_with(actor, request, session_id)
+
+    def close_with(self, actor, request, session_id):
+        """Close ``request`` with ``session_id`` after checking the session is this borrower's and was
+        opened after they asked; see ``close``."""
+        e164 = self._sealer.open(request.number_sealed)
+        self._check_session(session_id, e164, request.created)
+        closed = self._requests.done(request, session_id, actor.who)
+        if closed.outcome == "unknown":
+            raise NotFound()
+        if closed.outcome == "before" and closed.session_id != session_id:
+            raise Conflict(f"This request was answered already by session {closed.session_id}.")
+        if closed.outcome == "now":
+            self._audit.record(actor, "callback_done", request.id, f"session {session_id}")
+        return {"id": request.id, "status": "done", "session_id": session_id, "done": closed.at}
+
+    def _check_session(self, session_id, e164, asked_at):
+        problem = [("session_id", "is not a session opened for this borrower after they asked for the call")]
+        try:
+            record = self._sessions.get(session_id)
+        except NotFound:
+            raise Invalid(problem) from None
+        # A session id starts with the borrower's tag: another borrower's session never closes this one.
+        if e164 is None or session_id.split("-", 1)[0] != self._sessions.tag(e164) or record.facts.created < asked_at:
+            raise Invalid(problem)
+
