@@ -1,13 +1,16 @@
-"""Callback requests (issue 17 items 1 and 3): a borrower texts 回电 / CALLBACK or presses 3 on the
-hotline (signed with twilio's RequestValidator), always for their own number; one open request per
-number, per-number and per-day limits; the call-centre API lists and closes them; the number sealed
-in Redis; and what a scammer with a laptop would try."""
+"""Callback requests (issue 17 items 1-3): a borrower texts 回电 / CALLBACK or presses 3 on the hotline
+(signed with twilio's RequestValidator), always for their own number; one open request per number,
+per-number and per-day limits; the agent console works them (show number, call back: a session and
+the request closed); the call-centre API lists and closes them; expiry; the number sealed in Redis;
+and what a scammer with a laptop would try."""
 
 import re
+import time
 
 import pytest
 
 from tests.test_abuse import _everything_stored
+from tests.test_dashboard import CSRF, accounts, login, token  # noqa: F401 (accounts: a fixture)
 from tests.test_sms import text
 from tests.test_voice import TOKEN, Call, ends_the_call, the_gather, words
 from verify.services import demo
@@ -242,10 +245,128 @@ def test_done_is_refused_for_a_foreign_or_older_session(sms_app, key):
     assert [e["target"] for e in sms_app.extensions["verify"].audit.entries(action="callback_done")[0]] == [request_id]
 
 
-# --- settings ---------------------------------------------------------------------------------------------
+# --- expiry -------------------------------------------------------------------------------------------------
+def test_a_request_nobody_handled_in_time_expires_and_is_counted(make_app, key):
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, VERIFY_CALLBACK_TTL=1)
+    demo.seed(app.extensions["verify"], logins=False)
+    from tests.test_dashboard import PASSWORD
+    from verify.services.actor import CLI
+
+    svc = app.extensions["verify"]
+    svc.staff.create(CLI, "sam", "support", PASSWORD)
+    svc.staff.create(CLI, "aga", "agent", PASSWORD, "王小明")
+    client = app.test_client()
+    _, said, _ = text(client, "回电")
+    assert "1小时内" in said
+    time.sleep(1.2)
+    assert listed(client, key)["callbacks"] == []
+    assert svc.callback_requests.counts() == {"open": 0, "expired": 1}
+    login(client, "sam")
+    overview = client.get("/dashboard/overview").get_data(as_text=True)
+    assert re.search(r'id="callbacks-expired"[^>]*>1<', overview)
+    login(client, "aga")
+    console = client.get("/dashboard/agent").get_data(as_text=True)
+    assert "138****8000" in console and 'class="request expired"' in console and '/call"' not in console
+    _, said, _ = text(client, "回电")  # the expired request no longer holds the number back
+    assert said.startswith("已收到回电申请")
+
+
 def test_the_ttl_setting_is_checked(make_app):
     from verify.settings import ConfigError
 
     for ttl in (0, 8 * 86400):
         with pytest.raises(ConfigError, match="VERIFY_CALLBACK_TTL"):
             make_app(VERIFY_CALLBACK_TTL=ttl)
+
+
+# --- the agent console --------------------------------------------------------------------------------------
+def _console(client):
+    return client.get("/dashboard/agent").get_data(as_text=True)
+
+
+def _post(client, path):
+    return client.post(path, data={"csrf_token": token(client, "/dashboard/agent")})
+
+
+def test_the_console_lists_requests_masked_and_shows_a_number_only_on_purpose(sms_app, accounts):  # noqa: F811
+    client = sms_app.test_client()
+    text(client, "回电 今晚7点<b>")
+    text(client, "CALLBACK", sender=OTHER)
+    login(client, "aga")
+    page = _console(client)
+    assert page.index("138****8000") < page.index("139****5678")  # oldest first
+    assert "13800138000" not in page and "138 0013 8000" not in page
+    assert "今晚7点&lt;b&gt;" in page and "<b>" not in page
+    request_id = re.search(r'data-request="([0-9a-f]{12})"', page).group(1)
+    path = f"/dashboard/agent/callbacks/{request_id}/number"
+    assert client.post(path).status_code == 400  # no CSRF token
+    shown = _post(client, path)
+    assert shown.status_code == 200 and 'href="tel:+8613800138000"' in shown.get_data(as_text=True)
+    (entry,) = accounts.audit.entries(action="callback_number_show")[0]
+    assert (entry["who"], entry["target"]) == ("aga", request_id) and "13800138000" not in str(entry)
+
+
+def test_call_back_opens_a_session_texts_the_notice_and_closes_the_request(sms_app, accounts, key):  # noqa: F811
+    client = sms_app.test_client()
+    text(client, "回电")
+    login(client, "aga")
+    request_id = re.search(r'data-request="([0-9a-f]{12})"', _console(client)).group(1)
+    assert client.post(f"/dashboard/agent/callbacks/{request_id}/call").status_code == 400  # no CSRF token
+    answer = _post(client, f"/dashboard/agent/callbacks/{request_id}/call")
+    assert answer.status_code == 303
+    session_id = answer.headers["Location"].rsplit("/", 1)[1]
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    code = re.search(r'<p class="code" aria-label="code">(\d{6})</p>', page).group(1)
+    state = client.get(f"/api/v1/sessions/{session_id}", headers=key("sessions")).get_json()
+    assert state["notice"] == "logged"  # the pre-call notice (no Twilio credentials: to the log)
+    assert listed(client, key)["callbacks"] == []
+    _, said, _ = text(client, code)  # the borrower texts the agent's code back: it is this call
+    assert said.startswith("核验通过")
+    actions = [e["action"] for e in accounts.audit.entries(who="aga")[0]]
+    assert "session_start" in actions and "callback_done" in actions
+    again = _post(client, f"/dashboard/agent/callbacks/{request_id}/call")
+    assert again.status_code == 409 and session_id in again.get_data(as_text=True)
+
+
+def test_call_back_never_kills_a_live_session(sms_app, accounts, key):  # noqa: F811
+    client = sms_app.test_client()
+    text(client, "回电")
+    live = open_session(client, key)  # another agent is on the phone with the borrower already
+    login(client, "aga")
+    request_id = re.search(r'data-request="([0-9a-f]{12})"', _console(client)).group(1)
+    answer = _post(client, f"/dashboard/agent/callbacks/{request_id}/call")
+    assert answer.status_code == 303 and answer.headers["Location"].endswith(f"/{live}?already=1")
+    assert client.get(f"/api/v1/sessions/{live}", headers=key("sessions")).get_json()["status"] == "active"
+    assert len(listed(client, key)["callbacks"]) == 1  # still waiting: nobody called back for it
+
+
+@pytest.mark.parametrize("action", ["number", "call"])
+def test_support_staff_cannot_work_callback_requests(sms_app, accounts, key, action):  # noqa: F811
+    client = sms_app.test_client()
+    text(client, "回电")
+    request_id = listed(client, key)["callbacks"][0]["id"]
+    login(client, "sam")
+    answer = client.post(f"/dashboard/agent/callbacks/{request_id}/{action}",
+                         data={"csrf_token": token(client, "/dashboard/reports")})
+    assert answer.status_code == 403
+
+
+def test_an_unknown_request_is_a_404_page(sms_app, accounts):  # noqa: F811
+    client = sms_app.test_client()
+    login(client, "aga")
+    assert _post(client, "/dashboard/agent/callbacks/000000000000/call").status_code == 404
+    assert _post(client, "/dashboard/agent/callbacks/not-one/number").status_code == 404
+
+
+# --- the web pages say how to ask -----------------------------------------------------------------------------
+@pytest.mark.parametrize("lang, words_", [("zh", "回电"), ("en", "text CALLBACK from your own phone")])
+def test_the_pages_after_doubtful_verdicts_say_how_to_ask_for_a_callback(app, lang, words_):
+    client = app.test_client()
+    client.set_cookie("lang", lang)
+    unknown = client.get("/check?number=13912345678").get_data(as_text=True)
+    official = client.get("/check?number=021-6080-0000").get_data(as_text=True)
+    wrong = client.post("/verify", data={"phone": "13800138000", "code": "123456",
+                                         "csrf_token": token(client, "/")}).get_data(as_text=True)
+    for page in (unknown, wrong):
+        assert 'id="callback-hint"' in page and words_ in page and "10690009518" in page
+    assert 'id="callback-hint"' not in official

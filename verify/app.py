@@ -133,10 +133,10 @@ def build_services(settings, store):
     staff = StaffAccounts(Staff(store), limits, audit, settings.staff_idle_minutes * 60, settings.staff_max_hours * 3600)
     return Services(
         settings=settings, store=store, audit=audit, checks=checks, calls=calls, callbacks=callbacks,
-        callback_requests=callback_requests, console=AgentConsole(callbacks, staff, registry, region),
+        callback_requests=callback_requests, console=AgentConsole(callbacks, staff, registry, region, callback_requests),
         texts=Texts(twilio, messages, sessions, checks, calls, intake, settings, callback_requests),
         voice=Voice(twilio, call_steps, checks, calls, settings, callback_requests),
-        intake=intake, review=Review(reports, numbers, audit, region, settings.timezone, contacts),
+        intake=intake, review=Review(reports, numbers, audit, region, settings.timezone, contacts, callback_requests),
         numbers=registry, staff=staff, keys=ApiKeyService(ApiKeys(store), audit),
         client_limits=client_limits,
         health=Health(store, settings.allow_unsafe_redis),

@@ -294,18 +294,28 @@ def agent_console():
             return _to_session(opened)
         except Invalid as exc:
             _field_errors(exc, form.borrower)
-    return render_template("dashboard/agent.html", form=form, lines=lines, me=services().console.me(actor()))
+    return _agent_page(form, lines)
 
 
-def _agent_form():
+def _agent_page(form, lines, error=None, shown=None):
+    # The console: the start form, then the borrowers' callback requests waiting, oldest first.
+    svc = services()
+    waiting, _cursor = svc.callback_requests.waiting({"limit": "100"})
+    return render_template("dashboard/agent.html", form=form, lines=lines, me=svc.console.me(actor()),
+                           waiting=waiting, expired=svc.callback_requests.expired(), action=forms.ActionForm(),
+                           error=error, shown=shown), 200 if error is None else 409
+
+
+def _agent_form(fresh=False):
+    # ``fresh``: a form not bound to this POST (the console shown again after a callback request's button).
     console = services().console
     lines = console.lines()
-    form = forms.AgentSessionForm()
+    form = forms.AgentSessionForm(formdata=None) if fresh else forms.AgentSessionForm()
     default = console.default_line(lines)
     placeholder = [] if default else [("", _("Choose the line you will call from"))]
     form.caller.choices = forms.labelled_choices(
         placeholder + [(e["number"], f"{e['display']} · {e['labels']['en']}") for e in lines])
-    if not form.is_submitted():
+    if fresh or not form.is_submitted():
         form.caller.data = default or ""
     return form, lines
 
@@ -314,6 +324,28 @@ def _to_session(opened, replaced=False):
     # The live session found instead of a new one is said so on its page.
     shown = {"already": 1} if opened.live else {"replaced": 1} if replaced else {}
     return redirect(url_for("dashboard.agent_session", session_id=opened.id, **shown), code=303)
+
+
+@bp.post("/agent/callbacks/<request_id>/number")
+@require_role(*AGENTS)
+def agent_callback_number(request_id):
+    """The borrower's number in full, for the agent about to call: asked for on purpose, audited."""
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    phone = services().callback_requests.number(actor(), request_id)
+    return _agent_page(*_agent_form(fresh=True), shown={"id": request_id, "phone": phone})
+
+
+@bp.post("/agent/callbacks/<request_id>/call")
+@require_role(*AGENTS)
+def agent_call_back(request_id):
+    """Call a borrower back: a session as "Start session" opens one, the request closed with its id."""
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        return _to_session(services().console.call_back(actor(), request_id))
+    except (Invalid, Conflict) as exc:
+        return _agent_page(*_agent_form(fresh=True), error=exc.errors[0][1] if isinstance(exc, Invalid) else exc.message)
 
 
 @bp.get("/agent/sessions/<session_id>")

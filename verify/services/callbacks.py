@@ -95,11 +95,12 @@ class Callbacks:
             self._notices.dispatch(opened.id, notice, borrower, session.caller, ttl)
         return opened, notice
 
-    def open_for_agent(self, actor, agent, borrower_raw, caller, purpose, lines):
+    def open_for_agent(self, actor, agent, borrower_raw, caller, purpose, lines, notify=False):
         """The agent console: a session for the typed borrower number, from ``caller`` (E.164, one of
         the ``lines`` the console offers), under the agent's display name and agent id (``agent``, see
         ``StaffAccounts.agent``), its code kept sealed so that this agent can see it again. A borrower
-        with a live session keeps it: that session is answered (``live``), nothing is opened. Returns
+        with a live session keeps it: that session is answered (``live``), nothing is opened (nor texted).
+        ``notify`` texts the borrower the pre-call notice, as the API's ``"notify": true`` does. Returns
         ``(borrower, NewSession)``; ``Invalid`` for a bad number, line or purpose."""
         errors = []
         borrower = fields.number({"borrower": borrower_raw}, "borrower", errors, self._region, reader=phones.normalise_mobile)
@@ -109,9 +110,13 @@ class Callbacks:
             raise Invalid(errors)
         code = _new_code()
         detail = f"{phones.mask(borrower.e164)} agent {agent['agent_id']}"
-        opened = self._sessions.open(borrower.e164, self._agent_fields(actor, agent, entry, purpose, code), self._ttl,
-                                     code, only_if_none=True, along=lambda session_id, only_if: [
+        notice = self._notices.first_state(borrower) if notify else None
+        stored = dataclasses.replace(self._agent_fields(actor, agent, entry, purpose, code), notice=notice)
+        opened = self._sessions.open(borrower.e164, stored, self._ttl, code, only_if_none=True,
+                                     along=lambda session_id, only_if: [
                                          self._audit.along(actor, "session_start", session_id, detail, only_if)])
+        if notice and not opened.live:
+            self._notices.dispatch(opened.id, notice, borrower, entry["number"], self._ttl)
         return borrower, opened
 
     def replace_for_agent(self, actor, agent, session_id, lines):

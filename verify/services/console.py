@@ -11,12 +11,16 @@ from verify import verdicts as v
 from verify.errors import Invalid
 from verify.services.actor import Actor
 
+# The purpose of a session that answers a borrower's callback request (shown with the session).
+CALLBACK_PURPOSE = "回电申请 / callback request"
+
 
 class AgentConsole:
     """The console's operations; built once with the sessions, the staff accounts and the registry."""
 
-    def __init__(self, callbacks, staff, numbers, region):
+    def __init__(self, callbacks, staff, numbers, region, callback_requests=None):
         self._callbacks = callbacks
+        self._callback_requests = callback_requests
         self._staff = staff
         self._numbers = numbers
         self._region = region
@@ -52,6 +56,22 @@ class AgentConsole:
         """Replace the session with a new one (a new code; the old code stops working), unless another
         became the borrower's live session meanwhile (``live``: that one). ``NotFound``, ``Invalid``."""
         return self._callbacks.replace_for_agent(actor, self._staff.agent(actor.who), session_id, self.lines())
+
+    def call_back(self, actor, request_id):
+        """Answer a borrower's callback request: a session for their number from the default callback
+        line, exactly as ``start`` opens one (a live session is answered instead and left as it is), with
+        the pre-call notice texted to them; the request is closed with the new session's id (audited).
+        With a live session the request stays open (someone is on the phone with the borrower already).
+        ``NotFound``, ``Conflict`` (answered already), ``Invalid`` (no display name, no callback line)."""
+        requests = self._callback_requests
+        request, e164 = requests.borrower(request_id)
+        agent = self._staff.agent(actor.who)
+        lines = self.lines()
+        opened = self._callbacks.open_for_agent(actor, agent, e164, self.default_line(lines) or "", CALLBACK_PURPOSE,
+                                                lines, notify=True)[1]
+        if not opened.live:
+            requests.close_with(actor, request, opened.id)
+        return opened
 
     def session(self, actor, session_id):
         """The session's state as the console shows it, with the agent's name as borrowers see it (masked);

@@ -97,8 +97,9 @@ def decode(record):
 class Review:
     """Reading and reviewing reports; built once with the report store, the registry and the audit."""
 
-    def __init__(self, reports, numbers, audit, region, zone="UTC", contacts=None):
+    def __init__(self, reports, numbers, audit, region, zone="UTC", contacts=None, callback_requests=None):
         self._reports = reports
+        self._callback_requests = callback_requests  # the overview counts them
         self._contacts = contacts  # the Sealer of reporters' numbers
         self._zone = times.zone(zone)  # exports give times in it (VERIFY_TIMEZONE), with the offset
         self._numbers = numbers
@@ -204,7 +205,8 @@ class Review:
 
     def overview(self, now=None, days=30):
         """Reports per day in the service's zone (oldest first), the most reported numbers (``ours``: one
-        of our official numbers, being spoofed), how often each category was named."""
+        of our official numbers, being spoofed), how often each category was named, and the borrowers'
+        callback requests waiting and expired (not called back within VERIFY_CALLBACK_TTL)."""
         dates = times.local_days(now or int(time.time()), days, self._zone)
         per_day, top_numbers, categories = self._reports.counts_per_day([start for _date, start in dates])
         ours = {e164 for entry in self._numbers.all_entries() for e164 in [entry["number"], *entry["variants"]]}
@@ -212,6 +214,7 @@ class Review:
             "days": [{"day": date, "count": count} for (date, _start), count in zip(dates, per_day, strict=False)],
             "top_numbers": [{"number": number, "count": int(score), "ours": number in ours} for number, score in top_numbers],
             "categories": {category: int(categories.get(category, 0)) for category in CATEGORIES},
+            "callbacks": self._callback_requests.counts() if self._callback_requests else {"open": 0, "expired": 0},
         }
 
     def export_rows(self, filters, limit=10000, page=200):
