@@ -127,6 +127,16 @@ def test_someone_elses_number_in_the_text_is_never_called(sms_app, key):
     assert "13912345678" not in stored and "1234" not in stored.replace(request["id"], "")
 
 
+@pytest.mark.parametrize("written, kept", [
+    ("今晚7点", "今晚7点"), ("19:00-21:00", "19:00-21:00"), ("12月2日 下午3点", "12月2日 下午3点"), ("7pm", "7pm"),
+    ("95188", ""), ("call 1391234 at 7", ""), ("明天 (021) 6080", ""), ("１３９１２３４５６７８", ""), ("٣٩١٢٣٤٥", ""),
+])
+def test_a_time_is_kept_a_number_never(written, kept):
+    from verify.services.callback_requests import preferred_time
+
+    assert preferred_time(written) == kept
+
+
 def test_a_huge_or_control_character_time_is_cut_and_cleaned(sms_app, key):
     client = sms_app.test_client()
     status, said, _ = text(client, "回电 今晚\u202e7点\x07<script>" + "很" * 1500)  # Twilio: at most 1,600

@@ -77,7 +77,7 @@ class CallbackRequests:
         window)``) is reached. ``replies.Asked``."""
         number_counter = self.limits.counters(TAG, f"cbr-number-{self.limits.subject('cbr', number_hmac)}", [per_number])
         day_counter = self.limits.counters(TAG, "cbr-day", [per_day])
-        while True:
+        while True:  # 48 random bits: a second draw is already rare
             request_id = secrets.token_hex(6)
             keys = [self.key(f"n:{number_hmac}"), self.key("open"), self.key(f"r:{request_id}"), *number_counter,
                     *day_counter]
@@ -135,10 +135,11 @@ class CallbackRequests:
 
     @unavailable_on_error
     def counts(self, since):
-        """``{"open": waiting requests, "expired": requests not done and created up to ``since``}``."""
+        """``{"open": waiting requests, "expired": requests not done, created up to ``since`` and kept
+        (RETAIN_SECONDS: the index is pruned when a request is made, so an idle week leaves older ids)}``."""
         with self.store.redis.pipeline(transaction=False) as pipe:
             pipe.zcount(self.key("open"), "(" + repr(float(since)), "+inf")
-            pipe.zcount(self.key("open"), "-inf", repr(float(since)))
+            pipe.zcount(self.key("open"), repr(float(since) - RETAIN_SECONDS), repr(float(since)))
             waiting, expired = pipe.execute()
         return {"open": waiting, "expired": expired}
 

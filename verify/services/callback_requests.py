@@ -16,7 +16,8 @@ from verify.services.fields import has_control_characters, whole_number
 
 MAX_PREFERRED = 20  # characters of "今晚7点" / "7pm" kept: a time, not a message
 PER_NUMBER = (3, 86400)  # requests one number may make a day (one open at a time)
-_NUMBER_LIKE = re.compile(r"\d[\d\s\-()]{4,}\d")  # five digits or more in a row: a phone number, not a time
+_DIGIT_RUN = re.compile(r"\d[\d\s\-()]*\d|\d")  # digits with the spaces, dashes, brackets numbers are written with
+NUMBER_DIGITS = 5  # a run of this many digits is a phone number (95xxx and up), not a time (19:00-21:00 is not one)
 CHANNELS = ("sms", "voice")
 _DONE_FIELDS = ("session_id",)
 
@@ -28,7 +29,7 @@ def preferred_time(text):
     text = unicodedata.normalize("NFKC", text or "")
     kept = "".join(" " if has_control_characters(ch, allowed="") else ch for ch in text)
     kept = " ".join(kept.split())
-    if _NUMBER_LIKE.search(kept):
+    if any(sum(ch.isdecimal() for ch in run) >= NUMBER_DIGITS for run in _DIGIT_RUN.findall(kept)):
         return ""
     return kept[:MAX_PREFERRED].strip()
 
