@@ -380,3 +380,33 @@ def test_the_pages_after_doubtful_verdicts_say_how_to_ask_for_a_callback(app, la
     for page in (unknown, wrong):
         assert 'id="callback-hint"' in page and words_ in page and "10690009518" in page
     assert 'id="callback-hint"' not in official
+
+
+# --- failing closed, and strangers ------------------------------------------------------------------------------
+def test_redis_down_asks_for_nothing_and_says_unavailable(make_app, key, tmp_path):
+    from tests.redis_process import RedisProcess
+
+    private = RedisProcess(tmp_path / "cb-redis").start()
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, REDIS_URL=private.url)
+    demo.seed(app.extensions["verify"], logins=False)
+    headers = key("sessions")
+    call = Call(app.test_client())  # at the menu while Redis answers
+    private.stop()
+    client = app.test_client()
+    _, said, _ = text(client, "回电")
+    assert said.startswith("暂时无法核实") and "400-000-9518" in said
+    root = call.press("3")
+    assert "暂时无法核实" in words(root)
+    ends_the_call(root)
+    answer = client.get("/api/v1/callbacks", headers=headers)
+    assert answer.status_code == 503 and answer.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("action", ["number", "call"])
+def test_strangers_cannot_work_callback_requests(sms_app, key, action):
+    client = sms_app.test_client()
+    text(client, "回电")
+    request_id = listed(client, key)["callbacks"][0]["id"]
+    answer = client.post(f"/dashboard/agent/callbacks/{request_id}/{action}")
+    assert answer.status_code in (302, 400) and "13800138000" not in answer.get_data(as_text=True)
+    assert len(listed(client, key)["callbacks"]) == 1
