@@ -48,9 +48,9 @@ def _app(make_app, lang, standin=None, register=True, **extra):
 
 
 WORDS = {
-    "zh": {"status": "核实", "code": "{}", "check": "查 {}", "report": "举报 {}", "help": "帮助", "other": "你好😀",
+    "zh": {"callback": "回电", "status": "核实", "code": "{}", "check": "查 {}", "report": "举报 {}", "help": "帮助", "other": "你好😀",
            "what": " 要验证码😀“转账”€"},
-    "en": {"status": "CALL", "code": "code {}", "check": "CHECK {}", "report": "REPORT {}", "help": "HELP",
+    "en": {"callback": "CALLBACK", "status": "CALL", "code": "code {}", "check": "CHECK {}", "report": "REPORT {}", "help": "HELP",
            "other": "hello ☺", "what": " asked for my code ☺ “transfer” €"},
 }
 
@@ -101,6 +101,20 @@ def _numbers(app, client, lang, replies):
     replies["usage"] = text(client, say["other"])[1]
 
 
+def _callbacks(make_app, client, lang, replies):
+    """Callback requests: asked (with the longest time, non-GSM characters in it), asked again, from a
+    fixed line, and past the day's limit."""
+    word = WORDS[lang]["callback"]
+    replies["callback_asked"] = text(client, word, sender="+8613600136000")[1]
+    replies["callback_already"] = text(client, word, sender="+8613600136000")[1]
+    when = "今晚7点到9点😀“方便时”" if lang == "zh" else "after 7pm ☺ “please” €"
+    replies["callback_asked_time"] = text(client, f"{word} {when}", sender="+8613600136001")[1]
+    replies["callback_mobile"] = text(client, word, sender="+862160809999")[1]
+    limited = _app(make_app, lang, register=False, VERIFY_CALLBACK_DAILY_LIMIT=1).test_client()
+    text(limited, word, sender="+8613600136002")
+    replies["callback_limited"] = text(limited, word, sender="+8613600136003")[1]
+
+
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_reply_is_one_sms_over_the_worst_inputs(make_app, lang, name):
@@ -110,6 +124,7 @@ def test_every_reply_is_one_sms_over_the_worst_inputs(make_app, lang, name):
         client, replies = app.test_client(), {}
         _calls(app, client, lang, name, replies, standin)
         _numbers(app, client, lang, replies)
+        _callbacks(make_app, client, lang, replies)
     finally:
         standin.close()
     limited = _app(make_app, lang, register=False, VERIFY_SMS_RATE_LIMIT=1)
@@ -127,6 +142,7 @@ def test_every_reply_is_one_sms_over_the_worst_inputs(make_app, lang, name):
     assert "021 6080 0099" in replies["number_official (local digits)"]
     assert "+44 20 7946 0958" in replies["number_official"] and "021 6080 0000" in replies["number_lookalike"]
     assert PURPOSE[:4] not in replies["genuine"]  # the purpose is not texted at all
+    assert FOREIGN in replies["callback_asked"] and "😀" not in replies["callback_asked_time"]
 
 
 @pytest.mark.slow
