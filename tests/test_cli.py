@@ -115,3 +115,26 @@ def test_sms_simulate_with_a_public_url(make_app):
 def test_sms_simulate_needs_a_token(runner):
     result = runner.invoke(args=["sms", "simulate", "--from", "+8613800138000", "HELP"])
     assert result.exit_code != 0 and "TWILIO_AUTH_TOKEN" in result.output
+
+
+def test_a_store_indexed_by_an_older_version_is_reindexed_before_serving(make_app):
+    """The local digits of a fixed line (6080 0000 for 021 6080 0000) live in the index since format 2:
+    a store indexed before has none of them until store-check (make serve) or seed-demo (make run)."""
+    app = make_app()
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo"])
+    numbers = app.extensions["verify"].numbers._numbers
+    redis, index = numbers.store.redis, numbers._index
+    old = [field for field in redis.hkeys(index) if field[0] in "#@" or field in ("~60800000", "~60800001")]
+    redis.hdel(index, *old)
+    redis.incr(numbers._version)  # as it was: every process reads that index
+    client = app.test_client()
+    assert client.get("/api/v1/check?number=6080 0000").get_json()["verdict"] != "official"
+    first = runner.invoke(args=["store-check"])
+    assert first.exit_code == 0 and "index was rebuilt" in first.output, first.output
+    answer = client.get("/api/v1/check?number=6080 0000").get_json()
+    assert answer["verdict"] == "official" and answer["display"] == "021 6080 0000"
+    again = runner.invoke(args=["store-check"])
+    assert again.exit_code == 0 and "rebuilt" not in again.output
+    redis.hdel(index, "#format")
+    assert "index was rebuilt" in runner.invoke(args=["seed-demo", "--if-empty"]).output

@@ -9,6 +9,10 @@ numbers whose digits within their city these are (6080 0000 typed without the ar
   {registry}:index     hash, =<e164> and ~<signature> -> the entry as JSON; @<local digits> -> [E.164]
   {registry}:version   changes so far
 
+The index also holds ``#format``: which version of ``build_index`` wrote it. A store indexed by an
+older one (without the local digits, say) is re-indexed by ``reindex_if_stale`` (``flask store-check``,
+run by ``make serve``, and ``flask seed-demo``, run by ``make run``).
+
 The registry is small and read on every check, so each process keeps the parsed index and the
 version it belongs to (``RegistryCache``). A copy whose version was read within the last second is
 used as it is; otherwise the version is read in the same pipeline as the check's own script, and the
@@ -58,8 +62,12 @@ class RegistryCache:
         """Replace the copy with ``index`` (the raw hash) at ``version``."""
         parts = {"=": {}, "~": {}, "@": {}}
         for field, packed in index.items():
-            parts[field[0]][field[1:]] = json.loads(packed)
+            if field[0] in parts:  # not ``#format``
+                parts[field[0]][field[1:]] = json.loads(packed)
         self.exact, self.signatures, self.local, self.version = parts["="], parts["~"], parts["@"], version
+
+
+INDEX_FORMAT = "2"  # 2: the local digits of fixed lines (``@``, ``~``). Raise it when the index changes.
 
 
 def build_index(entries, region):
@@ -78,6 +86,7 @@ def build_index(entries, region):
                 for sig in {phones.signature(phone), digits} - {None}:
                     index["~" + sig] = packed
     index.update({"@" + digits: json.dumps(sorted(numbers)) for digits, numbers in local.items()})
+    index["#format"] = INDEX_FORMAT
     return index
 
 
@@ -128,18 +137,37 @@ class Numbers:
                 raise Conflict(f"{entry['number']} is already registered")
             _check_clashes(entry, current)
             current[entry["number"]] = entry
-            index = build_index(current.values(), self.region)
             pipe.multi()
             for script, keys, args in along:
                 script.queue_on(pipe, keys, args)
             pipe.hset(self._entries, entry["number"], json.dumps(entry, ensure_ascii=False))
-            pipe.delete(self._index)
-            pipe.hset(self._index, mapping=index)
-            pipe.incr(self._version)
+            self._queue_index(pipe, current.values())
 
         self.store.redis.transaction(write, self._entries)
         self.cache.changes_here += 1
         return entry
+
+    @unavailable_on_error
+    def reindex_if_stale(self):
+        """Rebuild the index when an older version of ``build_index`` wrote it (its ``#format`` is not
+        ``INDEX_FORMAT``), atomically against concurrent changes; True when it was rebuilt."""
+        if self.store.redis.hget(self._index, "#format") == INDEX_FORMAT or self.is_empty():
+            return False
+
+        def write(pipe):
+            current = [json.loads(v) for v in pipe.hvals(self._entries)]
+            pipe.multi()
+            self._queue_index(pipe, current)
+
+        self.store.redis.transaction(write, self._entries)
+        self.cache.changes_here += 1
+        return True
+
+    def _queue_index(self, pipe, entries):
+        # The index of ``entries`` replaces the stored one, and the version moves: every process reloads.
+        pipe.delete(self._index)
+        pipe.hset(self._index, mapping=build_index(entries, self.region))
+        pipe.incr(self._version)
 
     def run_current(self, script, keys, args, before=()):
         """Run ``script`` after the scripts ``before`` (e.g. a client's limit) in one round trip, and on

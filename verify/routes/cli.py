@@ -1,6 +1,7 @@
 """The ``flask --app wsgi`` commands: seed-demo, numbers, keys, sms, voice, staff. Each calls one service
 operation as the actor ``cli``; domain errors become a one-line message and exit status 1."""
 
+import contextlib
 import csv
 import functools
 import json
@@ -14,7 +15,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from verify.errors import DomainError, Invalid, NotFound
+from verify.errors import DomainError, Invalid, NotFound, StoreUnavailable
 from verify.routes import services
 from verify.services import demo
 from verify.services.actor import CLI
@@ -66,6 +67,7 @@ def seed_demo(if_empty, url):
     """Load the fictional demo registry and demo API keys (keeps what is there)."""
     svc = services()
     keys_file = os.path.join(current_app.instance_path, "demo-keys.json")
+    _reindex(svc)
     if if_empty and not svc.numbers.is_empty():
         click.echo("The store has official numbers already: demo data not loaded.")
     else:
@@ -378,9 +380,18 @@ def store_check():
     """Exit 1 when this configuration refuses its Redis (settings that could lose data, in production);
     ``make serve`` runs it first, so a refusal is said once, not once per worker. A Redis that does not
     answer yet passes: the service answers unavailable until it does."""
-    if services().health.refusal():
+    svc = services()
+    if svc.health.refusal():
         sys.exit(1)  # the reason is the one line the app logged as it started
+    with contextlib.suppress(StoreUnavailable):  # not answering yet: the service answers unavailable until it does
+        _reindex(svc)
     click.echo("Redis: ok (or not answering yet)")
+
+
+def _reindex(svc):
+    # A store indexed by an older version of verify gets this version's index before it serves.
+    if svc.numbers.reindex_if_stale():
+        click.echo("The registry's index was rebuilt for this version of verify.")
 
 
 def register(app):

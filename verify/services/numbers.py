@@ -194,6 +194,11 @@ class NumberRegistry:
                 done.append((changed["number"], "updated"))
         return done
 
+    def reindex_if_stale(self):
+        """Bring the registry's index up to this version's format (see ``Numbers.reindex_if_stale``);
+        True when it was rebuilt. Not a change of the registry: nothing to audit."""
+        return self._numbers.reindex_if_stale()
+
     def is_empty(self):
         """True when no official number is registered yet."""
         return self._numbers.is_empty()
