@@ -197,6 +197,7 @@ def _login(client, name, password, ip):
 
     from tests.test_dashboard import CSRF
 
+    client.set_cookie("lang", "en")  # the dashboard speaks Chinese by default; these tests read its English
     page = client.get("/dashboard/login", environ_base={"REMOTE_ADDR": ip}).get_data(as_text=True)
     token = re.search(CSRF, page).group(1)
     return client.post("/dashboard/login", data={"name": name, "password": password, "csrf_token": token},

@@ -2,6 +2,12 @@
 status code and the form (problem JSON, a page, a short SMS). Domain code never returns status codes."""
 
 
+def N_(text):  # noqa: N802 (the name gettext tools look for)
+    """Mark ``text`` as a message people read: pybabel extracts it into the catalogs (``N_`` is one of
+    its default keywords) and the pages translate it when they show it; the API keeps the English."""
+    return text
+
+
 class DomainError(Exception):
     """Base of the domain's exceptions: ``message`` is safe to show to whoever made the request."""
 

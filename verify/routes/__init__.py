@@ -34,11 +34,12 @@ def register(app, settings):
     web.init_app(app)
 
     def unrouted(exc):
-        # No blueprint matched the address: answer in the form of the one whose prefix it has.
-        under_api = request.path.startswith(api.bp.url_prefix + "/")
-        if isinstance(exc, HTTPException):
-            return (problems.on_http_error if under_api else pages.on_http_error)(exc)
-        return (problems.on_error if under_api else pages.on_error)(exc)
+        # No blueprint matched the address: answer in the form of the one whose prefix it has (staff
+        # who mistype a dashboard address stay in the dashboard).
+        if request.path.startswith(api.bp.url_prefix + "/"):
+            return (problems.on_http_error if isinstance(exc, HTTPException) else problems.on_error)(exc)
+        page = pages.staff_error_page if request.path.startswith(dashboard.bp.url_prefix + "/") else pages.error_page
+        return (pages.on_http_error if isinstance(exc, HTTPException) else pages.on_error)(exc, page=page)
 
     app.register_error_handler(Exception, unrouted)
     cli.register(app)

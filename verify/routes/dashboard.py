@@ -10,8 +10,8 @@ from flask import Blueprint, Response, abort, g, jsonify, redirect, render_templ
 
 from verify import phones, times
 from verify.errors import Conflict, Invalid, RateLimited
-from verify.routes import forms, logins, pages, services
-from verify.routes.i18n import _, _l
+from verify.routes import forms, labels, logins, pages, services
+from verify.routes.i18n import _, _l, current_language
 from verify.routes.logins import actor, require_role
 from verify.services.audit import ACTIONS
 from verify.services.reports import CATEGORIES
@@ -19,6 +19,7 @@ from verify.services.review import EXPORT_FIELDS, FILTERS, STATUSES, read_filter
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 pages.register(bp, staff=True)
+bp.add_app_template_filter(labels.named, "named")
 
 SUPPORT = ("admin", "support")
 AGENTS = ("admin", "agent")
@@ -31,8 +32,12 @@ def no_store(response):
     return response
 
 
-def _field_errors(exc, field):
-    field.errors = list(field.errors) + [message for _name, message in exc.errors] if isinstance(exc, Invalid) else [str(exc)]
+def _field_errors(exc, field, form=None):
+    # Each message under the form's field of its name when there is one, else under ``field``; in the
+    # page's language.
+    for name, message in exc.errors if isinstance(exc, Invalid) else [(None, exc.message)]:
+        target = form[name] if form is not None and name in form else field
+        target.errors = list(target.errors) + [labels.said(message)]
 
 
 # --- login ---------------------------------------------------------------------------------------
@@ -45,7 +50,7 @@ def login():
             logins.log_in(form.name.data.strip(), form.password.data)
             return redirect(_next_page())
         except (Invalid, RateLimited) as exc:
-            error = exc.errors[0][1] if isinstance(exc, Invalid) else exc.message
+            error = labels.said_all(exc)[0]
     return render_template("dashboard/login.html", form=form, error=error), 200 if error is None else 401
 
 
@@ -144,7 +149,7 @@ def report_detail(report_id):
     """One report: change status, assign, add a note; every change lands in its history."""
     report = services().review.get(report_id)
     form = forms.ReviewForm(status=report["status"], assignee=report["assignee"])
-    form.status.choices = forms.choices(*STATUSES)
+    form.status.choices = forms.labelled_choices(labels.pairs("report_status", STATUSES))
     if form.validate_on_submit():
         try:
             services().review.review(actor(), report_id, form.status.data, form.assignee.data.strip(), form.note.data or None)
@@ -165,7 +170,7 @@ def number_view(number):
             services().review.mark_known_scam(actor(), phone, request.form.get("action") == "mark")
             return redirect(url_for("dashboard.number_view", number=phone.e164), code=303)
         except Conflict as exc:
-            error = exc.message
+            error = labels.said(exc.message)
     about = services().review.about_number(phone)
     return render_template("dashboard/number.html", phone=phone, form=form, error=error, **about), 409 if error else 200
 
@@ -195,7 +200,7 @@ def registry():
             services().numbers.add(actor(), form.entry_data())
             return redirect(url_for("dashboard.registry"), code=303)
         except (Invalid, Conflict) as exc:
-            form.number.errors = [str(exc)]
+            _field_errors(exc, form.number, form)
     return render_template("dashboard/registry.html", entries=services().numbers.all(), form=form)
 
 
@@ -211,7 +216,7 @@ def registry_entry(number):
             services().numbers.update(actor(), entry["number"], {k: v for k, v in form.entry_data().items() if k != "number"})
             return redirect(url_for("dashboard.registry"), code=303)
         except (Invalid, Conflict) as exc:
-            form.notes.errors = [str(exc)]
+            _field_errors(exc, form.notes, form)
     return render_template("dashboard/registry_entry.html", entry=entry, form=form)
 
 
@@ -224,7 +229,7 @@ def keys():
         try:
             created = services().keys.create(actor(), form.name.data.strip(), form.scope.data)
         except (Invalid, Conflict) as exc:
-            form.name.errors = [str(exc)]
+            _field_errors(exc, form.name, form)
     return render_template("dashboard/keys.html", keys=services().keys.all(), form=form, created=created,
                            revoke=forms.ActionForm())
 
@@ -293,7 +298,7 @@ def agent_console():
             opened = services().console.start(actor(), form.borrower.data, form.caller.data, form.purpose.data)
             return _to_session(opened)
         except Invalid as exc:
-            _field_errors(exc, form.borrower)
+            _field_errors(exc, form.borrower, form)
     return _agent_page(form, lines)
 
 
@@ -314,7 +319,7 @@ def _agent_form(fresh=False):
     default = console.default_line(lines)
     placeholder = [] if default else [("", _("Choose the line you will call from"))]
     form.caller.choices = forms.labelled_choices(
-        placeholder + [(e["number"], f"{e['display']} · {e['labels']['en']}") for e in lines])
+        placeholder + [(e["number"], f"{e['display']} · {e['labels'][current_language()]}") for e in lines])
     if fresh or not form.is_submitted():
         form.caller.data = default or ""
     return form, lines
@@ -369,7 +374,7 @@ def agent_status(session_id):
     state = services().console.session(actor(), session_id)
     shown = {name: state[name] for name in ("id", "status", "successful_checks", "failed_checks", "locked_channels",
                                             "expires", "ended")}
-    return jsonify({**shown, "label": str(STATUS_LABELS[state["status"]])})
+    return jsonify({**shown, "label": str(STATUS_LABELS[state["status"]]), "name": labels.named(state["status"], "session_status")})
 
 
 @bp.post("/agent/sessions/<session_id>/replace")
@@ -381,7 +386,7 @@ def agent_replace(session_id):
     try:
         return _to_session(services().console.replace(actor(), session_id), replaced=True)
     except Invalid as exc:
-        return _session_page(services().console.session(actor(), session_id), error=exc.errors[0][1])
+        return _session_page(services().console.session(actor(), session_id), error=labels.said_all(exc)[0])
 
 
 @bp.post("/agent/sessions/<session_id>/end")

@@ -19,6 +19,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from verify.routes.i18n import _l
+from verify.routes.labels import NAMES
+from verify.services.numbers import DIRECTIONS, PURPOSES
+from verify.services.numbers import STATUSES as NUMBER_STATUSES
 from verify.services.reports import CATEGORIES, MAX_TEXT
 
 csrf = CSRFProtect()
@@ -57,16 +60,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-CATEGORY_LABELS = {
-    "sms_code": _l("SMS or verification code"),
-    "card_password": _l("Password or card details"),
-    "transfer": _l("Transfer money"),
-    "screen_share": _l("Install an app or share the screen"),
-    "cancel_account": _l("Cancel a loan account or \u201cfix\u201d a credit record"),
-    "threats": _l("Threats"),
-    "police_court": _l("Claimed to be police or a court"),
-    "other": _l("Something else"),
-}
+CATEGORY_LABELS = NAMES["category"]
 
 
 class ReportForm(FlaskForm):
@@ -105,16 +99,16 @@ class ReportForm(FlaskForm):
 class LoginForm(FlaskForm):
     """Staff login."""
 
-    name = StringField("Name", validators=[DataRequired("Enter your name.")])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    name = StringField(_l("User name"), validators=[DataRequired(_l("Enter your name."))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
 
 
 class ReviewForm(FlaskForm):
     """Change a report's status or assignee, or add a note."""
 
-    status = SelectField("Status")
-    assignee = StringField("Assigned to", validators=[Optional(), Length(max=32)])
-    note = TextAreaField("Add a note", validators=[Optional(), Length(max=MAX_TEXT)])
+    status = SelectField(_l("Status"))
+    assignee = StringField(_l("Assigned to"), validators=[Optional(), Length(max=32)])
+    note = TextAreaField(_l("Add a note"), validators=[Optional(), Length(max=MAX_TEXT)])
 
 
 class ActionForm(FlaskForm):
@@ -139,15 +133,16 @@ class DisplayNameForm(FlaskForm):
 class NumberForm(FlaskForm):
     """An official number, as the registry keeps it."""
 
-    number = StringField("Number", validators=[DataRequired("Enter the number.")])
-    label_zh = StringField("Label (Chinese)", validators=[DataRequired(), Length(max=80)])
-    label_en = StringField("Label (English)", validators=[DataRequired(), Length(max=80)])
-    purpose = SelectField("Purpose", choices=choices("callback", "hotline", "sms", "collections", "other"))
-    direction = SelectField("Direction", choices=choices("outbound", "inbound_only", "both"))
-    status = SelectField("Status", choices=choices("active", "retired"), default="active")
-    retired_on = StringField("Retired on (YYYY-MM-DD)", validators=[Optional()])
-    variants = StringField("Display variants (separated by spaces)", validators=[Optional()])
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=500)])
+    number = StringField(_l("Number"), validators=[DataRequired(_l("Enter the number."))])
+    label_zh = StringField(_l("Label (Chinese)"), validators=[DataRequired(_l("Enter a label.")), Length(max=80)])
+    label_en = StringField(_l("Label (English)"), validators=[DataRequired(_l("Enter a label.")), Length(max=80)])
+    purpose = SelectField(_l("Purpose"), choices=[SelectChoice(p, NAMES["purpose"][p]) for p in PURPOSES])
+    direction = SelectField(_l("Direction"), choices=[SelectChoice(d, NAMES["direction"][d]) for d in DIRECTIONS])
+    status = SelectField(_l("Status"), choices=[SelectChoice(s, NAMES["number_status"][s]) for s in NUMBER_STATUSES],
+                         default="active")
+    retired_on = StringField(_l("Retired on (YYYY-MM-DD)"), validators=[Optional()])
+    variants = StringField(_l("Display variants (separated by spaces)"), validators=[Optional()])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=500)])
 
     def entry_data(self):
         """The form as the registry's field names."""
@@ -166,8 +161,8 @@ class NumberForm(FlaskForm):
 class KeyForm(FlaskForm):
     """A new API key."""
 
-    name = StringField("Name", validators=[DataRequired("Name the key after who uses it.")])
-    scope = SelectField("Scope", choices=choices("sessions", "registry", "reports", "app"))
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Name the key after who uses it."))])
+    scope = SelectField(_l("Scope"), choices=choices("sessions", "registry", "reports", "app"))
 
 
 def csrf_token():

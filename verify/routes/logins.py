@@ -8,7 +8,8 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from verify.errors import StoreUnavailable
-from verify.routes import services
+from verify.routes import labels, services
+from verify.routes.i18n import _
 from verify.services.actor import Actor
 
 SESSION_KEY = "staff_sid"
@@ -89,8 +90,9 @@ def require_role(*roles):
                     raise StoreUnavailable("the store could not say who is logged in")
                 return redirect(url_for("dashboard.login", next=request.full_path))
             if current_user.role not in roles:
-                abort(403, description=f"You are logged in as {current_user.name} ({current_user.role}); this page "
-                                       f"is for {' and '.join(roles)} only.")
+                abort(403, description=_("You are logged in as %(name)s (%(role)s); this page is for %(roles)s only.",
+                                         name=current_user.name, role=labels.named(current_user.role, "role"),
+                                         roles=_(" and ").join(labels.named(r, "role") for r in roles)))
             g.staff = current_user
             return view(*args, **kwargs)
 

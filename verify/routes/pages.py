@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from verify import verdicts as v
 from verify.errors import DomainError, Invalid, NotFound, NotSigned, RateLimited, StoreUnavailable
-from verify.routes.i18n import _, current_language
+from verify.routes.i18n import _, _l, current_language
 from verify.services import advice
 from verify.services.health import is_store_failure
 
@@ -36,18 +36,18 @@ def error_page(status, headers=None):
     return render_template("error.html", title=title, message=message, verdict=verdict), status, headers or {}
 
 
-# The dashboard's own error pages: for staff, in the dashboard's layout and language (English), with
+# The dashboard's own error pages: for staff, in the dashboard's layout and the page's language, with
 # what to do next in the dashboard; never the borrower's advice to hang up.
 STAFF_TEXTS = {
-    400: ("We could not read that", "Something in the request was not right (a form left open too long loses its "
-          "token). Go back, reload the page and try again."),
-    403: ("Not for your role", "Your role cannot use this page."),
-    404: ("Not found", "There is nothing at this address."),
-    405: ("Not allowed", "This page cannot be used this way."),
-    413: ("Too much text", "What you sent is too long."),
-    429: ("Please slow down", "Too many requests. Wait a few minutes and try again."),
-    500: ("Something went wrong", "The error is in the server's log. Try again in a moment."),
-    503: ("The store is not answering", "Redis does not answer right now (/readyz says why). Try again in a moment."),
+    400: (_l("We could not read that"), _l("Something in the request was not right (a form left open too long loses "
+                                           "its token). Go back, reload the page and try again.")),
+    403: (_l("Not for your role"), _l("Your role cannot use this page.")),
+    404: (_l("Not found"), _l("There is nothing at this address.")),
+    405: (_l("Not allowed"), _l("This page cannot be used this way.")),
+    413: (_l("Too much text"), _l("What you sent is too long.")),
+    429: (_l("Please slow down"), _l("Too many requests. Wait a few minutes and try again.")),
+    500: (_l("Something went wrong"), _l("The error is in the server's log. Try again in a moment.")),
+    503: (_l("The store is not answering"), _l("Redis does not answer right now (/readyz says why). Try again in a moment.")),
 }
 
 

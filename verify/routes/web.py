@@ -216,14 +216,15 @@ def page_context():
 
 
 def _switch_url(lang):
-    # Same page in the other language; a page that answered a POST goes back to the start.
+    # Same page in the other language; a page that answered a POST goes back to the start (the
+    # dashboard's, on a dashboard page).
     if request.method == "GET" and request.endpoint:
         # Query arguments that url_for reads itself (endpoint, _method, _external ...) or that name the
         # page's own view arguments are left out: a stranger's query must not break the page.
         args = {k: v for k, v in request.args.items() if k != "endpoint" and not k.startswith("_")
                 and k not in (request.view_args or {})}
         return url_for(request.endpoint, **(request.view_args or {}), **{**args, "lang": lang})
-    return url_for("web.index", lang=lang)
+    return url_for("dashboard.home" if request.blueprint == "dashboard" else "web.index", lang=lang)
 
 
 def local_zone():

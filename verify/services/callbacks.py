@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from verify import phones
 from verify import verdicts as v
-from verify.errors import Invalid, NotFound, StoreUnavailable
+from verify.errors import N_, Invalid, NotFound, StoreUnavailable
 from verify.messaging import SendFailed
 from verify.registry.sessions import ANY, KINDS, OWN, NewSession, SessionFields
 from verify.services import advice, fields
@@ -196,7 +196,7 @@ def _line(caller, lines, errors):
     # The console's line: one of those it offered (active, calling out, not an SMS number).
     entry = next((e for e in lines if e["number"] == caller), None)
     if entry is None:
-        errors.append(("caller", "choose one of the callback lines offered"))
+        errors.append(("caller", N_("choose one of the callback lines offered")))
     return entry
 
 

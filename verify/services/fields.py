@@ -8,6 +8,7 @@ import datetime as dt
 import unicodedata
 
 from verify import phones, times
+from verify.errors import N_
 
 
 def text(data, field, errors, limit, required=True):
@@ -16,13 +17,13 @@ def text(data, field, errors, limit, required=True):
     value = data.get(field)
     if value is None:
         if required:
-            errors.append((field, "is required"))
+            errors.append((field, N_("is required")))
         return None
     if not isinstance(value, str) or not value.strip():
-        errors.append((field, "must be a non-empty text"))
+        errors.append((field, N_("must be a non-empty text")))
         return None
     if has_control_characters(value):
-        errors.append((field, "must not contain control characters"))
+        errors.append((field, N_("must not contain control characters")))
         return None
     value = value.strip()
     if len(value) > limit:
@@ -101,7 +102,7 @@ def moment(data, field, errors, end_of_day=False, zone=dt.UTC):
     try:
         return times.parse(value, end_of_day=end_of_day, zone=zone)
     except (ValueError, OverflowError):
-        errors.append((field, "must be a date or time like 2026-11-30 or 2026-11-30T08:00:00Z"))
+        errors.append((field, N_("must be a date or time like 2026-11-30 or 2026-11-30T08:00:00Z")))
         return None
 
 

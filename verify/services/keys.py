@@ -11,7 +11,7 @@ import re
 import secrets
 
 from verify import times
-from verify.errors import Invalid, NotFound
+from verify.errors import N_, Invalid, NotFound
 
 SCOPES = ("sessions", "registry", "reports", "app")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -32,7 +32,7 @@ class ApiKeyService:
     def create(self, actor, name, scope):
         """Create a key; return the key itself (the only time it exists in clear). Audited."""
         if not _NAME.match(name or ""):
-            raise Invalid([("name", "use 1-64 letters, digits, dot, dash or underscore")])
+            raise Invalid([("name", N_("use 1-64 letters, digits, dot, dash or underscore"))])
         if scope not in SCOPES:
             raise Invalid([("scope", f"must be one of {', '.join(SCOPES)}")])
         key_id = secrets.token_hex(6)

@@ -4,7 +4,7 @@ adding, changing and retiring entries, bulk import, and the lists shown to peopl
 import datetime as dt
 
 from verify import phones, times
-from verify.errors import Invalid, NotFound
+from verify.errors import N_, Invalid, NotFound
 from verify.services import fields
 
 PURPOSES = ("callback", "hotline", "sms", "collections", "other")
@@ -12,7 +12,7 @@ DIRECTIONS = ("outbound", "inbound_only", "both")
 STATUSES = ("active", "retired")
 FIELDS = ("number", "labels", "purpose", "direction", "status", "retired_on", "variants", "notes")
 MAX_LABEL, MAX_NOTES, MAX_VARIANTS = 80, 500, 20
-NOT_REGISTERED = "That number is not in the registry."
+NOT_REGISTERED = N_("That number is not in the registry.")
 
 
 def clean_entry(data, region, existing=None):
@@ -29,7 +29,7 @@ def clean_entry(data, region, existing=None):
     if creating:
         entry["number"] = fields.number(data, "number", errors, region)
     elif "number" in data and not _same_number(data["number"], entry["number"], region):
-        errors.append(("number", "cannot be changed; retire this entry and add the new number"))
+        errors.append(("number", N_("cannot be changed; retire this entry and add the new number")))
     if "labels" in data or creating:
         entry["labels"] = _clean_labels(data.get("labels"), errors) or entry.get("labels")
     for field, choices in (("purpose", PURPOSES), ("direction", DIRECTIONS), ("status", STATUSES)):
@@ -68,7 +68,7 @@ def _clean_dates(data, entry, errors):
         try:
             entry["retired_on"] = times.day(times.parse(str(data["retired_on"])[:10]))
         except (ValueError, OverflowError):
-            errors.append(("retired_on", "must be a date like 2025-06-30"))
+            errors.append(("retired_on", N_("must be a date like 2025-06-30")))
     if entry.get("status") == "retired" and not entry.get("retired_on"):
         entry["retired_on"] = times.day(None)
     if entry.get("status") == "active":

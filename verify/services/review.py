@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from verify import phones, times
-from verify.errors import Conflict, Invalid, NotFound
+from verify.errors import N_, Conflict, Invalid, NotFound
 from verify.registry.reports import Page
 from verify.services import fields
 from verify.services.reports import CATEGORIES, MAX_TEXT
@@ -18,9 +18,9 @@ from verify.services.reports import CATEGORIES, MAX_TEXT
 STATUSES = ("new", "reviewing", "confirmed_scam", "not_scam", "duplicate")
 EXPORT_FIELDS = ("id", "number", "number_raw", "occurred_at", "received_at", "channel", "categories", "text",
                  "amount_lost", "contact_masked", "source", "status", "assignee")
-NO_REPORT = "There is no such report."
-OURS = ("This is one of our official numbers: reports about it mean scammers show it as caller ID (spoofing). "
-        "It cannot be marked as a known scam; confirm the reports instead.")
+NO_REPORT = N_("There is no such report.")
+OURS = N_("This is one of our official numbers: reports about it mean scammers show it as caller ID (spoofing). "
+          "It cannot be marked as a known scam; confirm the reports instead.")
 NOT_MARKED = "number not marked as known scam: it is our official number, being spoofed"
 FILTERS = ("status", "number", "category", "since", "until")
 
@@ -249,7 +249,7 @@ def _check_review(status, assignee, note):
     if status is not None and status not in STATUSES:
         errors.append(("status", f"must be one of {', '.join(STATUSES)}"))
     if assignee is not None and (not isinstance(assignee, str) or len(assignee) > 32 or fields.has_control_characters(assignee)):
-        errors.append(("assignee", "must be a staff name"))
+        errors.append(("assignee", N_("must be a staff name")))
     if note is not None and (not isinstance(note, str) or not note.strip() or len(note) > MAX_TEXT
                              or fields.has_control_characters(note)):
         errors.append(("note", f"must be a text of 1 to {MAX_TEXT} characters, without control characters"))

@@ -7,19 +7,19 @@ import secrets
 import time
 
 from verify import times
-from verify.errors import Invalid, NotFound, RateLimited
+from verify.errors import N_, Invalid, NotFound, RateLimited
 from verify.services import clients, passwords
 
 ROLES = ("admin", "support", "agent")
 MAX_FAILURES = 5  # tries on one name from one network
 NETWORK_TRIES = 50  # tries on any names from one network: bounds the password hashing a client can cause
 LOCKOUT_SECONDS = 900
-LOCKED = "Too many failed logins: this account is locked for 15 minutes."
-SLOW_DOWN = "Too many logins from your network. Please wait 15 minutes and try again."
+LOCKED = N_("Too many failed logins: this account is locked for 15 minutes.")
+SLOW_DOWN = N_("Too many logins from your network. Please wait 15 minutes and try again.")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 DISPLAY_NAME_MAX = 32  # as long as an API client's agent_name may be
-NO_DISPLAY_NAME = ("Your account has no display name, so borrowers could not be told who is calling: "
-                   "ask an admin to set one (Staff page) before you start a session.")
+NO_DISPLAY_NAME = N_("Your account has no display name, so borrowers could not be told who is calling: "
+                     "ask an admin to set one (Staff page) before you start a session.")
 
 
 class StaffAccounts:
@@ -121,7 +121,7 @@ class StaffAccounts:
         stored = record.get("hash") or _dummy_hash()
         if not (passwords.check_password(stored, password or "") and record and not record.get("disabled")):
             self._audit.record(actor, "login_failed", detail="wrong")
-            raise Invalid([("password", "Wrong name or password.")])
+            raise Invalid([("password", N_("Wrong name or password."))])
         self._limits.clear(*self._lockout(name, net))
         if passwords.needs_rehash(stored):
             self._staff.set_fields(name, hash=passwords.hash_password(password))
@@ -155,7 +155,7 @@ def _display_name(value, errors, required):
     shown = " ".join((value or "").split())
     if not shown:
         if required:
-            errors.append(("display_name", "enter the name borrowers should see"))
+            errors.append(("display_name", N_("enter the name borrowers should see")))
     elif len(shown) > DISPLAY_NAME_MAX or not shown.isprintable():
         errors.append(("display_name", f"use at most {DISPLAY_NAME_MAX} printable characters"))
     return shown

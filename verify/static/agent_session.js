@@ -24,7 +24,7 @@
       current = state.status;
       status.setAttribute("data-status", current);
       status.className = "status-" + current;
-      status.querySelector("strong").textContent = current;
+      status.querySelector("strong").textContent = state.name || current;
       status.querySelector(".label").textContent = state.label;
       document.body.setAttribute("data-session-status", current);
     }

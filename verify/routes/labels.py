@@ -1,0 +1,51 @@
+"""What staff read for the service's stored values (roles, review statuses, categories, a number's
+purpose, direction and status, a key's scope) and for the messages services raise, in the page's
+language. The stored values and the API stay English; only the pages translate them."""
+
+from verify.routes.i18n import _, _l
+
+NAMES = {
+    "role": {"admin": _l("admin"), "support": _l("support"), "agent": _l("agent")},
+    "report_status": {"new": _l("new"), "reviewing": _l("reviewing"), "confirmed_scam": _l("confirmed scam"),
+                      "not_scam": _l("not a scam"), "duplicate": _l("duplicate")},
+    "category": {
+        "sms_code": _l("SMS or verification code"),
+        "card_password": _l("Password or card details"),
+        "transfer": _l("Transfer money"),
+        "screen_share": _l("Install an app or share the screen"),
+        "cancel_account": _l("Cancel a loan account or \u201cfix\u201d a credit record"),
+        "threats": _l("Threats"),
+        "police_court": _l("Claimed to be police or a court"),
+        "other": _l("Something else"),
+    },
+    "purpose": {"callback": _l("callback"), "hotline": _l("hotline"), "sms": _l("SMS"),
+                "collections": _l("collections"), "other": _l("other")},
+    "direction": {"outbound": _l("calls out"), "inbound_only": _l("inbound only"), "both": _l("both ways")},
+    "number_status": {"active": _l("active"), "retired": _l("retired")},
+    "session_status": {"active": _l("active"), "confirmed": _l("confirmed"), "expired": _l("expired"),
+                       "ended": _l("ended"), "locked": _l("locked")},
+    "channel": {"call": _l("call"), "sms": _l("SMS"), "web": _l("web"), "api": _l("API")},
+}
+
+
+def named(value, kind):
+    """``value`` (a stored value of ``kind``, a key of ``NAMES``) as staff read it; unknown values as they are."""
+    label = NAMES[kind].get(value)
+    return str(label) if label is not None else value
+
+
+def pairs(kind, values):
+    """(value, label) pairs for a select of ``values`` of ``kind``."""
+    return [(value, named(value, kind)) for value in values]
+
+
+def said(message):
+    """A message a service raised, in the page's language when the catalogs have it (those marked
+    ``N_`` where they are written, and the phone number reader's), else as it was written."""
+    return _(message) if message else message
+
+
+def said_all(exc):
+    """Every message of a domain exception: each field's for ``Invalid``, else its one message."""
+    errors = getattr(exc, "errors", None)
+    return [said(message) for _field, message in errors] if errors is not None else [said(exc.message)]
