@@ -86,6 +86,20 @@ def app(make_app):
     return app
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session (every browser test file shares it)."""
+    from tests.browser import CHROMIUM_ARGS, chromium_or_skip
+
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()
