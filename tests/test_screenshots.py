@@ -20,7 +20,11 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # Scroll width of the page, and the elements that stick out past the right edge (to say which).
 _SIDEWAYS = """() => [document.documentElement.scrollWidth,
     [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1
-        && !e.closest('.table')).slice(0, 5).map(e => e.outerHTML.slice(0, 80))]"""
+        ).slice(0, 5).map(e => e.outerHTML.slice(0, 80))]"""
+# Fields and buttons under 44 px high: too small to tap (the public pages' rule, tests/test_browser.py).
+_SMALL = """() => [...document.querySelectorAll(
+    'button, .button, input:not([type=hidden]):not([type=checkbox]), select, textarea')]
+    .filter(e => e.getBoundingClientRect().height < 44).map(e => e.outerHTML.slice(0, 60))"""
 
 
 @pytest.fixture
@@ -48,7 +52,7 @@ class Shots:
 
     def __init__(self, page, live, lang):
         self.page, self.live, self.lang = page, live, lang
-        self.wide, self.axe = {}, {}
+        self.wide, self.axe, self.small = {}, {}, {}
 
     def go(self, path, name, heading=None):
         self.page.goto(self.live.url + path)
@@ -63,6 +67,8 @@ class Shots:
         width, sticking_out = page.evaluate(_SIDEWAYS)
         if width > WIDTH:
             self.wide[name] = (width, sticking_out)
+        if small := page.evaluate(_SMALL):
+            self.small[name] = small
         # axe-core on the dashboard in Chinese at this width (test_browser.py runs it on the public
         # pages at 375 px and the English dashboard at 1200 px): once is enough, it takes a while
         if self.lang == "zh" and name.startswith("dashboard-") and (found := _serious(page)):
@@ -84,7 +90,7 @@ def _as(browser, live, lang, name=None):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_page_at_375_px_in_both_languages(browser, live, people, lang):
     report = people
-    contexts, wide, axe = [], {}, {}
+    contexts, wide, axe, small = [], {}, {}, {}
     try:
         context, shots = _as(browser, live, lang)
         contexts.append(context)
@@ -93,12 +99,14 @@ def test_every_page_at_375_px_in_both_languages(browser, live, people, lang):
         shots.go("/dashboard/no-such-page", "dashboard-error-404", "h1")
         wide.update(shots.wide)
         axe.update(shots.axe)
+        small.update(shots.small)
 
         context, shots = _as(browser, live, lang, "sam")
         contexts.append(context)
         _support_pages(shots, report)
         wide.update(shots.wide)
         axe.update(shots.axe)
+        small.update(shots.small)
 
         context, shots = _as(browser, live, lang, "ada")
         contexts.append(context)
@@ -112,17 +120,20 @@ def test_every_page_at_375_px_in_both_languages(browser, live, people, lang):
             shots.go(path, name, heading)
         wide.update(shots.wide)
         axe.update(shots.axe)
+        small.update(shots.small)
 
         context, shots = _as(browser, live, lang, "aga")
         contexts.append(context)
         _agent_pages(shots)
         wide.update(shots.wide)
         axe.update(shots.axe)
+        small.update(shots.small)
     finally:
         for context in contexts:
             context.close()
     assert wide == {}, f"pages that scroll sideways at {WIDTH} px: {wide}"
     assert axe == {}, f"serious accessibility problems: {axe}"
+    assert small == {}, f"fields or buttons under 44 px: {small}"
 
 
 def _public_pages(shots):
