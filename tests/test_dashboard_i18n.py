@@ -99,6 +99,9 @@ def test_service_messages_on_forms_are_translated_and_under_their_field(app, acc
     page = client.post("/dashboard/registry", data=form).get_data(as_text=True)
     field = re.search(r'<input id="retired_on".*?</div>', page, re.DOTALL).group(0)
     assert "请填写日期，例如 2025-06-30" in field
+    form.update(number="+862160800000", status="active", retired_on="")  # a conflict: its values kept apart
+    page = client.post("/dashboard/registry", data=form).get_data(as_text=True)
+    assert "+862160800000 已在号码库中" in page and "already registered" not in page
     keys = client.post("/dashboard/keys", data={"csrf_token": token(client, "/dashboard/keys"), "name": "a b",
                                                 "scope": "app"}).get_data(as_text=True)
     assert "请用 1–64 个字母、数字、点、横线或下划线" in keys

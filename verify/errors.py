@@ -13,8 +13,11 @@ class DomainError(Exception):
 
     message = "Something in the request was not right."
 
-    def __init__(self, message=None):
-        self.message = message or self.message
+    def __init__(self, message=None, **values):
+        # The words before the values go in (what the catalogs translate, see N_) and the values apart,
+        # so a page can say it in another language; ``message`` is the English with the values in.
+        self.template, self.values = message or self.message, values
+        self.message = self.template % values if values else self.template
         super().__init__(self.message)
 
 

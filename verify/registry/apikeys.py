@@ -6,7 +6,7 @@
 
 import json
 
-from verify.errors import Conflict
+from verify.errors import N_, Conflict
 from verify.registry.store import unavailable_on_error
 
 TAG = "keys"
@@ -30,7 +30,7 @@ class ApiKeys:
         listing = {"scope": scope, "created": created, "id": key_id, "revoked": None}
         # HSETNX first so two admins creating the same name cannot both win.
         if not self.store.redis.hsetnx(self._by_name(), name, json.dumps(listing)):
-            raise Conflict(f"a key named {name!r} exists already (revoked keys keep their name)")
+            raise Conflict(N_("a key named %(name)r exists already (revoked keys keep their name)"), name=name)
         self.store.redis.hset(self._by_id(key_id), mapping={"name": name, "scope": scope, "created": created, "digest": digest})
 
     @unavailable_on_error

@@ -23,7 +23,7 @@ import json
 import time
 
 from verify import phones
-from verify.errors import Conflict
+from verify.errors import N_, Conflict
 from verify.registry.store import unavailable_on_error
 
 TAG = "registry"
@@ -134,7 +134,7 @@ class Numbers:
         def write(pipe):
             current = {k: json.loads(v) for k, v in pipe.hgetall(self._entries).items()}
             if creating and entry["number"] in current:
-                raise Conflict(f"{entry['number']} is already registered")
+                raise Conflict(N_("%(number)s is already registered"), number=entry["number"])
             _check_clashes(entry, current)
             current[entry["number"]] = entry
             pipe.multi()
@@ -222,4 +222,4 @@ def _check_clashes(entry, current):
             taken[e164] = other["number"]
     for e164 in [entry["number"], *entry["variants"]]:
         if e164 in taken:
-            raise Conflict(f"{e164} already belongs to the entry {taken[e164]}")
+            raise Conflict(N_("%(number)s already belongs to the entry %(entry)s"), number=e164, entry=taken[e164])

@@ -11,7 +11,7 @@
 
 import time
 
-from verify.errors import Conflict
+from verify.errors import N_, Conflict
 from verify.registry.store import unavailable_on_error
 
 TAG = "staff"
@@ -31,7 +31,7 @@ class Staff:
         """Store a new account (``record`` has name, role, hash, created); ``Conflict`` if the name is taken."""
         key = self._key(f"u:{record['name']}")
         if not self.store.redis.hsetnx(key, "name", record["name"]):
-            raise Conflict(f"staff member {record['name']!r} exists already")
+            raise Conflict(N_("staff member %(name)r exists already"), name=record["name"])
         with self.store.redis.pipeline() as pipe:
             pipe.hset(key, mapping=record)
             pipe.sadd(self._key("names"), record["name"])

@@ -35,9 +35,10 @@ def no_store(response):
 def _field_errors(exc, field, form=None):
     # Each message under the form's field of its name when there is one, else under ``field``; in the
     # page's language.
-    for name, message in exc.errors if isinstance(exc, Invalid) else [(None, exc.message)]:
+    named = exc.errors if isinstance(exc, Invalid) else [(None, exc.message)]
+    for (name, _message), said in zip(named, labels.said_all(exc), strict=True):
         target = form[name] if form is not None and name in form else field
-        target.errors = list(target.errors) + [labels.said(message)]
+        target.errors = list(target.errors) + [said]
 
 
 # --- login ---------------------------------------------------------------------------------------
@@ -170,7 +171,7 @@ def number_view(number):
             services().review.mark_known_scam(actor(), phone, request.form.get("action") == "mark")
             return redirect(url_for("dashboard.number_view", number=phone.e164), code=303)
         except Conflict as exc:
-            error = labels.said(exc.message)
+            error = labels.said_all(exc)[0]
     about = services().review.about_number(phone)
     return render_template("dashboard/number.html", phone=phone, form=form, error=error, **about), 409 if error else 200
 

@@ -39,13 +39,14 @@ def pairs(kind, values):
     return [(value, named(value, kind)) for value in values]
 
 
-def said(message):
+def said(message, **values):
     """A message a service raised, in the page's language when the catalogs have it (those marked
-    ``N_`` where they are written, and the phone number reader's), else as it was written."""
-    return _(message) if message else message
+    ``N_`` where they are written, and the phone number reader's), else as it was written; ``values``
+    go into its ``%(name)s`` places."""
+    return _(message, **values) if message else message
 
 
 def said_all(exc):
     """Every message of a domain exception: each field's for ``Invalid``, else its one message."""
     errors = getattr(exc, "errors", None)
-    return [said(message) for _field, message in errors] if errors is not None else [said(exc.message)]
+    return [said(message) for _field, message in errors] if errors is not None else [said(exc.template, **exc.values)]
