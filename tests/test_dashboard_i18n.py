@@ -129,3 +129,15 @@ def test_the_switch_on_a_page_that_answered_a_post_goes_to_the_dashboard(app, cl
                         data={"csrf_token": token(client, f"/dashboard/reports/{report}")}).get_data(as_text=True)
     assert '<a class="switch" href="/dashboard/?lang=en"' in shown
     assert "举报人希望我们联系他" in shown
+
+
+def test_the_session_page_and_its_status_updates_name_the_status_in_chinese(app, accounts):
+    client = app.test_client()
+    login(client, "aga", lang="zh")
+    started = client.post("/dashboard/agent", data={"csrf_token": token(client, "/dashboard/agent"),
+                                                    "borrower": "13800138000", "caller": "+862160800000",
+                                                    "purpose": "贷后回访"})
+    session_page = started.headers["Location"]
+    assert "<strong>有效</strong>" in client.get(session_page).get_data(as_text=True)
+    state = client.get(session_page.split("?")[0] + "/status").get_json()
+    assert state["status"] == "active" and state["name"] == "有效" and CJK.search(state["label"])
