@@ -110,10 +110,11 @@ class Reports:
         return self.store.redis.hgetall(self.key(f"r:{report_id}")) or None
 
     @unavailable_on_error
-    def page(self, index, start, count):
+    def page(self, index, start, count, newest_first=True):
         """Up to ``count`` ids and scores of ``index`` from ``start`` (a ``Page``) down, newest first,
-        with each report (None where it is gone); two round trips."""
-        found = self._walk(index, start.top, start.after, start.bottom, count, newest_first=True)
+        with each report (None where it is gone); two round trips. Not ``newest_first``: oldest first,
+        from ``start.top`` up to ``start.bottom`` (the report after one, in the queue's other direction)."""
+        found = self._walk(index, start.top, start.after, start.bottom, count, newest_first=newest_first)
         if not found:
             return []
         with self.store.redis.pipeline(transaction=False) as pipe:
@@ -143,44 +144,56 @@ class Reports:
                 if (member < after if newest_first else member > after)]
         return (rest + further)[:count]
 
-    @unavailable_on_error
     def change(self, report_id, decide, along=lambda record, changes: (), may_mark=lambda e164: True):
-        """Change a report atomically against concurrent changes (WATCH): ``decide(record)`` returns
-        the fields to change ({} for none); the scripts ``along(record, changes)`` (its audit entries)
-        run in the same transaction. Keeps the status indexes and the known-scam set in step (a
-        number is known scam while one of its reports is confirmed, or support marked it; a number
-        for which ``may_mark(e164)`` is false, one of ours, is never added to it).
-        Returns the report as it is now; ``NotFound``."""
-        key = self.key(f"r:{report_id}")
+        """Change one report (``change_many`` of one): returns it as it is now; ``NotFound``."""
+        return self.change_many([report_id], decide, along, may_mark)[0]
+
+    @unavailable_on_error
+    def change_many(self, report_ids, decide, along=lambda record, changes: (), may_mark=lambda e164: True):
+        """Change reports atomically against concurrent changes (WATCH), all of them or none:
+        ``decide(record)`` returns the fields to change ({} for none); the scripts ``along(record,
+        changes)`` (their audit entries) run in the same transaction. Keeps the status indexes and the
+        known-scam set in step (a number is known scam while one of its reports is confirmed, or support
+        marked it; a number for which ``may_mark(e164)`` is false, one of ours, is never added to it).
+        Returns the reports as they are now, in order; ``NotFound`` (nothing changed) if one is missing."""
+        keys = [self.key(f"r:{report_id}") for report_id in report_ids]
 
         def write(pipe):
-            record = pipe.hgetall(key)
-            if not record:
+            records = [pipe.hgetall(key) for key in keys]
+            if not all(records):
                 raise NotFound()
-            changes = decide(dict(record))
-            if not changes:
-                return record
-            e164, old, new = record["number"], record["status"], changes.get("status", record["status"])
-            confirmed = pipe.scard(self.key(f"confirmed:{e164}"))
-            mark = new == "confirmed_scam" and new != old and may_mark(e164)
+            plans = [(report_id, record, decide(dict(record))) for report_id, record in zip(report_ids, records, strict=True)]
+            moved = {record["number"] for _id, record, changes in plans if changes.get("status", record["status"]) != record["status"]}
+            # Confirmed reports per number, followed through the batch: two confirmations of one number
+            # undone together must clear its known-scam mark.
+            confirmed = {e164: pipe.scard(self.key(f"confirmed:{e164}")) for e164 in moved}
             pipe.multi()
-            for script, keys, args in along(record, changes):
-                script.queue_on(pipe, keys, args)
-            pipe.hset(key, mapping=changes)
-            if new != old:
-                pipe.zrem(self.key(f"status:{old}"), report_id)
-                pipe.zadd(self.key(f"status:{new}"), {report_id: times.parse(record["received_at"])})
-                if new == "confirmed_scam":
-                    pipe.sadd(self.key(f"confirmed:{e164}"), report_id)
-                    if mark:
-                        pipe.sadd(self.key("known-scam"), e164)
-                elif old == "confirmed_scam":
-                    pipe.srem(self.key(f"confirmed:{e164}"), report_id)
-                    if confirmed <= 1:
-                        pipe.srem(self.key("known-scam"), e164)
-            return {**record, **changes}
+            for report_id, record, changes in plans:
+                if changes:
+                    self._queue_change(pipe, report_id, record, changes, along, may_mark, confirmed)
+            return [{**record, **changes} for _id, record, changes in plans]
 
-        return self.store.redis.transaction(write, key, value_from_callable=True)
+        return self.store.redis.transaction(write, *keys, value_from_callable=True)
+
+    def _queue_change(self, pipe, report_id, record, changes, along, may_mark, confirmed):
+        e164, old, new = record["number"], record["status"], changes.get("status", record["status"])
+        for script, keys, args in along(record, changes):
+            script.queue_on(pipe, keys, args)
+        pipe.hset(self.key(f"r:{report_id}"), mapping=changes)
+        if new == old:
+            return
+        pipe.zrem(self.key(f"status:{old}"), report_id)
+        pipe.zadd(self.key(f"status:{new}"), {report_id: times.parse(record["received_at"])})
+        if new == "confirmed_scam":
+            pipe.sadd(self.key(f"confirmed:{e164}"), report_id)
+            confirmed[e164] += 1
+            if may_mark(e164):
+                pipe.sadd(self.key("known-scam"), e164)
+        elif old == "confirmed_scam":
+            pipe.srem(self.key(f"confirmed:{e164}"), report_id)
+            if confirmed[e164] <= 1:
+                pipe.srem(self.key("known-scam"), e164)
+            confirmed[e164] -= 1
 
     @unavailable_on_error
     def received_between(self, since, until, after=None, count=1000):
