@@ -93,7 +93,7 @@ def queue_pages(client, path):
         response = client.get(path)
         assert response.status_code == 200
         page = response.get_data(as_text=True)
-        listed += re.findall(r'<td><a href="/dashboard/reports/([^"]+)">', page)
+        listed += re.findall(r'<tr id="row-([^"]+)"', page)  # one row per report
         older = re.search(r'href="(/dashboard/reports\?[^"]*)">Older reports', page)
         if not older:
             return listed

@@ -6,13 +6,14 @@ import datetime as dt
 import io
 import json
 
-from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 
 from verify import phones, times
 from verify.errors import Conflict, Invalid, RateLimited
 from verify.routes import forms, labels, logins, pages, services
-from verify.routes.i18n import _, _l, current_language
+from verify.routes.i18n import _, _l, current_language, ngettext
 from verify.routes.logins import actor, require_role
+from verify.services import review as reviewing
 from verify.services.audit import ACTIONS
 from verify.services.reports import CATEGORIES
 from verify.services.review import EXPORT_FIELDS, FILTERS, STATUSES, read_filters
@@ -95,15 +96,51 @@ def _filters():
 @bp.get("/reports")
 @require_role(*SUPPORT)
 def queue():
-    """The report queue: filter by status, number, category and dates; cursor paging."""
-    found, cursor, errors = [], None, []
+    """The report queue: filter by status, number, category and dates; cursor paging; bulk changes."""
+    return _queue_page()
+
+
+def _queue_page(problems=(), status=200):
+    found, errors = {"reports": [], "cursor": None, "assignees": []}, list(problems)
     try:
-        found, cursor = services().review.find(_filters())
+        found = services().review.queue(_filters())
     except Invalid as exc:
-        errors = [f"{field}: {message}" for field, message in exc.errors]
-    shown = {name: value for name, value in request.args.items() if name in FILTERS}  # the links carry only these
-    return render_template("dashboard/queue.html", reports=found, cursor=cursor, errors=errors, args=shown,
-                           statuses=STATUSES, categories=CATEGORIES)
+        errors += [f"{field}: {message}" for field, message in exc.errors]
+    return render_template("dashboard/queue.html", **found, errors=errors, args=_shown(), statuses=STATUSES,
+                           categories=CATEGORIES, labels=LABELS, nobody=NOBODY, form=forms.ActionForm()), status
+
+
+def _shown():
+    return {name: value for name, value in request.args.items() if name in FILTERS}  # links carry only these
+
+
+NOBODY = "-"  # the bulk form's "assign to nobody" (no staff name is "-"); an empty choice keeps the assignee
+# The services' words for a bulk change that is refused, in the page's language.
+BULK_PROBLEMS = {
+    reviewing.NONE_SELECTED: _l("Select at least one report (the boxes at the start of the rows)."),
+    reviewing.TOO_MANY: _l("Select at most %(max)d reports at once.", max=reviewing.MAX_BULK),
+    reviewing.NO_ACTION: _l("Choose a new status or an assignee for the selected reports."),
+    reviewing.BAD_STATUS: _l("That status does not exist."),
+    reviewing.NOT_A_REVIEWER: _l("Reports can be assigned only to support and admin accounts."),
+    reviewing.GONE: _l("One of the selected reports does not exist."),
+}
+
+
+@bp.post("/reports/bulk")
+@require_role(*SUPPORT)
+def bulk():
+    """Give the selected reports a status and/or an assignee: all of them or none (400 with the reason,
+    nothing changed), each change audited per report; back to the queue with how many changed."""
+    if not forms.ActionForm().validate_on_submit():
+        abort(400)
+    status, assignee = request.form.get("status") or None, request.form.get("assignee") or None
+    try:
+        count = services().review.review_many(actor(), request.form.getlist("report"), status,
+                                              "" if assignee == NOBODY else assignee)
+    except Invalid as exc:
+        return _queue_page([str(BULK_PROBLEMS.get(message, message)) for _field, message in exc.errors], 400)
+    flash(ngettext("Saved: %(num)d report changed.", "Saved: %(num)d reports changed.", count), "saved")
+    return redirect(url_for("dashboard.queue", **_shown()), code=303)
 
 
 @bp.get("/reports/export.<fmt>")
@@ -147,17 +184,29 @@ def report_contact(report_id):
 @bp.route("/reports/<report_id>", methods=["GET", "POST"])
 @require_role(*SUPPORT)
 def report_detail(report_id):
-    """One report: change status, assign, add a note; every change lands in its history."""
-    report = services().review.get(report_id)
-    form = forms.ReviewForm(status=report["status"], assignee=report["assignee"])
+    """One report, with the previous and next ones as the queue lists them (its filters ride along in the
+    address): change status, assign, add a note; every change lands in its history."""
+    found = services().review.detail(report_id, _filters())
+    form = forms.ReviewForm(status=found["report"]["status"], assignee=found["report"]["assignee"])
     form.status.choices = forms.labelled_choices(labels.pairs("report_status", STATUSES))
     if form.validate_on_submit():
         try:
             services().review.review(actor(), report_id, form.status.data, form.assignee.data.strip(), form.note.data or None)
-            return redirect(url_for("dashboard.report_detail", report_id=report_id), code=303)
+            flash(_("Saved."), "saved")
+            return redirect(url_for("dashboard.report_detail", report_id=report_id, **_shown()), code=303)
         except Invalid as exc:
             _field_errors(exc, form.note)
-    return render_template("dashboard/report.html", report=report, form=form)
+    return render_template("dashboard/report.html", **found, form=form, args=_shown(), labels=LABELS)
+
+
+# What the queue and a report show for stored values, in the page's language.
+LABELS = {
+    "status": {"new": _l("new"), "reviewing": _l("reviewing"), "confirmed_scam": _l("confirmed scam"),
+               "not_scam": _l("not a scam"), "duplicate": _l("duplicate")},
+    "source": {"web": _l("web"), "sms": _l("SMS"), "api": _l("API"), "voice": _l("voice")},
+    "channel": {"call": _l("call"), "sms": _l("SMS")},
+    "category": forms.CATEGORY_LABELS,
+}
 
 
 @bp.route("/numbers/<number>", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ cookie, else the browser's Accept-Language, else Chinese.
 """
 
 from flask import g, request
-from flask_babel import Babel, get_locale, gettext, lazy_gettext
+from flask_babel import Babel, get_locale, gettext, lazy_gettext, ngettext
 
 LANGUAGES = {"zh": "zh_Hans_CN", "en": "en"}
 COOKIE = "lang"
@@ -14,6 +14,7 @@ COOKIE_SECONDS = 365 * 86400
 # Re-exported for templates' helpers and forms: page texts are translated through the catalogs.
 _ = gettext
 _l = lazy_gettext
+__all__ = ["_", "_l", "ngettext", "current_language", "remember_choice", "init_app"]
 
 
 def current_language():

@@ -23,6 +23,15 @@ OURS = N_("This is one of our official numbers: reports about it mean scammers s
           "It cannot be marked as a known scam; confirm the reports instead.")
 NOT_MARKED = "number not marked as known scam: it is our official number, being spoofed"
 FILTERS = ("status", "number", "category", "since", "until")
+MAX_BULK = 200  # reports one bulk change may name: a day's reports, four queue pages
+REVIEWERS = ("admin", "support")  # who a report may be assigned to
+# The bulk change's problems, one constant each so the dashboard can say them in the page's language.
+NONE_SELECTED = "select at least one report"
+TOO_MANY = f"select at most {MAX_BULK} reports"
+NO_ACTION = "choose a status or an assignee"
+BAD_STATUS = f"must be one of {', '.join(STATUSES)}"
+NOT_A_REVIEWER = "must be a support or admin account"
+GONE = "one of the selected reports does not exist"
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ def read_filters(args, region, max_limit=200, zone=dt.UTC):
 # A cursor is the last listed report's place in the index order: its received second and its id,
 # "1795176000:R261120-7KQ2MD". Unique however many reports share a second; the next page starts past it.
 _CURSOR = re.compile(r"([0-9]{1,12}):([0-9A-Za-z-]{1,32})")
+_ID = re.compile(r"[0-9A-Za-z-]{1,32}")
 
 
 def _cursor(text):
@@ -97,9 +107,10 @@ def decode(record):
 class Review:
     """Reading and reviewing reports; built once with the report store, the registry and the audit."""
 
-    def __init__(self, reports, numbers, audit, region, zone="UTC", contacts=None, callback_requests=None):
+    def __init__(self, reports, numbers, audit, region, zone="UTC", contacts=None, callback_requests=None, staff=None):
         self._reports = reports
         self._callback_requests = callback_requests  # the overview counts them
+        self._staff = staff  # StaffAccounts: who a report may be assigned to
         self._contacts = contacts  # the Sealer of reporters' numbers
         self._zone = times.zone(zone)  # exports give times in it (VERIFY_TIMEZONE), with the offset
         self._numbers = numbers
@@ -132,6 +143,48 @@ class Review:
             raise NotFound(NO_REPORT)
         return decode(record)
 
+    def queue(self, filters):
+        """The queue's page: ``{"reports", "cursor", "assignees"}``, the reports matching ``filters``
+        (``find``), each with ``ours`` (it names one of our official numbers: spoofed, not a scam), the
+        next page's cursor, and the accounts a report may be assigned to."""
+        found, cursor = self.find(filters)
+        ours = self._ours()
+        return {"reports": [{**report, "ours": report["number"] in ours} for report in found], "cursor": cursor,
+                "assignees": self.assignees()}
+
+    def assignees(self):
+        """The names of the enabled support and admin accounts, sorted."""
+        accounts = self._staff.all() if self._staff else []
+        return [a["name"] for a in accounts if a.get("role") in REVIEWERS and not a.get("disabled")]
+
+    def detail(self, report_id, filters):
+        """One report with its neighbours in the queue as ``filters`` (cursor aside) list it, newest
+        first: ``{"report", "newer", "older"}``, the neighbours' ids or None; ``NotFound``."""
+        report = self.get(report_id)
+        second = times.parse(report["received_at"])
+        return {"report": report, "newer": self._neighbour(filters, second, report["id"], newest_first=False),
+                "older": self._neighbour(filters, second, report["id"], newest_first=True)}
+
+    def _neighbour(self, filters, second, report_id, newest_first):
+        """The id of the first report past (second, report_id) that matches ``filters``, walking the
+        index the queue reads, older (``newest_first``) or newer; None at the end."""
+        index = self._reports.index_key(filters.number, filters.status)
+        if newest_first:
+            start = _start(dataclasses.replace(filters, cursor=_cursor_text(second, report_id)))
+        else:  # oldest first: from the report (or ``since``, if it lies before) up to ``until``
+            last = filters.until if filters.until is not None else "+inf"
+            start = Page(second, report_id, last) if filters.since is None or second >= filters.since else Page(filters.since, None, last)
+        chunk = 20
+        while True:
+            page = self._reports.page(index, start, chunk, newest_first=newest_first)
+            for member, score, record in page:
+                if record and _matches(record, filters):
+                    return member
+                start = Page(score, member, start.bottom)
+            if len(page) < chunk:
+                return None
+            chunk = min(chunk * 2, 1000)
+
     def contact(self, actor, report_id):
         """The reporter's number in full, to call them back (they asked to be contacted): asked for on
         purpose by support, audited. None when the report has none (anonymous, or erased); ``NotFound``."""
@@ -161,6 +214,29 @@ class Review:
             return decode(self._reports.change(report_id, decide, along=audited, may_mark=lambda e164: not self.is_ours(e164)))
         except NotFound:
             raise NotFound(NO_REPORT) from None
+
+    def review_many(self, actor, report_ids, status=None, assignee=None):
+        """Give the reports ``report_ids`` (the queue's selected rows) a status and/or an assignee ('' for
+        nobody): all of them or none, in one transaction, each change in its report's history and one
+        audit entry per report and change, as ``review`` writes them. Returns how many reports changed
+        (the others already were so); ``Invalid`` naming every problem."""
+        ids = list(dict.fromkeys(report_ids))
+        _check_bulk(ids, status, assignee, self.assignees())
+        changed = {}
+
+        def decide(record):  # may run again when another change gets in first (WATCH): keyed by id
+            changes = _changes(record, actor.who, status, assignee, None, ours=self.is_ours(record["number"]))
+            changed[record["id"]] = bool(changes)
+            return changes
+
+        def audited(record, changes):
+            return [self._audit.along(actor, *entry) for entry in _audit_entries(decode(record), decode({**record, **changes}))]
+
+        try:
+            self._reports.change_many(ids, decide, along=audited, may_mark=lambda e164: not self.is_ours(e164))
+        except NotFound:
+            raise Invalid([("reports", GONE)]) from None
+        return sum(changed.values())
 
     def review_request(self, actor, report_id, data):
         """A review sent as an object of status, assignee and note; any other field is refused."""
@@ -209,13 +285,17 @@ class Review:
         callback requests waiting and expired (not called back within VERIFY_CALLBACK_TTL)."""
         dates = times.local_days(now or int(time.time()), days, self._zone)
         per_day, top_numbers, categories = self._reports.counts_per_day([start for _date, start in dates])
-        ours = {e164 for entry in self._numbers.all_entries() for e164 in [entry["number"], *entry["variants"]]}
+        ours = self._ours()
         return {
             "days": [{"day": date, "count": count} for (date, _start), count in zip(dates, per_day, strict=False)],
             "top_numbers": [{"number": number, "count": int(score), "ours": number in ours} for number, score in top_numbers],
             "categories": {category: int(categories.get(category, 0)) for category in CATEGORIES},
             "callbacks": self._callback_requests.counts() if self._callback_requests else {"open": 0, "expired": 0},
         }
+
+    def _ours(self):
+        """Our official numbers and their display variants (E.164)."""
+        return {e164 for entry in self._numbers.all_entries() for e164 in [entry["number"], *entry["variants"]]}
 
     def export_rows(self, filters, limit=10000, page=200):
         """Up to ``limit`` reports matching ``filters``, each with ``EXPORT_FIELDS`` only, read ``page``
@@ -253,6 +333,24 @@ def _check_review(status, assignee, note):
     if note is not None and (not isinstance(note, str) or not note.strip() or len(note) > MAX_TEXT
                              or fields.has_control_characters(note)):
         errors.append(("note", f"must be a text of 1 to {MAX_TEXT} characters, without control characters"))
+    if errors:
+        raise Invalid(errors)
+
+
+def _check_bulk(ids, status, assignee, assignees):
+    errors = []
+    if not ids:
+        errors.append(("reports", NONE_SELECTED))
+    elif len(ids) > MAX_BULK:
+        errors.append(("reports", TOO_MANY))
+    elif not all(isinstance(i, str) and _ID.fullmatch(i) for i in ids):
+        errors.append(("reports", GONE))
+    if status is None and assignee is None:
+        errors.append(("action", NO_ACTION))
+    if status is not None and status not in STATUSES:
+        errors.append(("status", BAD_STATUS))
+    if assignee is not None and assignee != "" and assignee not in assignees:
+        errors.append(("assignee", NOT_A_REVIEWER))
     if errors:
         raise Invalid(errors)
 
