@@ -175,10 +175,13 @@ def test_the_queue_shows_assignee_amount_source_channel_and_our_numbers(app, svc
     file(svc, "021-9999-8888", at=now - HOUR, amount_lost="12345.5", channel="sms", categories=["sms_code"])
     report_id = file(svc, "021-6080-0000", at=now, ip="10.0.2.1", source="api")
     svc.review.review(Actor("sam"), report_id, "reviewing", "sue")
-    rows = re.findall(r"<tr id=\"row-[^>]*>(.*?)</tr>", logged_in(app, "sam").get("/dashboard/reports").get_data(as_text=True), re.S)
+    page = logged_in(app, "sam").get("/dashboard/reports").get_data(as_text=True)
+    rows = re.findall(r"<tr id=\"row-[^>]*>(.*?)</tr>", page, re.S)
     cells = [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)] for row in rows]
+    assert "Received (UTC+8)" in page  # the zone said once, in the column's head; each time whole in its title
+    assert re.search(r'title="\d{4}-\d\d-\d\d \d\d:\d\d \(UTC\+8\)">\d{4}-\d\d-\d\d \d\d:\d\d</span>', rows[0])
     assert cells[0][2:] == [
-        re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d \(UTC\+8\)", cells[0][2])[0], "+862160800000 ours — being spoofed", "reviewing",
+        re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", cells[0][2])[0], "+862160800000 ours — being spoofed", "reviewing",
         "sue", "—", "API", "call", "—", "—"]
     assert cells[1][3:] == ["+862199998888", "new", "—", "12,345.50", "web", "SMS", "SMS or verification code", "—"]
 
@@ -286,3 +289,15 @@ def test_a_report_with_a_bad_filter_in_its_address_is_a_400_page(app, svc):
     report_id = file(svc)
     response = logged_in(app, "sam").get(f"/dashboard/reports/{report_id}?since=yesterday")
     assert response.status_code == 400 and "<html" in response.get_data(as_text=True)
+
+
+def test_a_row_in_another_offset_than_the_column_head_names_its_own(make_app):
+    app = make_app(VERIFY_TIMEZONE="Europe/Berlin")
+    svc = app.extensions["verify"]
+    svc.staff.create(CLI, "sam", "support", PASSWORD)
+    summer, winter = 1792490400, 1796032800  # 2026-10-20 and 2026-11-30, 10:00 UTC
+    file(svc, at=summer, ip="10.0.1.1")
+    file(svc, at=winter, ip="10.0.2.1")
+    page = logged_in(app, "sam").get("/dashboard/reports").get_data(as_text=True)
+    assert "Received (UTC+1)" in page
+    assert ">2026-11-30 11:00</span>" in page and ">2026-10-20 12:00 (UTC+2)</span>" in page
