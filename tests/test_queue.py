@@ -186,6 +186,17 @@ def test_the_queue_shows_assignee_amount_source_channel_and_our_numbers(app, svc
     assert cells[1][3:] == ["+862199998888", "new", "—", "12,345.50", "web", "SMS", "SMS or verification code", "—"]
 
 
+def test_the_queues_assignees_are_enabled_support_and_admins_read_without_scanning_the_store(app, svc):
+    svc.staff.disable(CLI, "sue")
+    client = logged_in(app, "sam")
+    scans = svc.store.redis.info("commandstats").get("cmdstat_scan", {}).get("calls", 0)
+    page = client.get("/dashboard/reports").get_data(as_text=True)
+    assert svc.store.redis.info("commandstats").get("cmdstat_scan", {}).get("calls", 0) == scans  # a big store stays fast
+    offered = re.findall(r'<option value="([^"]*)"', page[page.index('id="bulk-assignee"'):page.index("</select>", page.index('id="bulk-assignee"'))])
+    assert offered == ["", "-", "ada", "sam"]  # keep, nobody, then the reviewers: no agent, no disabled account
+    assert bulk(client, [file(svc)], assignee="sue").status_code == 400
+
+
 def test_the_queue_and_a_report_are_chinese_by_default(app, svc):
     report_id = file(svc, amount_lost="10", categories=["transfer"])
     client = logged_in(app, "sam", lang="zh")

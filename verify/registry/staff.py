@@ -51,6 +51,16 @@ class Staff:
         return sorted(names)
 
     @unavailable_on_error
+    def roles(self):
+        """``{name: (role, disabled)}`` of the accounts in the set of names, in one pipeline: no SCAN,
+        so a page may ask on every load (the queue's assignees)."""
+        names = sorted(self.store.redis.smembers(self._key("names")))
+        with self.store.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.hmget(self._key(f"u:{name}"), "role", "disabled")
+            return {name: (role, disabled) for name, (role, disabled) in zip(names, pipe.execute(), strict=True) if role}
+
+    @unavailable_on_error
     def set_fields(self, name, **fields):
         """Change stored fields of an existing account (disabled, hash)."""
         self.store.redis.hset(self._key(f"u:{name}"), mapping=fields)

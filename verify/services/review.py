@@ -154,8 +154,7 @@ class Review:
 
     def assignees(self):
         """The names of the enabled support and admin accounts, sorted."""
-        accounts = self._staff.all() if self._staff else []
-        return [a["name"] for a in accounts if a.get("role") in REVIEWERS and not a.get("disabled")]
+        return self._staff.enabled_with_role(*REVIEWERS) if self._staff else []
 
     def detail(self, report_id, filters):
         """One report with its neighbours in the queue as ``filters`` (cursor aside) list it, newest
