@@ -100,6 +100,9 @@ def test_an_invalid_bulk_change_is_refused_whole(app, svc, fields, problem):
     assert [stored(svc, i)["status"] for i in ids] == ["new"] * 3
     assert [stored(svc, i)["assignee"] for i in ids] == [""] * 3
     assert audit(svc, "report_status") == audit(svc, "report_assign") == []
+    assert sorted(re.findall(r'value="([^"]+)" checked', page)) == sorted(ids)  # the selection kept, to correct and send again
+    if fields.get("status") == "reviewing":
+        assert '<option value="reviewing" selected>' in page and '<option value="aga" selected>' not in page  # aga is no choice
 
 
 @pytest.mark.parametrize("extra, problem", [

@@ -100,14 +100,16 @@ def queue():
     return _queue_page()
 
 
-def _queue_page(problems=(), status=200):
+def _queue_page(problems=(), status=200, sent=None):
+    # sent: a refused bulk form, shown again as it was (its rows still ticked) under the reason
     found, errors = {"reports": [], "cursor": None, "assignees": []}, list(problems)
     try:
         found = services().review.queue(_filters())
     except Invalid as exc:
         errors += [f"{field}: {message}" for field, message in exc.errors]
+    sent = {"report": sent.getlist("report"), "status": sent.get("status"), "assignee": sent.get("assignee")} if sent else {}
     return render_template("dashboard/queue.html", **found, errors=errors, args=_shown(), statuses=STATUSES,
-                           categories=CATEGORIES, labels=LABELS, nobody=NOBODY, form=forms.ActionForm()), status
+                           categories=CATEGORIES, labels=LABELS, nobody=NOBODY, sent=sent), status
 
 
 def _shown():
@@ -138,7 +140,7 @@ def bulk():
         count = services().review.review_many(actor(), request.form.getlist("report"), status,
                                               "" if assignee == NOBODY else assignee)
     except Invalid as exc:
-        return _queue_page([str(BULK_PROBLEMS.get(message, message)) for _field, message in exc.errors], 400)
+        return _queue_page([str(BULK_PROBLEMS.get(message, message)) for _field, message in exc.errors], 400, request.form)
     flash(ngettext("Saved: %(num)d report changed.", "Saved: %(num)d reports changed.", count), "saved")
     return redirect(url_for("dashboard.queue", **_shown()), code=303)
 
