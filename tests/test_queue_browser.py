@@ -148,6 +148,30 @@ def test_the_queue_is_cards_without_sideways_scrolling_at_375(browser, live, day
         context.close()
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_report_with_a_hostile_text_fits_a_phone(browser, live, app, day_of_reports, lang):
+    wide = "\uff0b\uff18\uff16\u3000\uff10\uff12\uff11\u3000\uff19\uff19\uff19\uff19\u3000\uff18\uff18\uff18\uff18" + "\u3000" * 20
+    typed = app.extensions["verify"].intake.file({"number": wide}, "web", Actor("public", "10.9.9.9"))[0]  # full-width, wide spaces
+    context, page = staff_page(browser, live, 375, 812, lang)
+    try:
+        for report_id in [typed, *day_of_reports[: len(TEXTS)]]:  # and one report of each text
+            page.goto(live.url + f"/dashboard/reports/{report_id}?status=new")
+            found = page.evaluate("""() => ({scrollWidth: document.documentElement.scrollWidth, title: document.title,
+                                             markup: document.querySelectorAll('main img, main script').length,
+                                             broken: [...document.querySelectorAll('.details .one-line')]
+                                                     .filter(e => e.getClientRects().length > 1 || e.getBoundingClientRect().height > 30).length,
+                                             cut: [...document.querySelectorAll('.details a.one-line, .details dd > .one-line:only-child')]
+                                                  .filter(e => e.scrollWidth > e.clientWidth).map(e => e.innerText)})""")
+            assert found["scrollWidth"] <= 375 and found["markup"] == 0 and found["title"] != "pwned", (report_id, found)
+            assert found["broken"] == 0  # numbers, times and amounts each on one line
+            assert found["cut"] == []  # and whole (only what a reporter typed may end in an ellipsis)
+        page.goto(live.url + f"/dashboard/reports/{day_of_reports[7]}?status=new")  # a Chinese text, with neighbours
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"dashboard-report-375-{lang}.png"), full_page=True)
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("width, height", [(1280, 800), (375, 812)])
 def test_bulk_change_in_the_browser_says_saved(browser, live, app, day_of_reports, width, height):
     context, page = staff_page(browser, live, width, height, "en")
