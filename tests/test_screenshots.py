@@ -158,8 +158,8 @@ def _public_pages(shots):
 def _support_pages(shots, report):
     page = shots.page
     shots.go("/dashboard/overview", "dashboard-overview", "h1")
-    shots.go("/dashboard/reports", "dashboard-reports")  # the queue: being rebuilt, its words not ours to check
-    shots.go(f"/dashboard/reports/{report}", "dashboard-report")  # the same
+    shots.go("/dashboard/reports", "dashboard-reports", "h1")
+    shots.go(f"/dashboard/reports/{report}", "dashboard-report", "h1")
     shots.go("/dashboard/numbers/%2B862199998888", "dashboard-number", "caption")
     shots.go("/dashboard/numbers/%2B862160800000", "dashboard-number-ours", ".ours strong")
     shots.go("/dashboard/alerts", "dashboard-alerts", "h1")
