@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from verify.routes.i18n import _l
 from verify.routes.labels import NAMES
+from verify.services.keys import SCOPES
 from verify.services.numbers import DIRECTIONS, PURPOSES
 from verify.services.numbers import STATUSES as NUMBER_STATUSES
 from verify.services.reports import CATEGORIES, MAX_TEXT
@@ -162,7 +163,7 @@ class KeyForm(FlaskForm):
     """A new API key."""
 
     name = StringField(_l("Name"), validators=[DataRequired(_l("Name the key after who uses it."))])
-    scope = SelectField(_l("Scope"), choices=choices("sessions", "registry", "reports", "app"))
+    scope = SelectField(_l("Scope"), choices=[SelectChoice(s, NAMES["scope"][s]) for s in SCOPES])
 
 
 def csrf_token():

@@ -1,6 +1,6 @@
 """What staff read for the service's stored values (roles, review statuses, categories, a number's
-purpose, direction and status, a key's scope) and for the messages services raise, in the page's
-language. The stored values and the API stay English; only the pages translate them."""
+purpose, direction and status, a key's scope, an audit entry's action) and for the messages services
+raise, in the page's language. The stored values and the API stay English; only the pages translate them."""
 
 from verify.routes.i18n import _, _l
 
@@ -25,6 +25,23 @@ NAMES = {
     "session_status": {"active": _l("active"), "confirmed": _l("confirmed"), "expired": _l("expired"),
                        "ended": _l("ended"), "locked": _l("locked")},
     "channel": {"call": _l("call"), "sms": _l("SMS"), "web": _l("web"), "api": _l("API")},
+    "scope": {"sessions": _l("callback sessions"), "registry": _l("official numbers"), "reports": _l("reports"),
+              "app": _l("lender's app (call status)")},
+    "action": {
+        "login": _l("logged in"), "login_failed": _l("failed login"), "logout": _l("logged out"),
+        "report_status": _l("changed a report's status"), "report_assign": _l("assigned a report"),
+        "report_note": _l("noted on a report"), "number_known_scam": _l("marked a number as known scam"),
+        "number_cleared": _l("cleared a number's scam mark"), "registry_add": _l("added an official number"),
+        "registry_update": _l("changed an official number"), "key_create": _l("created an API key"),
+        "key_revoke": _l("revoked an API key"), "staff_create": _l("created a staff account"),
+        "staff_disable": _l("disabled a staff account"), "staff_update": _l("changed a staff account"),
+        "session_start": _l("started a callback session"), "session_replace": _l("replaced a session's code"),
+        "session_end": _l("ended a callback session"), "purge": _l("purged old data"),
+        "report_erase": _l("erased a report"), "contact_show": _l("showed a reporter's number"),
+        "callback_request": _l("borrower asked for a call back"),
+        "callback_number_show": _l("showed a borrower's number to call back"),
+        "callback_done": _l("called a borrower back"),
+    },
 }
 
 
