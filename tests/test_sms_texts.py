@@ -85,6 +85,12 @@ def test_help_and_usage_hints_say_hang_up_and_call_the_hotline(kind, lang):
     assert ("挂断" in reply and "自己拨打" in reply) if lang == "zh" else ("Hang up and call" in reply and "yourself" in reply)
 
 
+@pytest.mark.parametrize("lang, word", [("zh", "“回电”"), ("en", "CALLBACK")])
+def test_help_names_the_callback_request_in_one_sms(lang, word):
+    reply = advice.sms("help", lang, BRAND, **LONGEST)
+    assert word in reply and segments.count(reply).count == 1
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_report_hint_shows_how_to_report_not_how_to_check(lang):
     reply = advice.sms("report_usage", lang, BRAND, **LONGEST)

@@ -270,10 +270,12 @@ SMS = {
         "zh": "已收到举报，编号{reference}，谢谢。若已转账请立即报警(110)。我们不会索要验证码。",
         "en": "Report received, reference {reference}. Thank you. If you sent money, call the police (110) now.",
     },
+    # Names 回电 / CALLBACK too; both are one SMS with a 12-character hotline (69 of 70 UCS-2 units,
+    # 156 of 160 GSM-7 characters), so every word here is counted.
     "help": {
-        "zh": "把客服报的6位核验码发到本号可核实来电；“查 号码”查号码，“举报 号码”举报。有疑问请挂断，自己拨打{hotline}。",
-        "en": "Text the caller's 6-digit code here to verify a call. CHECK <number> checks, REPORT <number> "
-        "reports a number. Unsure? Hang up and call {hotline} yourself.",
+        "zh": "发客服报的6位核验码到本号核实来电；“查 号码”查号，“举报 号码”举报，“回电”约回电。有疑问请挂断，自己拨打{hotline}。",
+        "en": "Text the caller's 6-digit code here to verify a call, CHECK or REPORT <number>, or CALLBACK for a "
+        "call back. Unsure? Hang up and call {hotline} yourself.",
     },
     "usage": {
         "zh": "请发客服报给您的6位核验码，或“查 号码”、“举报 号码”，“帮助”看说明。有疑问请挂断，自己拨打{hotline}。",
