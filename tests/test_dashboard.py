@@ -479,11 +479,11 @@ def test_overview_draws_svg_from_running_totals(app, accounts):
         client.post("/api/v1/reports", json={"number": number, "categories": cats})
     login(client, "sam")
     page = client.get("/dashboard/overview").get_data(as_text=True)
-    assert page.count("<rect") >= 30 + 2 + 8 and "+862199998888</a>: 2" in page
+    assert page.count("<rect") >= 30 + 2 + 8 and ">021 9999 8888</a>: 2" in page
     assert "<script" not in page
     data = accounts.review.overview()
     assert data["days"][-1]["count"] == 3 and data["categories"]["transfer"] == 2
-    assert data["top_numbers"][0] == {"number": "+862199998888", "count": 2, "ours": False}
+    assert data["top_numbers"][0] == {"number": "+862199998888", "display": "021 9999 8888", "count": 2, "ours": False}
 
 
 def test_overview_marks_our_own_numbers_as_spoofed_not_as_scams(app, accounts):
@@ -492,12 +492,12 @@ def test_overview_marks_our_own_numbers_as_spoofed_not_as_scams(app, accounts):
         client.post("/api/v1/reports", json={"number": number})
     login(client, "sam")
     page = client.get("/dashboard/overview").get_data(as_text=True)
-    ours = page.split('+862160800000</a>: 3')[1].split("</li>")[0]
+    ours = page.split('>021 6080 0000</a>: 3')[1].split("</li>")[0]
     assert "ours — being spoofed" in ours
-    assert "ours" not in page.split('+862199998888</a>: 1')[1].split("</li>")[0]
+    assert "ours" not in page.split('>021 9999 8888</a>: 1')[1].split("</li>")[0]
     bars = re.findall(r'<rect [^>]*fill="(#[0-9a-f]+)"><title>([^<]*)</title>', page)
-    assert ("#0b4fa8", "+862160800000: ours — being spoofed") in bars  # not the scam red
-    assert ("#b3261e", "+862199998888") in bars
+    assert ("#0b4fa8", "021 6080 0000: ours — being spoofed") in bars  # not the scam red
+    assert ("#b3261e", "021 9999 8888") in bars
     assert [n["ours"] for n in accounts.review.overview()["top_numbers"]] == [True, False]
 
 

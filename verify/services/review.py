@@ -287,7 +287,8 @@ class Review:
         ours = self._ours()
         return {
             "days": [{"day": date, "count": count} for (date, _start), count in zip(dates, per_day, strict=False)],
-            "top_numbers": [{"number": number, "count": int(score), "ours": number in ours} for number, score in top_numbers],
+            "top_numbers": [{"number": number, "display": phones.display(number, self._region), "count": int(score),
+                             "ours": number in ours} for number, score in top_numbers],
             "categories": {category: int(categories.get(category, 0)) for category in CATEGORIES},
             "callbacks": self._callback_requests.counts() if self._callback_requests else {"open": 0, "expired": 0},
         }
