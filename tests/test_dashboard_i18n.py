@@ -97,7 +97,7 @@ def test_service_messages_on_forms_are_translated_and_under_their_field(app, acc
             "label_en": "Callback", "purpose": "callback", "direction": "outbound", "status": "retired",
             "retired_on": "soon"}
     page = client.post("/dashboard/registry", data=form).get_data(as_text=True)
-    field = re.search(r'<input id="retired_on".*?</div>', page, re.DOTALL).group(0)
+    field = re.search(r'<input [^>]*id="retired_on".*?</div>', page, re.DOTALL).group(0)
     assert "请填写日期，例如 2025-06-30" in field
     form.update(number="+862160800000", status="active", retired_on="")  # a conflict: its values kept apart
     page = client.post("/dashboard/registry", data=form).get_data(as_text=True)
