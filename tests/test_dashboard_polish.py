@@ -47,3 +47,76 @@ def test_the_overview_shows_most_reported_numbers_as_people_read_them(app, accou
     assert "+862199998888<" not in page and ">+862160800000" not in page  # E.164 only in the links
     labels = re.findall(r'<text x="0" [^>]*>([^<]+)</text>', page)
     assert "021 6080 0000" in labels and "+852 2160 8000" in labels
+
+
+# --- messages that reach a page: in its language (issue 15 follow-up 2) ---------------------------------
+def _summary(page):
+    found = re.search(r'<div class="error-summary".*?</div>', page, re.DOTALL)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(0))) if found else ""
+
+
+def test_every_message_of_the_number_reader_is_in_the_chinese_catalog():
+    from pathlib import Path
+
+    from babel.support import Translations
+
+    import verify.phones
+
+    written = set(re.findall(r'InvalidNumber\("\w+", "([^"]+)"\)', Path(verify.phones.__file__).read_text()))
+    zh = Translations.load(str(Path(verify.phones.__file__).parent / "translations"), ["zh"])
+    assert "That is not a mobile phone number." in written
+    assert {m for m in written if zh.gettext(m) == m} == set()
+
+
+def test_the_console_says_a_fixed_line_is_no_mobile_number_in_chinese(app, accounts):
+    client = app.test_client()
+    login(client, "aga", lang="zh")
+    page = client.post("/dashboard/agent", data={"csrf_token": token(client, "/dashboard/agent"), "purpose": "贷后回访",
+                                                 "borrower": "021 6080 0000", "caller": "+862160800000"}).get_data(as_text=True)
+    assert "借款人手机号：这不是手机号码。" in _summary(page) and "mobile" not in page
+
+
+def test_calling_back_a_request_another_agent_answered_says_so_in_chinese(app, accounts):
+    from verify import phones
+    from verify.services.actor import Actor
+
+    accounts.callback_requests.ask(Actor("sms"), phones.parse("13600136000"), "", "sms")
+    request_id = accounts.callback_requests.waiting({})[0][0]["id"]
+    clients = []
+    for name in ("aga", "ada"):  # both open the console; aga calls back first
+        client = app.test_client()
+        login(client, name, lang="zh")
+        clients.append((client, token(client, "/dashboard/agent")))
+    (first, first_token), (second, second_token) = clients
+    assert first.post(f"/dashboard/agent/callbacks/{request_id}/call", data={"csrf_token": first_token}).status_code == 303
+    late = second.post(f"/dashboard/agent/callbacks/{request_id}/call", data={"csrf_token": second_token})
+    page = late.get_data(as_text=True)
+    assert late.status_code == 409 and "这条回电申请已由会话" in page and "answered already" not in page
+
+
+def test_registry_and_staff_form_errors_with_values_in_chinese(app, accounts):
+    client = app.test_client()
+    login(client, "ada", lang="zh")
+    form = {"csrf_token": token(client, "/dashboard/registry"), "number": "021-6080-2222", "label_zh": "回访",
+            "label_en": "Callback", "purpose": "callback", "direction": "outbound", "status": "active"}
+    page = client.post("/dashboard/registry", data={**form, "notes": "a\x01b"}).get_data(as_text=True)
+    assert "最多 500 个字符，且不能包含控制字符" in _summary(page) and "without control" not in page
+    many = " ".join(f"021-6080-22{n:02d}" for n in range(21))
+    page = client.post("/dashboard/registry", data={**form, "variants": many}).get_data(as_text=True)
+    assert "最多 20 个号码" in _summary(page) and "at most 20" not in page
+    page = client.post("/dashboard/registry", data={**form, "variants": "abc"}).get_data(as_text=True)
+    assert '<p class="error" id="variants-error">电话号码只有数字，没有字母。</p>' in page  # under its own field
+    page = client.post("/dashboard/staff/aga", data={"csrf_token": token(client, "/dashboard/staff"),
+                                                     "display_name": "王\x01明"}).get_data(as_text=True)
+    assert "最多 32 个可显示字符" in _summary(page) and "printable" not in page
+
+
+def test_the_public_report_form_says_service_errors_in_chinese(client):
+    client.set_cookie("lang", "zh")
+    form = client.get("/report").get_data(as_text=True)
+    data = dict(re.findall(r'name="(csrf_token|once)" type="hidden" value="([^"]+)"', form))
+    data.update(number="021 9999 8888", channel="call")
+    page = client.post("/report", data={**data, "text": "他说\x01转账"}).get_data(as_text=True)
+    assert "最多 2000 个字符，且不能包含控制字符" in _summary(page) and "without control" not in page
+    page = client.post("/report", data={**data, "occurred_at": "1999-01-01T10:00"}).get_data(as_text=True)
+    assert "请填写2000年1月1日以后的时间。" in _summary(page) and "不能晚于现在" not in page  # was: "not in the future"

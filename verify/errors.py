@@ -8,6 +8,18 @@ def N_(text):  # noqa: N802 (the name gettext tools look for)
     return text
 
 
+class Said(str):
+    """A message for people with values in it, for an ``Invalid`` error: the English with the values in
+    (what the API and the CLI show), keeping its words (``template``, marked ``N_``) and its ``values``
+    apart as ``DomainError`` does, so a page can say it in another language."""
+
+    def __new__(cls, template, **values):
+        """``template`` (marked ``N_``) with ``values`` in its ``%(name)s`` places."""
+        said = super().__new__(cls, template % values)
+        said.template, said.values = template, values
+        return said
+
+
 class DomainError(Exception):
     """Base of the domain's exceptions: ``message`` is safe to show to whoever made the request."""
 

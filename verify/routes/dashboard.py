@@ -38,6 +38,7 @@ def _field_errors(exc, field, form=None):
     # page's language.
     named = exc.errors if isinstance(exc, Invalid) else [(None, exc.message)]
     for (name, _message), said in zip(named, labels.said_all(exc), strict=True):
+        name = (name or "").split("[", 1)[0]  # variants[2]: the variants field
         target = form[name] if form is not None and name in form else field
         target.errors = list(target.errors) + [said]
 
@@ -402,7 +403,7 @@ def agent_call_back(request_id):
     try:
         return _to_session(services().console.call_back(actor(), request_id))
     except (Invalid, Conflict) as exc:
-        return _agent_page(*_agent_form(fresh=True), error=exc.errors[0][1] if isinstance(exc, Invalid) else exc.message)
+        return _agent_page(*_agent_form(fresh=True), error=labels.said_all(exc)[0])
 
 
 @bp.get("/agent/sessions/<session_id>")

@@ -2,7 +2,17 @@
 purpose, direction and status, a key's scope, an audit entry's action) and for the messages services
 raise, in the page's language. The stored values and the API stay English; only the pages translate them."""
 
+from verify.errors import N_
 from verify.routes.i18n import _, _l
+
+# The phone number reader's messages (``phones.InvalidNumber``) reach the pages inside services'
+# errors; ``verify.phones`` imports nothing of verify's, so they are marked for the catalogs here.
+PHONE_MESSAGES = (
+    N_("Please enter a phone number."), N_("That is too long to be a phone number."),
+    N_("A phone number has digits only, no letters."), N_("That is too short to be a phone number."),
+    N_("That does not look like a phone number."), N_("That is not a valid phone number."),
+    N_("That is not a mobile phone number."),
+)
 
 NAMES = {
     "role": {"admin": _l("admin"), "support": _l("support"), "agent": _l("agent")},
@@ -59,7 +69,10 @@ def pairs(kind, values):
 def said(message, **values):
     """A message a service raised, in the page's language when the catalogs have it (those marked
     ``N_`` where they are written, and the phone number reader's), else as it was written; ``values``
-    go into its ``%(name)s`` places."""
+    go into its ``%(name)s`` places (an ``errors.Said`` brings its own)."""
+    template = getattr(message, "template", None)
+    if template is not None:
+        return _(template, **{**message.values, **values})
     return _(message, **values) if message else message
 
 

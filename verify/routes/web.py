@@ -12,11 +12,12 @@ from markupsafe import Markup, escape
 from verify import phones, times
 from verify import verdicts as v
 from verify.errors import AreaCodeNeeded, Invalid
-from verify.routes import forms, pages, services
+from verify.routes import forms, labels, pages, services
 from verify.routes.i18n import LANGUAGES, _, current_language
 from verify.services import advice, fields
 from verify.services.actor import Actor
 from verify.services.limits import PAGE_CHECK, PAGE_VERIFY
+from verify.services.reports import TOO_EARLY
 
 bp = Blueprint("web", __name__)
 pages.register(bp)
@@ -174,11 +175,13 @@ def file_report():
 def _report_error(field, message):
     if field in ("number", "reporter_phone"):
         return _("That does not look like a phone number.")
+    if field == "occurred_at" and message == TOO_EARLY:
+        return _("Please give a time after 1 January 2000.")
     if field == "occurred_at":
         return _("Please give a time that is not in the future.")
     if field == "Idempotency-Key":  # the page was sent before with other answers, or tampered with
         return _("This form was already sent. Please open the report page again to send another report.")
-    return message
+    return labels.said(message)
 
 
 @bp.get("/report/done/<reference>")

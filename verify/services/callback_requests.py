@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from verify import phones
-from verify.errors import Conflict, Invalid, NotFound
+from verify.errors import N_, Conflict, Invalid, NotFound
 from verify.services.fields import has_control_characters, whole_number
 
 MAX_PREFERRED = 20  # characters of "今晚7点" / "7pm" kept: a time, not a message
@@ -20,6 +20,7 @@ _DIGIT_RUN = re.compile(r"\d[\d\s\-()]*\d|\d")  # digits with the spaces, dashes
 NUMBER_DIGITS = 5  # a run of this many digits is a phone number (95xxx and up), not a time (19:00-21:00 is not one)
 CHANNELS = ("sms", "voice")
 _DONE_FIELDS = ("session_id",)
+ANSWERED = N_("This request was answered already by session %(session)s.")
 
 
 def preferred_time(text):
@@ -129,7 +130,7 @@ class CallbackRequestService:
         when it was answered already."""
         request = self._requests.get(request_id)
         if request.status == "done":
-            raise Conflict(f"This request was answered already by session {request.session_id}.")
+            raise Conflict(ANSWERED, session=request.session_id)
         e164 = self._sealer.open(request.number_sealed)
         if e164 is None:
             raise NotFound("This request's number can no longer be read (the contact key changed).")
@@ -162,7 +163,7 @@ class CallbackRequestService:
         if closed.outcome == "unknown":
             raise NotFound()
         if closed.outcome == "before" and closed.session_id != session_id:
-            raise Conflict(f"This request was answered already by session {closed.session_id}.")
+            raise Conflict(ANSWERED, session=closed.session_id)
         if closed.outcome == "now":
             self._audit.record(actor, "callback_done", request.id, f"session {session_id}")
         return {"id": request.id, "status": "done", "session_id": session_id, "done": closed.at}

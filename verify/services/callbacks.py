@@ -68,7 +68,7 @@ class Callbacks:
     def _caller_entry(self, caller, errors):
         entry = self._numbers.entry_for(caller.e164) if caller else None
         if caller and (entry is None or entry["status"] != "active" or entry["direction"] == "inbound_only"):
-            errors.append(("caller", "must be an active official number that calls out"))
+            errors.append(("caller", N_("must be an active official number that calls out")))
         return entry
 
     def open(self, actor, borrower, session, ttl=None, notify=False, idempotency_key=None, request=None):

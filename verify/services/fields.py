@@ -8,7 +8,7 @@ import datetime as dt
 import unicodedata
 
 from verify import phones, times
-from verify.errors import N_
+from verify.errors import N_, Said
 
 
 def text(data, field, errors, limit, required=True):
@@ -27,7 +27,7 @@ def text(data, field, errors, limit, required=True):
         return None
     value = value.strip()
     if len(value) > limit:
-        errors.append((field, f"must be at most {limit} characters"))
+        errors.append((field, Said(N_("must be at most %(limit)s characters"), limit=limit)))
         return None
     return value
 

@@ -4,7 +4,7 @@ adding, changing and retiring entries, bulk import, and the lists shown to peopl
 import datetime as dt
 
 from verify import phones, times
-from verify.errors import N_, Invalid, NotFound
+from verify.errors import N_, Invalid, NotFound, Said
 from verify.services import fields
 
 PURPOSES = ("callback", "hotline", "sms", "collections", "other")
@@ -79,14 +79,15 @@ def _clean_notes(notes, errors):
     if notes is None:
         return ""
     if not isinstance(notes, str) or len(notes) > MAX_NOTES or fields.has_control_characters(notes):
-        errors.append(("notes", f"must be a text of at most {MAX_NOTES} characters, without control characters"))
+        errors.append(("notes", Said(N_("must be a text of at most %(max)s characters, without control characters"),
+                                     max=MAX_NOTES)))
         return ""
     return notes.strip()
 
 
 def _clean_variants(raw, number, region, errors):
     if not isinstance(raw, list) or len(raw) > MAX_VARIANTS:
-        errors.append(("variants", f"must be a list of at most {MAX_VARIANTS} numbers"))
+        errors.append(("variants", Said(N_("must be a list of at most %(max)s numbers"), max=MAX_VARIANTS)))
         return []
     variants = []
     for position, item in enumerate(raw):

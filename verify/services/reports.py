@@ -16,7 +16,7 @@ import time
 import unicodedata
 
 from verify import phones, times
-from verify.errors import Invalid, RateLimited, StoreUnavailable
+from verify.errors import N_, Invalid, RateLimited, Said, StoreUnavailable
 from verify.registry.replies import Filed
 from verify.services import clients, fields
 from verify.services.once import KEY_REUSED, once_of
@@ -48,7 +48,8 @@ def clean_report(data, region, now=None):
         categories = []
     text = data.get("text") or ""
     if not isinstance(text, str) or len(text) > MAX_TEXT or fields.has_control_characters(text):
-        errors.append(("text", f"must be a text of at most {MAX_TEXT} characters, without control characters"))
+        errors.append(("text", Said(N_("must be a text of at most %(max)s characters, without control characters"),
+                                    max=MAX_TEXT)))
         text = ""
     occurred = _occurred_at(data, errors, now or time.time())
     amount = _amount(data.get("amount_lost"), errors)
@@ -93,15 +94,16 @@ def categories_in(text):
 
 
 EARLIEST = 946684800  # 2000-01-01T00:00:00Z: nothing a reporter remembers happened before
+TOO_EARLY = N_("must be after 2000-01-01")
 
 
 def _occurred_at(data, errors, now):
     moment = fields.moment(data, "occurred_at", errors)
     if moment is not None and moment > now + 86400:  # a day of slack for clocks and time zones
-        errors.append(("occurred_at", "cannot be in the future"))
+        errors.append(("occurred_at", N_("cannot be in the future")))
         return None
     if moment is not None and moment < EARLIEST:
-        errors.append(("occurred_at", "must be after 2000-01-01"))
+        errors.append(("occurred_at", TOO_EARLY))
         return None
     return times.iso(moment) if moment is not None else None
 

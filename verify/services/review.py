@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from verify import phones, times
-from verify.errors import N_, Conflict, Invalid, NotFound
+from verify.errors import N_, Conflict, Invalid, NotFound, Said
 from verify.registry.reports import Page
 from verify.services import fields
 from verify.services.reports import CATEGORIES, MAX_TEXT
@@ -332,7 +332,8 @@ def _check_review(status, assignee, note):
         errors.append(("assignee", N_("must be a staff name")))
     if note is not None and (not isinstance(note, str) or not note.strip() or len(note) > MAX_TEXT
                              or fields.has_control_characters(note)):
-        errors.append(("note", f"must be a text of 1 to {MAX_TEXT} characters, without control characters"))
+        errors.append(("note", Said(N_("must be a text of 1 to %(max)s characters, without control characters"),
+                                    max=MAX_TEXT)))
     if errors:
         raise Invalid(errors)
 

@@ -7,7 +7,7 @@ import secrets
 import time
 
 from verify import times
-from verify.errors import N_, Invalid, NotFound, RateLimited
+from verify.errors import N_, Invalid, NotFound, RateLimited, Said
 from verify.services import clients, passwords
 
 ROLES = ("admin", "support", "agent")
@@ -161,7 +161,7 @@ def _display_name(value, errors, required):
         if required:
             errors.append(("display_name", N_("enter the name borrowers should see")))
     elif len(shown) > DISPLAY_NAME_MAX or not shown.isprintable():
-        errors.append(("display_name", f"use at most {DISPLAY_NAME_MAX} printable characters"))
+        errors.append(("display_name", Said(N_("use at most %(max)s printable characters"), max=DISPLAY_NAME_MAX)))
     return shown
 
 
