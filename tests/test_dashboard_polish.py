@@ -36,14 +36,16 @@ def test_audit_actions_and_key_scopes_are_named_with_their_code_kept(app, accoun
 
 def test_the_overview_shows_most_reported_numbers_as_people_read_them(app, accounts):
     client = app.test_client()
-    for number in ("021-6080-0000", "021-6080-0000", "+852 2160 8000", "021-9999-8888"):
+    for number in ("021-6080-0000", "021-6080-0000", "+852 2160 8000", "021-9999-8888", "0086 1794 487843057061 4 432"):
         client.post("/api/v1/reports", json={"number": number})
     login(client, "sam", lang="zh")
     page = client.get("/dashboard/overview").get_data(as_text=True)
     listed = re.findall(r'<li><a class="tel" href="/dashboard/numbers/([^"]+)">([^<]+)</a>: (\d+)(.*?)</li>', page)
     assert listed[0] == ("+862160800000", "021 6080 0000", "2", ' <span class="tag-ours">我方号码 — 正被冒用</span>')
     assert {row[:3] for row in listed[1:]} == {("+85221608000", "+852 2160 8000", "1"),
-                                               ("+862199998888", "021 9999 8888", "1")}
+                                               ("+862199998888", "021 9999 8888", "1"),
+                                               # no number at all: its stored digits, not a national reading
+                                               ("+86878430570614432", "+86 878 4305 7061 4432", "1")}
     assert "+862199998888<" not in page and ">+862160800000" not in page  # E.164 only in the links
     labels = re.findall(r'<text x="0" [^>]*>([^<]+)</text>', page)
     assert "021 6080 0000" in labels and "+852 2160 8000" in labels

@@ -139,8 +139,11 @@ def parse_checked(raw, region="CN"):
 
 @functools.lru_cache(maxsize=1024)
 def display(e164, region="CN"):
-    """How to show a stored E.164 number (cached: official numbers are shown over and over)."""
-    return parse(e164, region).display
+    """How to show a stored E.164 number (cached: official numbers are shown over and over): as people
+    read it when it is a valid number, else its stored digits grouped, never re-read (a national
+    reading of an invalid one drops its country code: +86878430570614432 is not 878430570614432)."""
+    phone = parse(e164, region)
+    return phone.display if phone.valid else phone.typed
 
 
 def normalise(raw, region="CN"):
