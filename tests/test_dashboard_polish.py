@@ -49,6 +49,8 @@ def test_the_overview_shows_most_reported_numbers_as_people_read_them(app, accou
     assert "+862199998888<" not in page and ">+862160800000" not in page  # E.164 only in the links
     labels = re.findall(r'<text x="0" [^>]*>([^<]+)</text>', page)
     assert "021 6080 0000" in labels and "+852 2160 8000" in labels
+    opened = client.get("/dashboard/numbers/+86878430570614432").get_data(as_text=True)  # its link
+    assert '<h1 class="tel">+86 878 4305 7061 4432</h1>' in opened
 
 
 # --- messages that reach a page: in its language (issue 15 follow-up 2) ---------------------------------
