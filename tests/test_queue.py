@@ -315,3 +315,11 @@ def test_a_row_in_another_offset_than_the_column_head_names_its_own(make_app):
     page = logged_in(app, "sam").get("/dashboard/reports").get_data(as_text=True)
     assert "Received (UTC+1)" in page
     assert ">2026-11-30 11:00</span>" in page and ">2026-10-20 12:00 (UTC+2)</span>" in page
+
+
+def test_a_bad_filter_is_named_in_the_pages_language(app, svc):
+    """The queue's filter errors name the field as the form labels it, in Chinese by default."""
+    html = logged_in(app, "sam", lang="zh").get("/dashboard/reports?since=yesterday").get_data(as_text=True)
+    summary = html[html.index('class="error-summary"'):html.index("</ul>", html.index('class="error-summary"'))]
+    assert "起始日期：" in summary or "起始日期:" in summary, summary
+    assert "since" not in summary and not re.search("[A-Za-z]{4,}", summary.split("<ul>")[1]), summary

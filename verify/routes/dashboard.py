@@ -107,7 +107,7 @@ def _queue_page(problems=(), status=200, sent=None):
     try:
         found = services().review.queue(_filters())
     except Invalid as exc:
-        errors += [f"{field}: {message}" for field, message in exc.errors]
+        errors += [f"{FILTER_NAMES.get(field, field)}: {labels.said(message)}" for field, message in exc.errors]
     sent = {"report": sent.getlist("report"), "status": sent.get("status"), "assignee": sent.get("assignee")} if sent else {}
     return render_template("dashboard/queue.html", **found, errors=errors, args=_shown(), statuses=STATUSES,
                            categories=CATEGORIES, labels=LABELS, nobody=NOBODY, sent=sent), status
@@ -117,6 +117,9 @@ def _shown():
     return {name: value for name, value in request.args.items() if name in FILTERS}  # links carry only these
 
 
+# The queue's filters as their fields are labelled, for the errors above the form.
+FILTER_NAMES = {"status": _l("Status"), "number": _l("Number"), "category": _l("Category"), "since": _l("From (date)"),
+                "until": _l("To (date)"), "cursor": _l("Page"), "limit": _l("Page")}
 NOBODY = "-"  # the bulk form's "assign to nobody" (no staff name is "-"); an empty choice keeps the assignee
 # The services' words for a bulk change that is refused, in the page's language.
 BULK_PROBLEMS = {
