@@ -13,7 +13,6 @@ from verify.errors import Conflict, Invalid, RateLimited
 from verify.routes import forms, labels, logins, pages, services
 from verify.routes.i18n import _, _l, current_language, ngettext
 from verify.routes.logins import actor, require_role
-from verify.services import review as reviewing
 from verify.services.audit import ACTIONS
 from verify.services.reports import CATEGORIES
 from verify.services.review import EXPORT_FIELDS, FILTERS, STATUSES, read_filters
@@ -121,17 +120,6 @@ def _shown():
 FILTER_NAMES = {"status": _l("Status"), "number": _l("Number"), "category": _l("Category"), "since": _l("From (date)"),
                 "until": _l("To (date)"), "cursor": _l("Page"), "limit": _l("Page")}
 NOBODY = "-"  # the bulk form's "assign to nobody" (no staff name is "-"); an empty choice keeps the assignee
-# The services' words for a bulk change that is refused, in the page's language.
-BULK_PROBLEMS = {
-    reviewing.NONE_SELECTED: _l("Select at least one report (the boxes at the start of the rows)."),
-    reviewing.TOO_MANY: _l("Select at most %(max)d reports at once.", max=reviewing.MAX_BULK),
-    reviewing.NO_ACTION: _l("Choose a new status or an assignee for the selected reports."),
-    reviewing.BAD_STATUS: _l("That status does not exist."),
-    reviewing.NOT_A_REVIEWER: _l("Reports can be assigned only to support and admin accounts."),
-    reviewing.GONE: _l("One of the selected reports does not exist."),
-}
-
-
 @bp.post("/reports/bulk")
 @require_role(*SUPPORT)
 def bulk():
@@ -144,7 +132,7 @@ def bulk():
         count = services().review.review_many(actor(), request.form.getlist("report"), status,
                                               "" if assignee == NOBODY else assignee)
     except Invalid as exc:
-        return _queue_page([str(BULK_PROBLEMS.get(message, message)) for _field, message in exc.errors], 400, request.form)
+        return _queue_page(labels.said_all(exc), 400, request.form)
     flash(ngettext("Saved: %(num)d report changed.", "Saved: %(num)d reports changed.", count), "saved")
     return redirect(url_for("dashboard.queue", **_shown()), code=303)
 
@@ -205,14 +193,9 @@ def report_detail(report_id):
     return render_template("dashboard/report.html", **found, form=form, args=_shown(), labels=LABELS)
 
 
-# What the queue and a report show for stored values, in the page's language.
-LABELS = {
-    "status": {"new": _l("new"), "reviewing": _l("reviewing"), "confirmed_scam": _l("confirmed scam"),
-               "not_scam": _l("not a scam"), "duplicate": _l("duplicate")},
-    "source": {"web": _l("web"), "sms": _l("SMS"), "api": _l("API"), "voice": _l("voice")},
-    "channel": {"call": _l("call"), "sms": _l("SMS")},
-    "category": forms.CATEGORY_LABELS,
-}
+# What the queue and a report show for stored values, in the page's language (routes/labels.py).
+LABELS = {"status": labels.NAMES["report_status"], "category": labels.NAMES["category"],
+          "channel": labels.NAMES["channel"], "source": {**labels.NAMES["channel"], "voice": _l("voice")}}
 
 
 @bp.route("/numbers/<number>", methods=["GET", "POST"])

@@ -25,13 +25,13 @@ NOT_MARKED = "number not marked as known scam: it is our official number, being 
 FILTERS = ("status", "number", "category", "since", "until")
 MAX_BULK = 200  # reports one bulk change may name: a day's reports, four queue pages
 REVIEWERS = ("admin", "support")  # who a report may be assigned to
-# The bulk change's problems, one constant each so the dashboard can say them in the page's language.
-NONE_SELECTED = "select at least one report"
-TOO_MANY = f"select at most {MAX_BULK} reports"
-NO_ACTION = "choose a status or an assignee"
-BAD_STATUS = f"must be one of {', '.join(STATUSES)}"
-NOT_A_REVIEWER = "must be a support or admin account"
-GONE = "one of the selected reports does not exist"
+# The bulk change's problems: marked N_ so the dashboard says them in the page's language.
+NONE_SELECTED = N_("Select at least one report (the boxes at the start of the rows).")
+TOO_MANY = N_("Select at most 200 reports at once.")  # MAX_BULK
+NO_ACTION = N_("Choose a new status or an assignee for the selected reports.")
+BAD_STATUS = N_("That status does not exist.")
+NOT_A_REVIEWER = N_("Reports can be assigned only to support and admin accounts.")
+GONE = N_("One of the selected reports does not exist.")
 
 
 @dataclass(frozen=True)
