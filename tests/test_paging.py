@@ -115,7 +115,7 @@ def test_a_bad_queue_cursor_is_a_message_on_the_page(app, accounts):
     login(client, "sam")
     for cursor in ("x", "1795176000:R<b>", "1795176000:", "١٢:R1", "9" * 13 + ":R1"):
         response = client.get("/dashboard/reports", query_string={"cursor": cursor})
-        assert response.status_code == 200 and "cursor: is not a cursor this service gave out" in response.get_data(as_text=True)
+        assert response.status_code == 200 and "Page: is not a cursor this service gave out" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("cursor", ["x", "1795176000:R<b>", "1795176000:", "1795176000", "١٢:R1", "9" * 13 + ":R1", ":R1"])
