@@ -101,6 +101,16 @@ def browser():
 
 
 @pytest.fixture
+def live(app):
+    """The app served by a real HTTP server on a free port, for the browser tests."""
+    from tests.browser import LiveServer
+
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

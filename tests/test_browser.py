@@ -12,13 +12,6 @@ from tests.browser import LiveServer
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
 
 
-@pytest.fixture
-def live(app):
-    server = LiveServer(app)
-    yield server
-    server.stop()
-
-
 @pytest.fixture(params=[True, False], ids=["js", "no-js"])
 def page(request, browser):
     context = browser.new_context(viewport={"width": 375, "height": 812}, java_script_enabled=request.param,

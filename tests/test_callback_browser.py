@@ -4,7 +4,7 @@ finds genuine; the page fits a phone and passes axe-core; and the hint on the pu
 
 import pytest
 
-from tests.test_browser import SHOTS, _serious, _staff_login, live, staff_accounts  # noqa: F401 (fixtures; browser: conftest)
+from tests.test_browser import SHOTS, _serious, _staff_login, staff_accounts  # noqa: F401 (a fixture; browser, live: conftest)
 from verify import phones
 from verify.services.actor import Actor
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM_ARGS, LiveServer, chromium_or_skip
 from verify.services.actor import CLI, Actor
 
 SHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
@@ -27,24 +26,6 @@ TEXTS = [
     "",
 ]
 NUMBERS = ["021-6080-0000", "13912345678", "+44 20 7946 0958", "021-9999-8888", "+1 212 555 0100"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def live(app):
-    server = LiveServer(app)
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import re
 
 import pytest
 
-from tests.browser import LiveServer
 from tests.test_browser import SHOTS, _context, _serious, _staff_login
 from verify.services.actor import CLI
 
@@ -25,13 +24,6 @@ _SIDEWAYS = """() => [document.documentElement.scrollWidth,
 _SMALL = """() => [...document.querySelectorAll(
     'button, .button, input:not([type=hidden]):not([type=checkbox]), select, textarea')]
     .filter(e => e.getBoundingClientRect().height < 44).map(e => e.outerHTML.slice(0, 60))"""
-
-
-@pytest.fixture
-def live(app):
-    server = LiveServer(app)
-    yield server
-    server.stop()
 
 
 @pytest.fixture
