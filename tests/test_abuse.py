@@ -348,3 +348,19 @@ def test_hsts_in_production_only(make_app, redis_server):
 def test_the_problem_body_is_json(client):
     response = client.post("/api/v1/verify", data="{", content_type="application/json")
     assert json.loads(response.get_data())["status"] == 400
+
+
+# --- a lookalike shown as ours ---------------------------------------------------------------------
+@pytest.mark.parametrize("link", ["021 6080 0000 # 1234", "02160800000#1", "021 6080 0000 ~ 1234", "021-6080-0000,,1",
+                                  "400-000-9518 # 0"])
+def test_digits_after_an_extension_mark_never_show_a_lookalike_as_official(seeded, link):
+    # phonenumbers reads what follows #, ~ or ,, as an extension and checks only the number before it,
+    # while the page shows every digit typed: a link to /check?number=021+6080+0000+%23+1234 said
+    # "021 6080 0000 1234: official number" (API: display "021 6080 0000 1234", verdict official).
+    # A caller ID never carries an extension: the number is refused.
+    client = seeded().test_client()
+    api = client.get("/api/v1/check", query_string={"number": link})
+    assert api.status_code == 422 and api.content_type == "application/problem+json"
+    page = client.get("/check", query_string={"number": link, "lang": "en"})
+    assert page.status_code == 400 and 'data-verdict="official"' not in page.get_data(as_text=True)
+    assert "does not look like a phone number" in page.get_data(as_text=True)

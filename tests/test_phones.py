@@ -38,6 +38,7 @@ def test_service_numbers_are_valid(raw):
         ("1" * 41, "too_long", "too long"),
         ("12", "too_short", "too short"),
         ("+", "not_a_number", "look like"),
+        ("021 6080 0000 # 1234", "not_a_number", "look like"),  # an extension: shown, never checked
     ],
 )
 def test_rejections_say_why(raw, code, words):

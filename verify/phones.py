@@ -127,6 +127,10 @@ def parse(raw, region="CN"):
         raise InvalidNumber("not_a_number", "That does not look like a phone number.") from None
     if len(phonenumbers.national_significant_number(number)) < 3:
         raise InvalidNumber("too_short", "That is too short to be a phone number.")
+    if number.extension:
+        # Digits after #, ~ or ,, are read as an extension and left out of the number checked, yet they
+        # are shown as typed: 021 6080 0000 # 1234 would be "official". No caller ID carries one.
+        raise InvalidNumber("not_a_number", "That does not look like a phone number.")
     return Phone(number, region, text)
 
 
