@@ -6,7 +6,6 @@ centre through the API; each is closed with the callback session that answered i
 Not the callback *sessions* (``callbacks.py``): a request asks for a call, a session is that call.
 """
 
-import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -16,8 +15,10 @@ from verify.services.fields import has_control_characters, whole_number
 
 MAX_PREFERRED = 20  # characters of "今晚7点" / "7pm" kept: a time, not a message
 PER_NUMBER = (3, 86400)  # requests one number may make a day (one open at a time)
-_DIGIT_RUN = re.compile(r"\d[\d\s\-()]*\d|\d")  # digits with the spaces, dashes, brackets numbers are written with
 NUMBER_DIGITS = 5  # a run of this many digits is a phone number (95xxx and up), not a time (19:00-21:00 is not one)
+MOBILE_DIGITS = 11  # this many digits in all spell a mobile number, however they are split up
+# Chinese numerals a number can be written in (一三九..., 幺 for 1 when read out); 十 and 百 are not digits of one.
+_NUMERALS = frozenset("〇零一二三四五六七八九幺两")
 CHANNELS = ("sms", "voice")
 _DONE_FIELDS = ("session_id",)
 ANSWERED = N_("This request was answered already by session %(session)s.")
@@ -30,9 +31,23 @@ def preferred_time(text):
     text = unicodedata.normalize("NFKC", text or "")
     kept = "".join(" " if has_control_characters(ch, allowed="") else ch for ch in text)
     kept = " ".join(kept.split())
-    if any(sum(ch.isdecimal() for ch in run) >= NUMBER_DIGITS for run in _DIGIT_RUN.findall(kept)):
+    if _holds_number(kept):
         return ""
     return kept[:MAX_PREFERRED].strip()
+
+
+def _holds_number(text):
+    # A run of digits (or Chinese numerals) joined by anything but a letter or the ':' of a time
+    # (spaces, dashes, dots, slashes, 。·，) is one number: 139.1234.5678 is a run of 11, 19:00-21:00 runs
+    # of 2, 4 and 2. Digits split by letters (139x1234x5678) are caught by their count in all.
+    run, longest, total = 0, 0, 0
+    for ch in text:
+        if ch.isdecimal() or ch in _NUMERALS:
+            run, total = run + 1, total + 1
+            longest = max(longest, run)
+        elif ch.isalpha() or ch == ":":
+            run = 0
+    return longest >= NUMBER_DIGITS or total >= MOBILE_DIGITS
 
 
 @dataclass(frozen=True)
