@@ -207,8 +207,22 @@ def test_3_on_the_hotline_asks_for_a_callback_to_the_number_calling(sms_app, key
     (request,) = listed(client, key)["callbacks"]
     assert request["number"] == BORROWER and request["channel"] == "voice"
     again = Call(client, lang=lang).press("3")
-    assert ("您在" if lang == "zh" else "You asked for a call back at ") in words(again)
+    assert words(again) == words(root)  # the same words: see the test below
     assert len(listed(client, key)["callbacks"]) == 1
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_spoofed_caller_id_never_learns_that_or_when_a_borrower_asked(sms_app, key, lang):
+    # Caller ID is a claim on the hotline. Spoofing a borrower's number and pressing 3 said "you asked
+    # for a call back at 14:05": that this person is a borrower waiting for our call, and since when,
+    # which is all a scammer needs to call them first "returning your 14:05 request". The hotline
+    # answers an open request exactly as a new one; only a text (from the phone itself) is told.
+    client = sms_app.test_client()
+    assert text(client, "回电 今晚7点")[0] == 200  # the borrower's own request
+    spoofed = words(Call(client, sender=BORROWER, lang=lang).press("3"))
+    fresh = words(Call(client, sender=OTHER, lang=lang).press("3"))
+    assert spoofed == fresh
+    assert not re.search(r"\d{1,2}[点:]\d{2}", spoofed)
 
 
 @pytest.mark.parametrize("sender", ["anonymous", "+862155556666"])

@@ -409,10 +409,6 @@ VOICE = {
         "en": "We have your request. {brand_en} will call you back within {within} hours from {caller}. The agent "
         "will give you a 6-digit code: text it to {sms} to check the call.",
     },
-    "callback_already": {
-        "zh": "您在{time}已经申请过回电。{brand}将在{within}小时内用{caller}给您回电。",
-        "en": "You asked for a call back at {time}. {brand_en} will call you within {within} hours from {caller}.",
-    },
     "callback_limited": {"zh": "现在无法受理更多回电申请。人工客服的服务时间是{hours}，请在这个时间拨打本热线。",
                          "en": "We cannot take more call-back requests now. People answer this hotline {hours}."},
     "callback_mobile": {

@@ -9,11 +9,9 @@ with its query, so the next step's URL is built from the URL the signature was c
 passes the same check when Twilio posts to it.
 """
 
-import datetime as dt
 import secrets
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
-from zoneinfo import ZoneInfo
 
 from verify import phones
 from verify import verdicts as v
@@ -61,7 +59,6 @@ class Voice:
         self._checks = checks
         self._calls = calls
         self._callback_requests = callback_requests
-        self._zone = ZoneInfo(settings.timezone)
         self._region = settings.default_region
         self._brand = settings.brand_texts
         self._hours = settings.hotline_hours
@@ -156,7 +153,8 @@ class Voice:
 
     def _callback(self, step, caller):
         # A request for the number calling. Caller ID can be faked, but the worst a spoofer gets is the
-        # lender calling the real owner of the number (within that number's and the day's limits).
+        # lender calling the real owner of the number (within that number's and the day's limits);
+        # they hear nothing of the number's own requests.
         lang = step.lang
         if caller is None or not caller.mobile:
             return self._menu_prompt(step, lang, before=self._said("callback_mobile", lang))
@@ -166,10 +164,9 @@ class Voice:
         # Never the hotline when the registry has no callback line: it never calls out.
         caller = advice.spoken(phones.display(asked.line, self._region), lang) if asked.line else (
             "官方号码" if lang == "zh" else "an official number")
-        made = dt.datetime.fromtimestamp(asked.created, self._zone)
-        said = f"{made.hour}点{made.minute:02d}分" if lang == "zh" else f"{made:%H:%M}"
-        kind = "callback_already" if asked.outcome == "already" else "callback_asked"
-        return self._end(lang, kind, within=asked.hours, caller=caller, time=said)
+        # An open request is answered as a new one: a spoofed caller ID must not learn that this number
+        # asked, nor when (a scammer would call first "returning your request"). A text is told.
+        return self._end(lang, "callback_asked", within=asked.hours, caller=caller)
 
     def _person(self, step, caller):
         lang = step.lang
