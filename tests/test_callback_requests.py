@@ -6,6 +6,7 @@ and what a scammer with a laptop would try."""
 
 import re
 import time
+import unicodedata
 
 import pytest
 
@@ -160,6 +161,17 @@ def test_a_huge_or_control_character_time_is_cut_and_cleaned(sms_app, key):
     preferred = request["preferred_time"]
     assert len(preferred) <= 20 and preferred.startswith("今晚 7点 <script>")
     assert not any(ch in preferred for ch in "\u202e\x07")
+
+
+@pytest.mark.parametrize("written", ["\u0301" * 30, "a" + "\u0301\u0302\u0303\u0304\u0305\u0306\u0307\u0308" * 3,
+                                     "今" + "\u0489" * 19, "7" + "\u20dd" * 19])
+def test_a_time_cannot_stack_marks_over_the_agents_list(written):
+    # 20 combining marks on one letter draw a tower over the rows above it on the agent's screen (and
+    # over their buttons). A time needs at most one mark on a letter (NFKC composes most of them).
+    from verify.services.callback_requests import preferred_time
+
+    marks = "".join("M" if unicodedata.category(ch)[0] == "M" else "." for ch in preferred_time(written))
+    assert "MM" not in marks and not marks.startswith("M")
 
 
 def test_a_landline_cannot_ask(sms_app, key):

@@ -30,10 +30,21 @@ def preferred_time(text):
     holding a phone number is dropped whole: nobody is ever called at a number given in the text."""
     text = unicodedata.normalize("NFKC", text or "")
     kept = "".join(" " if has_control_characters(ch, allowed="") else ch for ch in text)
-    kept = " ".join(kept.split())
+    kept = " ".join(_marked_once(kept).split())
     if _holds_number(kept):
         return ""
     return kept[:MAX_PREFERRED].strip()
+
+
+def _marked_once(text):
+    # At most one combining mark on a letter (and none on nothing): a tower of them is drawn over the
+    # rows above it on the agent's screen. NFKC has composed the marks a time is written with.
+    kept = []
+    for ch in text:
+        if unicodedata.category(ch)[0] == "M" and (not kept or unicodedata.category(kept[-1])[0] in "MZ"):
+            continue
+        kept.append(ch)
+    return "".join(kept)
 
 
 def _holds_number(text):
