@@ -311,6 +311,9 @@ def test_a_request_nobody_handled_in_time_expires_and_is_counted(make_app, key):
     assert "1小时内" in said
     time.sleep(1.2)
     assert listed(client, key)["callbacks"] == []
+    # A cursor from before it expired (or made up) pages from where waiting requests start, never
+    # earlier: an expired request is not listed as one to call.
+    assert listed(client, key, cursor="0-000000000000")["callbacks"] == []
     assert svc.callback_requests.counts() == {"open": 0, "expired": 1}
     login(client, "sam")
     overview = client.get("/dashboard/overview").get_data(as_text=True)

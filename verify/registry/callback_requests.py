@@ -102,6 +102,8 @@ class CallbackRequests:
         """Requests not done and created after ``since`` (Unix seconds: older ones have expired),
         oldest first, from past ``cursor``; ``(requests, next cursor or None)``. One round trip for the
         index, one for the requests."""
+        if cursor is not None and float(cursor[0]) <= since:
+            cursor = None  # its place has expired since (or it was made up): from the first waiting one
         first, after = ("(" + repr(float(since)), None) if cursor is None else cursor
         found = self.store.redis.zrangebyscore(self.key("open"), first, "+inf", start=0, num=limit + 50, withscores=True)
         if after is not None:  # the rest of the cursor's instant, then what follows it
