@@ -364,3 +364,19 @@ def test_digits_after_an_extension_mark_never_show_a_lookalike_as_official(seede
     page = client.get("/check", query_string={"number": link, "lang": "en"})
     assert page.status_code == 400 and 'data-verdict="official"' not in page.get_data(as_text=True)
     assert "does not look like a phone number" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("link, shown", [
+    ("٠٢١ ٦٠٨٠ ٠٠٠٠", "021 6080 0000"),  # Arabic-Indic: ٠ is drawn as a dot, ٥ (5) as a 0
+    ("০২১ ৬০৮০ ০০০০", "021 6080 0000"),  # Bengali: ৪ (4) is drawn like an 8
+    ("021 6080 000৪", "021 6080 0004"),
+    ("０２１ ６０８０ ０٠٠٠", "021 6080 0000"),
+])
+def test_a_number_is_shown_in_the_digits_it_was_checked_as(seeded, link, shown):
+    # phonenumbers reads any script's digits; the number "as typed" showed them in that script, so a
+    # link could show 021 6080 000৪ (drawn like ...0008) beside the verdict of 021 6080 0004.
+    client = seeded().test_client()
+    answer = client.get("/api/v1/check", query_string={"number": link}).get_json()
+    assert answer["display"] == shown
+    page = client.get("/check", query_string={"number": link, "lang": "en"}).get_data(as_text=True)
+    assert f'<p class="number tel">{shown}</p>' in page

@@ -103,6 +103,9 @@ def _clean(raw):
     if raw is None or not str(raw).strip():
         raise InvalidNumber("empty", "Please enter a phone number.")
     text = unicodedata.normalize("NFKC", str(raw)).strip()  # full-width digits and ＋ become ASCII
+    # Any script's digits as ASCII, as phonenumbers reads them: the number is shown as typed, and ৪ (4)
+    # drawn like an 8, or ٠ (0) like a dot, must not show another number beside this one's verdict.
+    text = "".join(str(unicodedata.digit(ch)) if ch.isdecimal() else ch for ch in text)
     if len(text) > MAX_INPUT_CHARS:
         raise InvalidNumber("too_long", "That is too long to be a phone number.")
     if any(ch.isalpha() for ch in text):
