@@ -380,3 +380,18 @@ def test_a_number_is_shown_in_the_digits_it_was_checked_as(seeded, link, shown):
     assert answer["display"] == shown
     page = client.get("/check", query_string={"number": link, "lang": "en"}).get_data(as_text=True)
     assert f'<p class="number tel">{shown}</p>' in page
+
+
+@pytest.mark.parametrize("typed, shown", [
+    ("+86 11111 21 6080 0000", "021 6080 0000"), ("12593 21 6080 0000", "021 6080 0000"),
+    ("0086 17951 21 6080 0000", "021 6080 0000"), ("+86 179 99 400 000 9518", "400 000 9518"),
+    # a plain prefix stays as typed
+    ("0086 21 6080 0000", "0086 21 6080 0000"), ("+86 0 21 6080 0000", "+86 0 21 6080 0000"),
+    ("8621 6080 0000", "8621 6080 0000"), ("+8602160800000", "+8602160800000"),
+])
+def test_digits_the_reading_drops_are_never_shown_beside_the_verdict(seeded, typed, shown):
+    # phonenumbers drops a carrier's prefix (11xxx, 12xxx, 179xx) after the country code or the start:
+    # "+86 11111 21 6080 0000" was shown as typed beside "official", a number the lender never calls
+    # from. The verdict is the number without them, so that number is what is shown.
+    answer = seeded().test_client().get("/api/v1/check", query_string={"number": typed}).get_json()
+    assert answer["display"] == shown

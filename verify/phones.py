@@ -70,7 +70,12 @@ class Phone:
         regrouped by a reading of it that may be wrong (010 216 080 0000). One run of digits is grouped
         like the valid number it is (021 6080 0000, +86 21 6080 0000), else in fours from the right."""
         if self._typed is None:
-            self._typed = _grouped(self._text, self._region if self.valid else None, self._number.country_code)
+            code = str(self._number.country_code)
+            # Digits the reading dropped (a carrier's prefix: +86 12593 21 6080 0000 is 021 6080 0000)
+            # are never shown beside the verdict of the number without them: that number is shown.
+            shown = not self.valid or _plain_prefix(self._text, self.national) in ("", "0", code, code + "0",
+                                                                                  "00" + code, "00" + code + "0")
+            self._typed = _grouped(self._text, self._region if self.valid else None, int(code)) if shown else self.display
         return self._typed
 
     def __repr__(self):
@@ -79,6 +84,12 @@ class Phone:
 
 _DIGIT_RUNS = re.compile(r"\d+")
 MAX_TYPED_GROUPS = 6  # more groups than a number is written in: regrouped (it is shown in one SMS)
+
+
+def _plain_prefix(text, national):
+    # The digits typed before the national number, or None when they do not end with it.
+    digits = "".join(_DIGIT_RUNS.findall(text))
+    return digits[:len(digits) - len(national)] if digits.endswith(national) else None
 
 
 def _grouped(text, region, country_code):
