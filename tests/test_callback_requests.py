@@ -118,6 +118,20 @@ def test_flooding_from_many_numbers_stops_at_the_days_limit(make_app, key):
     assert len(listed(client, key)["callbacks"]) == 5
 
 
+def test_a_flood_of_spoofed_calls_leaves_texts_their_share_of_the_day(make_app, key):
+    # Pressing 3 from 1,000 spoofed caller IDs costs a SIP account nothing; it used up the day's
+    # VERIFY_CALLBACK_DAILY_LIMIT, and every borrower texting 回电 from their own phone was refused.
+    app = make_app(TWILIO_AUTH_TOKEN=TOKEN, VERIFY_CALLBACK_DAILY_LIMIT=6)
+    demo.seed(app.extensions["verify"], logins=False)
+    client = app.test_client()
+    for n in range(8):
+        Call(client, sender=f"+86137000000{n:02d}").press("3")
+    assert len(listed(client, key)["callbacks"]) == 3  # the hotline's half
+    replies = [text(client, "回电", sender=f"+86139000000{n:02d}")[1] for n in range(5)]
+    assert sum(r.startswith("已收到回电申请") for r in replies) == 3  # the rest of the day, texts only
+    assert len(listed(client, key)["callbacks"]) == 6
+
+
 def test_someone_elses_number_in_the_text_is_never_called(sms_app, key):
     client = sms_app.test_client()
     for body in ("回电 13912345678", "回电 139-1234-5678 今晚", "CALLBACK +86 139 1234 5678", "回电 １３９１２３４５６７８"):

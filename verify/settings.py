@@ -71,7 +71,7 @@ class Settings:
     voice_code_limit: int = _setting(6, "codes one number may key in on the hotline per window (wrong ones also count toward the web/API lockout)")
     voice_rate_window: int = _setting(3600, "the voice limits' window in seconds")
     callback_ttl: int = _setting(86400, "seconds a borrower's callback request (SMS 回电 / CALLBACK, the hotline's 3) waits for an agent; not called back by then, it shows as expired in the agent console and on the overview (at most 7 days)")
-    callback_daily_limit: int = _setting(500, "callback requests accepted per day over all numbers (each number: 3 a day, one open at a time); past it borrowers are told to call the hotline")
+    callback_daily_limit: int = _setting(500, "callback requests accepted per day over all numbers (each number: 3 a day, one open at a time; the hotline, whose caller ID can be faked, at most half); past it borrowers are told to call the hotline")
     notice_timeout: float = _setting(5.0, "seconds a pre-call notice may take to reach Twilio (sent in the background)")
     report_retention_days: int = _setting(365, "days after which a report's personal fields (text, contact, reporter pseudonym, amount) are blanked by `flask purge`; its counts stay")
     audit_retention_days: int = _setting(400, "days after which `flask purge` drops audit entries")

@@ -11,6 +11,7 @@ and its index) is one Lua call, and so is closing one:
   {cbr}:n:<number hmac>  hash (id, ct, ex) of the number's open request, gone when it expires or is done
   {cbr}:l:cbr-number-<subject>:<s>   the limiter's counter of one number's requests
   {cbr}:l:cbr-day:<s>                the limiter's counter of every request of the day
+  {cbr}:l:cbr-day-<channel>:<s>      the limiter's counter of a spoofable channel's share of the day
 
 The borrower's number is never stored readable: the lookup key is its keyed HMAC (purpose
 ``callback``), the number itself is sealed by the service (``ns``) and shown masked (``nm``).
@@ -71,17 +72,19 @@ class CallbackRequests:
         return self.store.key(TAG, name)
 
     @unavailable_on_error
-    def ask(self, number_hmac, fields, ttl, per_number, per_day):
+    def ask(self, number_hmac, fields, ttl, per_number, per_day, channel_share=None):
         """Store a request for the number whose HMAC is ``number_hmac`` with ``fields`` (nm, ns, pt, ch),
-        unless it has an open one, or one of the limits ``per_number`` / ``per_day`` (``(allowance,
-        window)``) is reached. ``replies.Asked``."""
-        number_counter = self.limits.counters(TAG, f"cbr-number-{self.limits.subject('cbr', number_hmac)}", [per_number])
-        day_counter = self.limits.counters(TAG, "cbr-day", [per_day])
+        unless it has an open one, or one of the limits ``per_number`` / ``per_day`` / ``channel_share``
+        (the channel's own share of the day, when given) (``(allowance, window)``) is reached.
+        ``replies.Asked``."""
+        limits = [(f"cbr-number-{self.limits.subject('cbr', number_hmac)}", per_number), ("cbr-day", per_day)]
+        if channel_share is not None:
+            limits.append((f"cbr-day-{fields['ch']}", channel_share))
+        counters = [key for name, window in limits for key in self.limits.counters(TAG, name, [window])]
         while True:  # 48 random bits: a second draw is already rare
             request_id = secrets.token_hex(6)
-            keys = [self.key(f"n:{number_hmac}"), self.key("open"), self.key(f"r:{request_id}"), *number_counter,
-                    *day_counter]
-            args = [request_id, ttl, RETAIN_SECONDS, *per_number, *per_day,
+            keys = [self.key(f"n:{number_hmac}"), self.key("open"), self.key(f"r:{request_id}"), *counters]
+            args = [request_id, ttl, RETAIN_SECONDS, len(limits), *(item for _name, window in limits for item in window),
                     *(item for pair in {**fields, "nh": number_hmac}.items() for item in pair)]
             asked = replies.asked(pairs(self._ask(keys=keys, args=args)))
             if asked.outcome != "id_taken":

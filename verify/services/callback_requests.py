@@ -20,6 +20,9 @@ MOBILE_DIGITS = 11  # this many digits in all spell a mobile number, however the
 # Chinese numerals a number can be written in (一三九..., 幺 for 1 when read out); 十 and 百 are not digits of one.
 _NUMERALS = frozenset("〇零一二三四五六七八九幺两")
 CHANNELS = ("sms", "voice")
+# Caller ID on the hotline can be faked at no cost, so a flood of calls could use up the day's requests
+# for everybody: the hotline may take at most this share of the day; texts (from real SIMs) keep the rest.
+SPOOFABLE_SHARE = {"voice": 0.5}
 _DONE_FIELDS = ("session_id",)
 ANSWERED = N_("This request was answered already by session %(session)s.")
 
@@ -101,7 +104,9 @@ class CallbackRequestService:
         preferred = preferred_time(preferred)
         number_hmac = phones.number_hmac(self._hmac_key, phone.e164, "callback")
         fields = {"nm": phones.mask(phone.e164), "ns": self._sealer.seal(phone.e164), "pt": preferred, "ch": channel}
-        asked = self._requests.ask(number_hmac, fields, self.ttl, PER_NUMBER, self._per_day)
+        share = SPOOFABLE_SHARE.get(channel)
+        channel_share = (max(1, int(self._per_day[0] * share)), self._per_day[1]) if share else None
+        asked = self._requests.ask(number_hmac, fields, self.ttl, PER_NUMBER, self._per_day, channel_share)
         hours = max(1, round(self.ttl / 3600))
         if asked.outcome == "limited":
             return Asked("limited", hours=hours)
