@@ -424,6 +424,11 @@ def test_report_is_filed_durably_with_a_reference(sms_app, body, lang):
     ("REPORT 021 9999 8888 said my credit record is bad; threatened me", ["cancel_account", "threats"],
      "said my credit record is bad; threatened me"),
     ("举报 021 9999 8888 冒充客服", ["other"], "冒充客服"),
+    # Scam texts carry invisible characters to slip past filters; pasted into a report they refused it
+    # (the usage reply, nothing filed) and hid its words: format characters go, controls become spaces.
+    ("举报 021 9999 8888 要验\u200b证\u200b码，转\u2060账\u202e到\ufeff安全账户", ["sms_code", "transfer"], "要验证码，转账到安全账户"),
+    ("REPORT 021 9999 8888 asked for my code\x07then a tran\u00adsfer", ["sms_code", "transfer"],
+     "asked for my code then a transfer"),
     ("举报 021 9999 8888", [], ""),
 ])
 def test_sms_report_takes_categories_from_its_words_and_keeps_its_punctuation(sms_app, body, categories, kept):

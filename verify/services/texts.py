@@ -116,7 +116,15 @@ def _report(lang, written, start):
         at += len(piece)
     else:
         what = ""
-    return Command("report", lang, number=match.group(1), text=what.lstrip(_SEPARATORS).strip())
+    return Command("report", lang, number=match.group(1), text=_visible(what).lstrip(_SEPARATORS).strip())
+
+
+def _visible(text):
+    # A scam text pasted into a report carries invisible characters put there to slip past filters
+    # (zero-width spaces, joiners, bidi marks): they go, other controls become spaces, so the report
+    # is filed and its words are read for its categories. Line breaks were made spaces already.
+    return "".join("" if unicodedata.category(ch) == "Cf" else " " if unicodedata.category(ch)[0] == "C" else ch
+                   for ch in text)
 
 
 def _area_codes(candidates, lang):
