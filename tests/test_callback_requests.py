@@ -145,6 +145,7 @@ def test_someone_elses_number_in_the_text_is_never_called(sms_app, key):
 @pytest.mark.parametrize("written, kept", [
     ("今晚7点", "今晚7点"), ("19:00-21:00", "19:00-21:00"), ("12月2日 下午3点", "12月2日 下午3点"), ("7pm", "7pm"),
     ("晚上七点到九点", "晚上七点到九点"), ("7.30pm", "7.30pm"), ("明天 19:00-21:00", "明天 19:00-21:00"),
+    ("12月2日 19:00-21:00", "12月2日 19:00-21:00"),
     ("95188", ""), ("call 1391234 at 7", ""), ("明天 (021) 6080", ""), ("１３９１２３４５６７８", ""), ("٣٩١٢٣٤٥", ""),
 ])
 def test_a_time_is_kept_a_number_never(written, kept):
@@ -156,7 +157,7 @@ def test_a_time_is_kept_a_number_never(written, kept):
 @pytest.mark.parametrize("written", [
     "139.1234.5678", "139/1234/5678", "139_1234_5678", "139。1234。5678", "139·1234·5678", "139，1234，5678",
     "一三九一二三四五六七八", "幺三九 一二三四 五六七八", "139一二三四5678", "139x1234x5678", "tel 139 1234 56 78",
-    "6080.0000", "〇二一 六〇八〇",
+    "6080.0000", "〇二一 六〇八〇", "139:1234:5678", "1:39:1234:5678",
 ])
 def test_a_number_written_with_dots_slashes_or_chinese_numerals_is_dropped_too(written):
     # The agent reads this "time" beside the request: a stranger texting 回电 139.1234.5678 from their

@@ -6,6 +6,7 @@ centre through the API; each is closed with the callback session that answered i
 Not the callback *sessions* (``callbacks.py``): a request asks for a call, a session is that call.
 """
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ NUMBER_DIGITS = 5  # a run of this many digits is a phone number (95xxx and up),
 MOBILE_DIGITS = 11  # this many digits in all spell a mobile number, however they are split up
 # Chinese numerals a number can be written in (一三九..., 幺 for 1 when read out); 十 and 百 are not digits of one.
 _NUMERALS = frozenset("〇零一二三四五六七八九幺两")
+_MINUTES = re.compile(r"(?<=\d):\d\d(?![\d:])")  # the :00 of 19:00 (not :1234 or the :39: of 1:39:1234:5678)
 CHANNELS = ("sms", "voice")
 # Caller ID on the hotline can be faked at no cost, so a flood of calls could use up the day's requests
 # for everybody: the hotline may take at most this share of the day; texts (from real SIMs) keep the rest.
@@ -54,7 +56,8 @@ def _holds_number(text):
     # A run of digits (or Chinese numerals) joined by anything but a letter or the ':' of a time
     # (spaces, dashes, dots, slashes, 。·，) is one number: 139.1234.5678 is a run of 11, 19:00-21:00 runs
     # of 2, 4 and 2. Digits split by letters (139x1234x5678) are caught by their count in all.
-    run, longest, total = 0, 0, 0
+    run, longest = 0, 0
+    total = -2 * len(_MINUTES.findall(text))  # 12月2日 19:00-21:00 is a time, its minutes no part of a number
     for ch in text:
         if ch.isdecimal() or ch in _NUMERALS:
             run, total = run + 1, total + 1
