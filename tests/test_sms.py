@@ -429,6 +429,7 @@ def test_report_is_filed_durably_with_a_reference(sms_app, body, lang):
     ("举报 021 9999 8888 要验\u200b证\u200b码，转\u2060账\u202e到\ufeff安全账户", ["sms_code", "transfer"], "要验证码，转账到安全账户"),
     ("REPORT 021 9999 8888 asked for my code\x07then a tran\u00adsfer", ["sms_code", "transfer"],
      "asked for my code then a transfer"),
+    ("举报 021\u200b9999\u200b8888 要验证码", ["sms_code"], "要验证码"),
     ("举报 021 9999 8888", [], ""),
 ])
 def test_sms_report_takes_categories_from_its_words_and_keeps_its_punctuation(sms_app, body, categories, kept):
@@ -438,6 +439,7 @@ def test_sms_report_takes_categories_from_its_words_and_keeps_its_punctuation(sm
     reference = reply.split("编号")[1].split("，")[0] if "编号" in reply else reply.split("reference ")[1].split(".")[0]
     stored = registry_of(sms_app).reports.get(reference)
     assert stored["text"] == kept and stored["categories"] == ",".join(categories)
+    assert stored["number"] == "+862199998888"
     overview = sms_app.extensions["verify"].review.overview()["categories"]
     assert {name for name, count in overview.items() if count} == set(categories)
 

@@ -101,6 +101,7 @@ def _report(lang, written, start):
     # 举报 <number> <what happened>: the number read from the folded text, what happened kept as the
     # reporter wrote it (from the written character where its folded form begins). Folded one character
     # at a time here, so that a place in the folded text maps back to one in ``written``.
+    written = _visible(written)  # the keyword is before any character this drops: ``start`` holds
     folded = [unicodedata.normalize("NFKC", ch) for ch in written]
     text = "".join(folded)
     tail = text[start:]
@@ -116,13 +117,14 @@ def _report(lang, written, start):
         at += len(piece)
     else:
         what = ""
-    return Command("report", lang, number=match.group(1), text=_visible(what).lstrip(_SEPARATORS).strip())
+    return Command("report", lang, number=match.group(1), text=what.lstrip(_SEPARATORS).strip())
 
 
 def _visible(text):
     # A scam text pasted into a report carries invisible characters put there to slip past filters
-    # (zero-width spaces, joiners, bidi marks): they go, other controls become spaces, so the report
-    # is filed and its words are read for its categories. Line breaks were made spaces already.
+    # (zero-width spaces, joiners, bidi marks), in its words or its number: they go, other controls
+    # become spaces, so the report is filed, its number read and its words read for its categories.
+    # Line breaks were made spaces already.
     return "".join("" if unicodedata.category(ch) == "Cf" else " " if unicodedata.category(ch)[0] == "C" else ch
                    for ch in text)
 
