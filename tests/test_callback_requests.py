@@ -189,10 +189,15 @@ def test_a_time_cannot_stack_marks_over_the_agents_list(written):
     assert "MM" not in marks and not marks.startswith("M")
 
 
-def test_a_landline_cannot_ask(sms_app, key):
+@pytest.mark.parametrize("sender", ["+862155556666", "+447911123456", "+85291234567", "+8821612345678"])
+def test_a_landline_or_a_foreign_number_cannot_ask(sms_app, key, sender):
+    # A foreign mobile (or a satellite phone) asking by text or on the hotline had an agent dial abroad:
+    # a number that pays its owner per minute called back 3 times a day (toll fraud). Borrowers' own
+    # phones are of the home region.
     client = sms_app.test_client()
-    _, said, _ = text(client, "回电", sender="+862155556666")
+    _, said, _ = text(client, "回电", sender=sender)
     assert said.startswith("请用您本人的手机发“回电”")
+    assert "无法申请回电" in words(Call(client, sender=sender).press("3"))
     assert listed(client, key)["callbacks"] == []
 
 

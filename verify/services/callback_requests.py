@@ -99,10 +99,10 @@ class CallbackRequestService:
         return next((e["number"] for e in self._numbers.outbound() if e["purpose"] == "callback"), None)
 
     def ask(self, actor, phone, preferred, channel):
-        """A callback request for ``phone`` (the sender's own number, a ``Phone``), with the time it
-        prefers as written; one open request per number, under the number's and the day's limits.
-        Audited when stored. ``Asked``."""
-        if not phone.mobile:
+        """A callback request for ``phone`` (the sender's own number, a ``Phone``: a mobile of the home
+        region, else ``not_mobile``), with the time it prefers as written; one open request per number,
+        under the number's and the day's limits. Audited when stored. ``Asked``."""
+        if not (phone.mobile and phone.home):  # a foreign number called back could be one that bills us
             return Asked("not_mobile")
         preferred = preferred_time(preferred)
         number_hmac = phones.number_hmac(self._hmac_key, phone.e164, "callback")

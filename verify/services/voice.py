@@ -109,7 +109,7 @@ class Voice:
         code = fields.code({"code": digits}, [])
         if code is None:
             return self._again(step, "bad_code")
-        if caller is None or not caller.mobile:
+        if caller is None or not (caller.mobile and caller.home):
             return self._end(step.lang, "no_caller_id")
         try:
             answer = self._calls.verify(caller, code, channel="voice", once=(call_sid, f"code{step.tries}"))
@@ -143,7 +143,7 @@ class Voice:
         return self._menu_prompt(step, "en", greet=True)
 
     def _ask_code(self, step, caller):
-        if caller is None or not caller.mobile:
+        if caller is None or not (caller.mobile and caller.home):
             # Codes are checked for the phone that calls: without its number there is nothing to check.
             return self._menu_prompt(step, step.lang, before=self._said("no_caller_id", step.lang))
         return self._code_prompt(step)
@@ -156,7 +156,7 @@ class Voice:
         # lender calling the real owner of the number (within that number's and the day's limits);
         # they hear nothing of the number's own requests.
         lang = step.lang
-        if caller is None or not caller.mobile:
+        if caller is None or not (caller.mobile and caller.home):
             return self._menu_prompt(step, lang, before=self._said("callback_mobile", lang))
         asked = self._callback_requests.ask(Actor("voice"), caller, "", "voice")
         if asked.outcome == "limited":
