@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tests.redis_process import RedisProcess
+from tests.redis_process import start_test_redis
 from verify import create_app
 from verify.services.actor import CLI
 
@@ -56,8 +56,10 @@ def _clean_environment():
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
-    """One redis-server for the session, on a unix socket in a temporary folder."""
-    server = RedisProcess(tmp_path_factory.mktemp("redis")).start()
+    """The suite's Redis for the session: one redis-server on a unix socket in a temporary folder, or
+    with TEST_REDIS=cluster a Redis Cluster, with TEST_REDIS=sentinel a primary with Sentinel (see
+    tests/redis_process.py)."""
+    server = start_test_redis(tmp_path_factory.mktemp("redis"))
     yield server
     server.stop()
 

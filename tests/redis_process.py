@@ -1,6 +1,12 @@
-"""A real redis-server the test suite starts and owns: never a server someone else runs."""
+"""Real redis-servers the test suite starts and owns, never a server someone else runs: one server on a
+unix socket (``RedisProcess``), a Redis Cluster of three primaries and three replicas on ports of its
+own (``RedisClusterProcess``, ``TEST_REDIS=cluster``), or a primary, a replica and three sentinels
+(``RedisSentinelProcess``, ``TEST_REDIS=sentinel``). Each has ``url`` (for REDIS_URL), ``client()``,
+``flush()`` after checking the servers are ours, ``stop()``; and ``keys(pattern)`` and
+``command_calls(name)``, which read every primary (tests that reach Redis directly use them)."""
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -8,6 +14,9 @@ import threading
 import time
 
 import redis
+
+PRODUCTION_SETTINGS = ["--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction",
+                       "--save", ""]
 
 
 def redis_binary():
@@ -57,6 +66,21 @@ class RedisProcess:
 
     def client(self):
         return redis.Redis(unix_socket_path=self.socket, decode_responses=True, socket_timeout=2)
+
+    def keys(self, pattern="*"):
+        """Every key matching ``pattern`` (KEYS: tests only)."""
+        with self.client() as client:
+            return client.keys(pattern)
+
+    def command_calls(self, name):
+        """How often the server ran command ``name`` since the last CONFIG RESETSTAT."""
+        with self.client() as client:
+            return client.info("commandstats").get(f"cmdstat_{name}", {}).get("calls", 0)
+
+    def reset_stats(self):
+        """CONFIG RESETSTAT."""
+        with self.client() as client:
+            client.config_resetstat()
 
     def assert_ours(self):
         """The server on our socket is the process we started (not one we must never touch)."""
@@ -108,3 +132,250 @@ class SilentServer:
         for conn in self.held:
             conn.close()
         self.sock.close()
+
+
+def free_port(with_bus=False):
+    """A TCP port on 127.0.0.1 nobody listens on (and its cluster bus port, +10000, with ``with_bus``)."""
+    while True:
+        port = random.randint(20000, 29999 if not with_bus else 25000)
+        try:
+            for each in (port, port + 10000) if with_bus else (port,):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", each))
+            return port
+        except OSError:
+            continue
+
+
+class _Node:
+    """One redis-server of a group on a TCP port, started with ``extra`` arguments in its own folder."""
+
+    def __init__(self, folder, port, extra, config=None):
+        self.folder, self.port = str(folder), port
+        os.makedirs(self.folder, exist_ok=True)
+        args = [redis_binary()]
+        if config is not None:  # a sentinel reads (and rewrites) a config file of its own
+            path = os.path.join(self.folder, "sentinel.conf")
+            with open(path, "w") as handle:
+                handle.write(config)
+            args += [path, "--sentinel"]
+        args += ["--port", str(port), "--bind", "127.0.0.1", "--dir", self.folder, *extra]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def client(self, **options):
+        return redis.Redis(host="127.0.0.1", port=self.port, decode_responses=True, socket_timeout=2, **options)
+
+    def is_ours(self):
+        with self.client() as client:
+            return int(client.info("server")["process_id"]) == self.proc.pid
+
+    def wait(self, seconds=10):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                assert self.is_ours(), f"redis on port {self.port} is not the one we started"
+                return
+            except (redis.RedisError, OSError):
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"redis-server on port {self.port} exited at start") from None
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server on port {self.port} did not start in {seconds} s")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def _wait_until(check, seconds, what):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except (redis.RedisError, OSError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} within {seconds} s")
+
+
+class RedisClusterProcess:
+    """A Redis Cluster of three primaries, each with one replica, on ports of its own, as production
+    runs it (AOF everysec, noeviction); ``node_timeout`` milliseconds is cluster-node-timeout."""
+
+    def __init__(self, folder, node_timeout=2000):
+        self.folder = str(folder)
+        self.node_timeout = node_timeout
+        self.nodes = []
+
+    @property
+    def url(self):
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{node.port}" for node in self.nodes[:3])
+
+    def start(self):
+        """Start six servers, join them with ``redis-cli --cluster create``, wait for cluster_state:ok."""
+        for number in range(6):
+            port = free_port(with_bus=True)
+            self.nodes.append(_Node(os.path.join(self.folder, f"n{number}"), port, [
+                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                "--cluster-node-timeout", str(self.node_timeout), *PRODUCTION_SETTINGS]))
+        for node in self.nodes:
+            node.wait()
+        subprocess.run([shutil.which("redis-cli") or "redis-cli", "--cluster", "create",
+                        *(f"127.0.0.1:{node.port}" for node in self.nodes), "--cluster-replicas", "1", "--cluster-yes"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        _wait_until(self._ready, 30, "the cluster did not come up")
+        return self
+
+    def _ready(self):
+        for node in self.nodes:
+            with node.client() as client:
+                info = dict(line.split(":", 1) for line in client.execute_command("CLUSTER", "INFO").split() if ":" in line)
+                if info["cluster_state"] != "ok" or int(info["cluster_known_nodes"]) != 6:
+                    return False
+        return len(self.primaries()) == 3
+
+    def primaries(self):
+        """The nodes that are primaries now (a failover changes them)."""
+        found = []
+        for node in self.nodes:
+            if node.proc.poll() is None:
+                with node.client() as client:
+                    if client.info("replication")["role"] == "master":
+                        found.append(node)
+        return found
+
+    def client(self):
+        return redis.RedisCluster(startup_nodes=[redis.cluster.ClusterNode("127.0.0.1", node.port) for node in self.nodes],
+                                  decode_responses=True, socket_timeout=2)
+
+    def assert_ours(self):
+        """Every server of the cluster that runs is a process we started."""
+        for node in self.nodes:
+            if node.proc.poll() is None:
+                assert node.is_ours(), f"redis on port {node.port} is not ours"
+
+    def flush(self):
+        """Empty every primary (its replica follows), after checking the servers are ours."""
+        self.assert_ours()
+        for node in self.primaries():
+            with node.client() as client:
+                client.flushall()
+
+    def keys(self, pattern="*"):
+        """Every key matching ``pattern`` on every primary (KEYS: tests only)."""
+        found = []
+        for node in self.primaries():
+            with node.client() as client:
+                found += client.keys(pattern)
+        return found
+
+    def command_calls(self, name):
+        """How often the primaries ran command ``name`` since the last ``reset_stats``."""
+        total = 0
+        for node in self.primaries():
+            with node.client() as client:
+                total += client.info("commandstats").get(f"cmdstat_{name}", {}).get("calls", 0)
+        return total
+
+    def reset_stats(self):
+        """CONFIG RESETSTAT on every primary."""
+        for node in self.primaries():
+            with node.client() as client:
+                client.config_resetstat()
+
+    def stop(self):
+        for node in self.nodes:
+            node.stop()
+
+
+class RedisSentinelProcess:
+    """A primary and its replica, watched by three sentinels (quorum 2) under the service ``verify``;
+    ``down_after`` milliseconds before the sentinels call the primary down."""
+
+    SERVICE = "verify"
+
+    def __init__(self, folder, down_after=1000):
+        self.folder = str(folder)
+        self.down_after = down_after
+        self.servers, self.sentinels = [], []
+
+    @property
+    def url(self):
+        return "redis+sentinel://" + ",".join(f"127.0.0.1:{node.port}" for node in self.sentinels) + f"/{self.SERVICE}"
+
+    def start(self):
+        """Start the primary, the replica and the sentinels; wait until the sentinels see both servers."""
+        primary_port, replica_port = free_port(), free_port()
+        self.servers.append(_Node(os.path.join(self.folder, "primary"), primary_port, PRODUCTION_SETTINGS))
+        self.servers.append(_Node(os.path.join(self.folder, "replica"), replica_port,
+                                  [*PRODUCTION_SETTINGS, "--replicaof", "127.0.0.1", str(primary_port)]))
+        for node in self.servers:
+            node.wait()
+        config = (f"sentinel monitor {self.SERVICE} 127.0.0.1 {primary_port} 2\n"
+                  f"sentinel down-after-milliseconds {self.SERVICE} {self.down_after}\n"
+                  f"sentinel failover-timeout {self.SERVICE} 10000\n")
+        for number in range(3):
+            self.sentinels.append(_Node(os.path.join(self.folder, f"s{number}"), free_port(), [], config=config))
+        for node in self.sentinels:
+            node.wait()
+        _wait_until(self._ready, 30, "the sentinels did not find the primary and its replica")
+        return self
+
+    def _ready(self):
+        for node in self.sentinels:
+            with node.client() as client:
+                state = client.sentinel_master(self.SERVICE)
+                if int(state["num-slaves"]) < 1 or int(state["num-other-sentinels"]) < 2:
+                    return False
+        with self.servers[1].client() as client:
+            return client.info("replication").get("master_link_status") == "up"
+
+    def primary(self):
+        """The server that is the primary now (a failover changes it)."""
+        for node in self.servers:
+            if node.proc.poll() is None:
+                with node.client() as client:
+                    if client.info("replication")["role"] == "master":
+                        return node
+        raise RuntimeError("no primary runs")
+
+    def client(self):
+        return self.primary().client()
+
+    def assert_ours(self):
+        """Every server and sentinel that runs is a process we started."""
+        for node in self.servers + self.sentinels:
+            if node.proc.poll() is None:
+                assert node.is_ours(), f"redis on port {node.port} is not ours"
+
+    def flush(self):
+        """Empty the primary (the replica follows), after checking the servers are ours."""
+        self.assert_ours()
+        with self.primary().client() as client:
+            client.flushall()
+
+    def keys(self, pattern="*"):
+        with self.client() as client:
+            return client.keys(pattern)
+
+    def command_calls(self, name):
+        with self.client() as client:
+            return client.info("commandstats").get(f"cmdstat_{name}", {}).get("calls", 0)
+
+    def reset_stats(self):
+        with self.client() as client:
+            client.config_resetstat()
+
+    def stop(self):
+        for node in self.sentinels + self.servers:
+            node.stop()
+
+
+def start_test_redis(folder):
+    """The suite's Redis as ``TEST_REDIS`` asks: unset, one server; ``cluster``; ``sentinel``."""
+    kind = os.environ.get("TEST_REDIS", "")
+    makers = {"": RedisProcess, "single": RedisProcess, "cluster": RedisClusterProcess, "sentinel": RedisSentinelProcess}
+    if kind not in makers:
+        raise RuntimeError(f"TEST_REDIS must be cluster or sentinel (or unset), not {kind!r}")
+    return makers[kind](folder).start()

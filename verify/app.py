@@ -92,7 +92,10 @@ def _check_production_secrets(settings):
 def _store(instance_path, settings):
     refuse_unsafe = settings.production and not settings.allow_unsafe_redis
     if settings.redis_url:
-        client = store_module.connect(url=settings.redis_url, timeout=settings.redis_timeout)
+        try:
+            client = store_module.connect(url=settings.redis_url, timeout=settings.redis_timeout)
+        except ValueError as exc:
+            raise settings_module.ConfigError(str(exc)) from None
     else:
         socket_path = store_module.embedded_socket(os.path.join(instance_path, "redis"))
         client = store_module.connect(socket_path=socket_path, timeout=settings.redis_timeout)

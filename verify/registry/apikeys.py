@@ -51,7 +51,7 @@ class ApiKeys:
             return False
         listing = json.loads(raw)
         listing["revoked"] = listing["revoked"] or when
-        with self.store.redis.pipeline() as pipe:
+        with self.store.redis.pipeline(transaction=True) as pipe:
             pipe.delete(self._by_id(listing["id"]))
             pipe.hset(self._by_name(), name, json.dumps(listing))
             pipe.execute()

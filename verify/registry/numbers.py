@@ -131,6 +131,8 @@ class Numbers:
         variant belongs to another entry: each number is in the index once.
         """
 
+        moved = []
+
         def write(pipe):
             current = {k: json.loads(v) for k, v in pipe.hgetall(self._entries).items()}
             if creating and entry["number"] in current:
@@ -138,12 +140,12 @@ class Numbers:
             _check_clashes(entry, current)
             current[entry["number"]] = entry
             pipe.multi()
-            for script, keys, args in along:
-                script.queue_on(pipe, keys, args)
+            moved[:] = self.store.queue_beside(pipe, along, anchor=self._entries)
             pipe.hset(self._entries, entry["number"], json.dumps(entry, ensure_ascii=False))
             self._queue_index(pipe, current.values())
 
         self.store.redis.transaction(write, self._entries)
+        self.store.delivered(moved)
         self.cache.changes_here += 1
         return entry
 

@@ -168,20 +168,24 @@ class Reports:
             # undone together must clear its known-scam mark.
             confirmed = {e164: pipe.scard(self.key(f"confirmed:{e164}")) for e164 in moved}
             pipe.multi()
+            moved.clear()  # a retry after a concurrent change starts again
             for report_id, record, changes in plans:
                 if changes:
-                    self._queue_change(pipe, report_id, record, changes, along, may_mark, confirmed)
+                    moved.extend(self._queue_change(pipe, report_id, record, changes, along, may_mark, confirmed))
             return [{**record, **changes} for _id, record, changes in plans]
 
-        return self.store.redis.transaction(write, *keys, value_from_callable=True)
+        moved = []
+        changed = self.store.redis.transaction(write, *keys, value_from_callable=True)
+        self.store.delivered(moved)
+        return changed
 
     def _queue_change(self, pipe, report_id, record, changes, along, may_mark, confirmed):
+        # Returns what ``Store.delivered`` needs for audit entries moved beside the report on a cluster.
         e164, old, new = record["number"], record["status"], changes.get("status", record["status"])
-        for script, keys, args in along(record, changes):
-            script.queue_on(pipe, keys, args)
+        moved = self.store.queue_beside(pipe, along(record, changes), anchor=self.key(f"r:{report_id}"))
         pipe.hset(self.key(f"r:{report_id}"), mapping=changes)
         if new == old:
-            return
+            return moved
         pipe.zrem(self.key(f"status:{old}"), report_id)
         pipe.zadd(self.key(f"status:{new}"), {report_id: times.parse(record["received_at"])})
         if new == "confirmed_scam":
@@ -194,6 +198,7 @@ class Reports:
             if confirmed[e164] <= 1:
                 pipe.srem(self.key("known-scam"), e164)
             confirmed[e164] -= 1
+        return moved
 
     @unavailable_on_error
     def received_between(self, since, until, after=None, count=1000):
@@ -213,7 +218,7 @@ class Reports:
             return False
         reporters = self.key(f"reporters:{number}")
         latest = self.store.redis.zscore(reporters, fingerprint) if fingerprint else None
-        with self.store.redis.pipeline() as pipe:
+        with self.store.redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping={**dict.fromkeys(fields, ""), "redacted_at": when})
             if latest is not None and latest <= times.parse(received):  # not reported by them again since
                 pipe.zrem(reporters, fingerprint)
@@ -231,7 +236,7 @@ class Reports:
     @unavailable_on_error
     def mark_known_scam(self, e164, known):
         """Mark a number as a confirmed scam by hand, or clear it (and its confirmations)."""
-        with self.store.redis.pipeline() as pipe:
+        with self.store.redis.pipeline(transaction=True) as pipe:
             if known:
                 pipe.sadd(self.key("known-scam"), e164)
             else:

@@ -103,6 +103,7 @@ class Sessions:
         self._check = store.script("code_check")
         self._end = store.script("session_end")
         self._notice = store.script("session_notice")
+        self._state = store.script("session_read")
 
     def tag(self, e164):
         """The borrower's hash tag: a prefix of the keyed HMAC of their number (never the number)."""
@@ -208,16 +209,10 @@ class Sessions:
     def _read(self, tag, contact=False):
         # The borrower's session, wrong codes so far per kind, Redis's clock and (``contact``) the
         # last-contact record's text (None without it), in one round trip.
-        with self.store.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(self.session_key(tag))
-            for kind in KINDS:
-                pipe.get(self.lockout_key(tag, kind))
-            pipe.time()
-            if contact:
-                pipe.get(self.contact_key(tag))
-            found = pipe.execute()
-        record, *wrong, (now, micro) = found[:len(KINDS) + 2]
-        last = found[-1] if contact else None
+        keys = [self.session_key(tag), *(self.lockout_key(tag, kind) for kind in KINDS)]
+        flat, wrong, (now, micro), last = self._state(keys=[*keys, *([self.contact_key(tag)] if contact else [])])
+        record = pairs(flat)
+        now, micro, last = int(now), int(micro), last or None
         wrong_codes = {kind: int(count or 0) for kind, count in zip(KINDS, wrong, strict=True)}
         return record, wrong_codes, now + micro / 1e6, last
 

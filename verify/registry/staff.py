@@ -32,7 +32,7 @@ class Staff:
         key = self._key(f"u:{record['name']}")
         if not self.store.redis.hsetnx(key, "name", record["name"]):
             raise Conflict(N_("staff member %(name)r exists already"), name=record["name"])
-        with self.store.redis.pipeline() as pipe:
+        with self.store.redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping=record)
             pipe.sadd(self._key("names"), record["name"])
             pipe.execute()
@@ -81,7 +81,7 @@ class Staff:
     def start_session(self, account, sid, idle_seconds):
         """Store a login session ``sid`` for ``account``, living ``idle_seconds`` unless used."""
         key = self._key(f"s:{sid}")
-        with self.store.redis.pipeline() as pipe:
+        with self.store.redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping={"name": account["name"], "role": account["role"], "created": int(time.time())})
             pipe.expire(key, idle_seconds)
             pipe.execute()
@@ -91,7 +91,7 @@ class Staff:
         """The login session ``sid`` (renewing its idle timeout) with its account's ``disabled`` field,
         or None when it is gone."""
         key = self._key(f"s:{sid}")
-        with self.store.redis.pipeline() as pipe:
+        with self.store.redis.pipeline(transaction=True) as pipe:
             pipe.hgetall(key)
             pipe.expire(key, idle_seconds)  # no-op when the key is gone
             record, _renewed = pipe.execute()

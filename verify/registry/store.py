@@ -3,6 +3,7 @@
 import atexit
 import contextlib
 import functools
+import hashlib
 import logging
 import os
 import re
@@ -15,9 +16,13 @@ from importlib import resources
 
 import redis
 from redis.backoff import NoBackoff
+from redis.cluster import ClusterNode
+from redis.exceptions import ClusterDownError, RedisClusterException, SlotNotCoveredError
 from redis.retry import Retry
+from redis.sentinel import Sentinel
 
 from verify.errors import StoreUnavailable
+from verify.registry import address
 from verify.registry.gate import Gate
 
 log = logging.getLogger(__name__)
@@ -44,7 +49,7 @@ def unavailable_on_error(method):
         gate.enter()
         try:
             return method(holder, *args, **kwargs)
-        except redis.RedisError as exc:
+        except STORE_ERRORS as exc:
             log.warning("store unavailable in %s: %s", method.__qualname__, exc.__class__.__name__)
             if _is_silence(exc):
                 gate.close(f"Redis did not answer ({exc.__class__.__name__})")
@@ -55,16 +60,21 @@ def unavailable_on_error(method):
     return wrapper
 
 
+# redis-py's errors, and its cluster client's own (no slot covered during a failover, keys of a
+# transaction in several slots), which are not RedisErrors.
+STORE_ERRORS = (redis.RedisError, RedisClusterException)
+
+
 def _is_silence(exc):
     # No answer at all (a timeout, a refused or dropped connection), as opposed to an error Redis
     # answered with at once (out of memory, read-only, a script past its deadline): only silence makes
     # every later call wait.
-    return isinstance(exc, (redis.ConnectionError, redis.TimeoutError))
+    return isinstance(exc, (redis.ConnectionError, redis.TimeoutError, SlotNotCoveredError, ClusterDownError))
 
 
 def is_store_error(exc):
     """True for a Redis failure that escaped the registry (the rate limiter talks to Redis itself)."""
-    return isinstance(exc, redis.RedisError)
+    return isinstance(exc, STORE_ERRORS)
 
 
 class Store:
@@ -73,7 +83,10 @@ class Store:
     def __init__(self, client, prefix="verify:", refuse_unsafe=False, script_flags=True, timeout=5.0):
         if "{" in prefix or "}" in prefix:
             raise ValueError("the key prefix must not contain braces: they are hash tags")
-        self.redis = client
+        self._redis = client
+        # On a Redis Cluster every script and transaction goes to the primary of its keys' slot, and
+        # work whose keys lie in different slots is sent as one call per slot (``run_many``).
+        self.clustered = isinstance(client, (redis.RedisCluster, LaterCluster))
         self.store = self  # the store's own calls go through its gate like every registry call
         self.prefix = prefix
         self.gate = Gate(self.unusable)
@@ -84,12 +97,18 @@ class Store:
         self.clock_offset = 0.0  # Redis's clock minus this host's, measured by each probe
         self._clocks_due = time.monotonic() + CLOCK_CHECK_SECONDS  # the next comparison of the clocks
         self._local = threading.local()
+        self._ready = {}  # on a cluster: primary -> a hash tag of its slots (``_ready_tags``)
+
+    @property
+    def redis(self):
+        """The redis-py client (a Redis Cluster's is made at its first use, see ``LaterCluster``)."""
+        return self._redis.client() if isinstance(self._redis, LaterCluster) else self._redis
 
     def unusable(self):
         """Why Redis cannot be used now, or None: it does not answer, or (``refuse_unsafe``, in
         production) its settings could lose acknowledged writes. Never raises."""
         try:
-            problems = durability_problems(self.redis, self._script_flags)
+            problems = self.durability_problems()
         except StoreUnavailable as exc:
             return f"Redis does not answer ({exc})"
         if problems is None:
@@ -109,21 +128,57 @@ class Store:
         """``(state, problems)``: ``ok``; ``unsafe`` (settings that could lose data, unless
         ``allow_unsafe``); ``unavailable`` when Redis does not answer or refuses writes (out of memory,
         a read-only replica, a failed disk write), found by writing a key of its own."""
-        problems = durability_problems(self.redis, self._script_flags)
+        problems = self.durability_problems()
         try:
-            self.redis.set(self.key("health", "ready"), os.getpid(), px=10_000)
+            for tag in self._ready_tags():
+                self.redis.set(self.key(tag, "ready"), os.getpid(), px=10_000)
         except redis.ResponseError as exc:
             return "unavailable", [f"Redis refuses writes: {exc}"]
         if problems is None:
             return "ok", ["Redis refuses CONFIG GET: durability settings not checked"]
         return ("unsafe" if problems and not allow_unsafe else "ok"), problems
 
+    def durability_problems(self):
+        """``durability_problems`` of every primary (on a cluster each problem names its node); None
+        when one of them refuses CONFIG GET. ``StoreUnavailable`` when one does not answer."""
+        if not self.clustered:
+            return durability_problems(self.redis, self._script_flags)
+        found = []
+        try:
+            primaries = [(node.name, self.redis.get_redis_connection(node)) for node in self.redis.get_primaries()]
+        except STORE_ERRORS as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        for name, client in primaries:
+            problems = durability_problems(client, self._script_flags)
+            if problems is None:
+                return None
+            found += [f"{name}: {problem}" for problem in problems]
+        return found
+
+    def _ready_tags(self):
+        # One hash tag per primary, so that the readiness write reaches each of them (a cluster's
+        # primaries fail on their own). Found by trying tags until each primary holds one: the slots
+        # move only when the cluster is resharded, after which the search runs again.
+        if not self.clustered:
+            return ["health"]
+        primaries = {node.name for node in self.redis.get_primaries()}
+        known = self._ready
+        if set(known) != primaries:
+            known = {}
+            for number in range(10_000):
+                tag = f"health-{number}"
+                known.setdefault(self.redis.get_node_from_key(self.key(tag, "ready")).name, tag)
+                if set(known) >= primaries:
+                    break
+            self._ready = known
+        return list(known.values())
+
     def _compare_clocks(self):
         self._clocks_due = time.monotonic() + CLOCK_CHECK_SECONDS
         try:
             seconds, micro = self.redis.time()
             after = time.time()
-        except redis.RedisError as exc:
+        except STORE_ERRORS as exc:
             raise StoreUnavailable(str(exc)) from exc
         # Redis read its clock somewhere inside the round trip: measured against its end (``after``), the
         # offset is never too large, so a deadline is never later than the moment the client stops
@@ -176,8 +231,22 @@ class Store:
     def run_many(self, calls):
         """Several scripts ``[(script, keys, args)]`` in one round trip, in order; their replies. They
         run as one script made of them (``together``): one EVALSHA on this thread's client, where a
-        pipeline costs a pool checkout and its own bookkeeping (README, Performance). On Redis Cluster
-        every key of the calls must then share a hash slot."""
+        pipeline costs a pool checkout and its own bookkeeping (README, Performance).
+
+        On Redis Cluster one script can only reach one hash slot: consecutive calls of one slot still
+        run as one script, the others one call per slot, in order (each is sent once: a limit's hit and
+        the check it counts are independent scripts anyway). A call whose script writes a record of the
+        work before it (the audit: ``Script.relay``) is written in that work's slot instead, in the same
+        script, and relayed to its own place afterwards (see ``registry.audit``)."""
+        if not self.clustered:
+            return self._run_together(calls)
+        calls, moved = self._beside(calls)
+        replies = [reply for group in self._by_slot(calls) for reply in self._run_together(group)]
+        for script, outbox, token in moved:
+            script.relay.deliver(outbox, token)
+        return replies
+
+    def _run_together(self, calls):
         if len(calls) == 1:
             return [self.run(*calls[0])]
         keys, args = [], []
@@ -188,6 +257,53 @@ class Store:
             args += own_args
         replies = self.run(self.together(tuple(call[0] for call in calls)), keys, args)
         return [reply[0] if reply else None for reply in replies]
+
+    def slot(self, key):
+        """The hash slot of ``key`` (0 for every key on one server)."""
+        return self.redis.keyslot(key) if self.clustered else 0
+
+    def _by_slot(self, calls):
+        groups, slot = [], None
+        for call in calls:
+            own = self.slot(call[1][0]) if call[1] else slot
+            if groups and own == slot:
+                groups[-1].append(call)
+            else:
+                groups.append([call])
+                slot = own
+        return groups
+
+    def _beside(self, calls):
+        # Each call that records the work before it, where its own keys lie in another slot: moved
+        # into that work's slot (its outbox), after the outbox is noted as pending (if that fails,
+        # nothing has been done).
+        moved, placed = [], []
+        for call in calls:
+            script, keys, args = call
+            if script.relay and placed and keys and self.slot(keys[0]) != self.slot(placed[-1][1][0]):
+                keys, outbox = script.relay.beside(keys, placed[-1][1][0])
+                moved.append((script, outbox, script.relay.expect(outbox)))
+                call = (script, keys, args)
+            placed.append(call)
+        return placed, moved
+
+    def queue_beside(self, pipe, calls, anchor, seconds=60):
+        """Queue ``calls`` on the transaction ``pipe`` whose work is in the slot of the key ``anchor``
+        (``Script.queue_on``), records moved into that slot on a cluster as ``run_many`` does; returns
+        what ``delivered`` needs once the transaction has run."""
+        moved = []
+        for script, keys, args in calls:
+            if self.clustered and script.relay and self.slot(keys[0]) != self.slot(anchor):
+                keys, outbox = script.relay.beside(keys, anchor)
+                moved.append((script, outbox, script.relay.expect(outbox)))
+            script.queue_on(pipe, keys, args, seconds)
+        return moved
+
+    @staticmethod
+    def delivered(moved):
+        """Relay the records ``queue_beside`` moved, once their transaction has run."""
+        for script, outbox, token in moved:
+            script.relay.deliver(outbox, token)
 
     def together(self, scripts):
         """One script running ``scripts`` in turn (each in a function of its own keys and arguments)."""
@@ -200,6 +316,8 @@ class Store:
         # redis-py's single-connection client, one per thread: no pool checkout per script call (a
         # quarter of the call's CPU, README, Performance). The client gives its connection back to the
         # pool when it is dropped, i.e. when the thread ends; a forked child makes its own.
+        if self.clustered:
+            return self.redis  # routes each script to its slot's primary over the pool of that node
         own = self._local
         if getattr(own, "pid", None) != os.getpid():
             own.client = redis.Redis(connection_pool=self.redis.connection_pool, single_connection_client=True)
@@ -213,6 +331,28 @@ class Store:
                 self.gate.close(reason)
                 raise StoreUnavailable(reason)
         return own.client
+
+
+class LaterCluster:
+    """A Redis Cluster client made at its first use: redis-py's asks the seed nodes for the cluster's
+    slots as it is made, and a cluster that does not answer yet must not stop the app from starting
+    (it answers unavailable until the cluster answers, as with one server: the gate probes)."""
+
+    def __init__(self, make):
+        self._make = make
+        self._client = None
+        self._lock = threading.Lock()
+
+    def client(self):
+        """The client; ``redis.ConnectionError`` while no seed node answers."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    try:
+                        self._client = self._make()
+                    except RedisClusterException as exc:
+                        raise redis.ConnectionError(str(exc)) from exc
+        return self._client
 
 
 def _closed(connection):
@@ -234,8 +374,10 @@ class Script:
         self.name = name
         self.raw = raw  # as written (``lua_source``); ``source`` is as sent (``Store.prepared``)
         self.source = store.prepared(raw)
-        self._script = store.redis.register_script(self.source)
-        self.sha = self._script.sha
+        # On a cluster the client may not exist yet (``LaterCluster``), and transactions send the text.
+        self._script = None if store.clustered else store.redis.register_script(self.source)
+        self.sha = hashlib.sha1(self.source.encode()).hexdigest() if store.clustered else self._script.sha
+        self.relay = None  # how a record of other work is written beside it on a cluster (``Store.run_many``)
 
     def __call__(self, keys=(), args=()):
         """Run the script; its reply as redis-py returns it."""
@@ -243,7 +385,12 @@ class Script:
 
     def queue_on(self, pipe, keys, args, seconds=60):
         """Queue the script on ``pipe`` for a batch that must run within ``seconds`` (redis-py loads it,
-        if need be, when the pipeline runs)."""
+        if need be, when the pipeline runs). On a cluster the script's text is sent (EVAL): a primary
+        that never saw it (a replica promoted since) would fail it inside the transaction, whose other
+        commands would still run."""
+        if self._store.clustered:
+            pipe.execute_command("EVAL", self.source, len(keys), *keys, self._store.deadline(seconds), *args)
+            return
         self._script(keys=keys, args=[self._store.deadline(seconds), *args], client=pipe)
 
 
@@ -425,11 +572,41 @@ def stop_embedded(data_dir):
 
 
 def connect(url=None, socket_path=None, timeout=0.25):
-    """A Redis client for ``url`` or a unix ``socket_path``, with short timeouts and no retries."""
+    """A Redis client for ``url`` (see ``address``: one server, a Redis Cluster or the primary Sentinel
+    names) or a unix ``socket_path``, with short timeouts and no retries. ``ValueError`` for a URL
+    that cannot be read."""
     options = _client_options(timeout)
-    if url:
+    if not url:
+        return redis.Redis(unix_socket_path=socket_path, **options)
+    found = address.parse(url)
+    if found.kind == address.SINGLE:
         return redis.Redis.from_url(url, **options)
-    return redis.Redis(unix_socket_path=socket_path, **options)
+    options.update(_credentials(found))
+    if found.kind == address.CLUSTER:
+        # The cluster client's own retries would send a command that timed out again: none (see
+        # ``_client_options``). It still follows MOVED and ASK, which only say where to send a command
+        # that did not run.
+        retry = options.pop("retry")
+        return LaterCluster(functools.partial(
+            redis.RedisCluster, startup_nodes=[ClusterNode(host, port) for host, port in found.nodes],
+            retry=retry, require_full_coverage=True, **options))
+    sentinel_options = {key: value for key, value in options.items() if key != "decode_responses"}
+    sentinel_options.pop("password", None)
+    sentinel_options.pop("username", None)
+    if found.sentinel_password:
+        sentinel_options["password"] = found.sentinel_password
+    sentinel = Sentinel(list(found.nodes), sentinel_kwargs=sentinel_options, **options)
+    return sentinel.master_for(found.service, db=found.db)
+
+
+def _credentials(found):
+    # The password and TLS of a cluster's or a Sentinel's data nodes (redis-py reads them from the URL
+    # itself for one server).
+    options = {"username": found.username, "password": found.password}
+    if found.tls:
+        options["ssl"] = True
+        options.update(found.tls_options)
+    return {key: value for key, value in options.items() if value is not None}
 
 
 def durability_problems(client, script_flags=True):
@@ -445,7 +622,7 @@ def durability_problems(client, script_flags=True):
         found.update(client.config_get("maxmemory-policy"))
     except redis.ResponseError:
         return None
-    except redis.RedisError as exc:
+    except STORE_ERRORS as exc:
         raise StoreUnavailable(str(exc)) from exc
     return _problems(version if script_flags else None, found)
 
