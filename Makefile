@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 CORES  ?= $(shell nproc)
 
-.PHONY: run test serve bench translations clean
+.PHONY: run test test-cluster test-sentinel serve bench translations clean
 
 # pip shows what it installs as it goes: the first install takes a minute or two.
 $(BIN)/python:
@@ -35,6 +35,16 @@ test: $(VENV)/.dev
 	mkdir -p test-artifacts
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## test-cluster: the whole suite against a real Redis Cluster (3 primaries, 3 replicas) it starts and stops
+test-cluster: $(VENV)/.dev
+	mkdir -p test-artifacts
+	TEST_REDIS=cluster $(BIN)/python -m pytest --junitxml=test-artifacts/junit-cluster.xml $(PYTEST_ARGS)
+
+## test-sentinel: the whole suite against a primary, a replica and three sentinels it starts and stops
+test-sentinel: $(VENV)/.dev
+	mkdir -p test-artifacts
+	TEST_REDIS=sentinel $(BIN)/python -m pytest --junitxml=test-artifacts/junit-sentinel.xml $(PYTEST_ARGS)
 
 ## serve: production server, granian (set REDIS_URL, VERIFY_ENV=production and the secrets first)
 serve: $(VENV)/.runtime

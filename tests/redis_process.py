@@ -213,7 +213,7 @@ class RedisClusterProcess:
         return "redis+cluster://" + ",".join(f"127.0.0.1:{node.port}" for node in self.nodes[:3])
 
     def start(self):
-        """Start six servers, join them with ``redis-cli --cluster create``, wait for cluster_state:ok."""
+        """Start six servers, join them as a cluster, wait for cluster_state:ok everywhere."""
         for number in range(6):
             port = free_port(with_bus=True)
             self.nodes.append(_Node(os.path.join(self.folder, f"n{number}"), port, [
@@ -221,11 +221,28 @@ class RedisClusterProcess:
                 "--cluster-node-timeout", str(self.node_timeout), *PRODUCTION_SETTINGS]))
         for node in self.nodes:
             node.wait()
-        subprocess.run([shutil.which("redis-cli") or "redis-cli", "--cluster", "create",
-                        *(f"127.0.0.1:{node.port}" for node in self.nodes), "--cluster-replicas", "1", "--cluster-yes"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        self._join()
         _wait_until(self._ready, 30, "the cluster did not come up")
         return self
+
+    def _join(self):
+        # What `redis-cli --cluster create --cluster-replicas 1` does, with the server's own commands (so
+        # only redis-server is needed): every node meets the first, the first three take a third of
+        # the slots each, and each of the others replicates one of them.
+        first, ids = self.nodes[0], []
+        for number, node in enumerate(self.nodes):
+            with node.client() as client:
+                client.execute_command("CLUSTER", "SET-CONFIG-EPOCH", number + 1)
+                client.execute_command("CLUSTER", "MEET", "127.0.0.1", first.port)
+                ids.append(client.execute_command("CLUSTER", "MYID"))
+        for node, (low, high) in zip(self.nodes[:3], ((0, 5460), (5461, 10922), (10923, 16383)), strict=True):
+            with node.client() as client:
+                client.execute_command("CLUSTER", "ADDSLOTSRANGE", low, high)
+        for node, primary in zip(self.nodes[3:], ids[:3], strict=True):
+            def replicate(node=node, primary=primary):
+                with node.client() as client:
+                    return client.execute_command("CLUSTER", "REPLICATE", primary)
+            _wait_until(replicate, 30, "a replica did not find its primary")
 
     def _ready(self):
         for node in self.nodes:

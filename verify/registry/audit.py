@@ -5,7 +5,8 @@
                               it cannot grow without bound
   {audit}:outboxes            Redis Cluster only: sorted set, outbox key -> token (Redis's clock in µs
                               when work last noted it), the outboxes that may hold entries to relay
-  {audit}:relayed:<outbox>:<id>   Redis Cluster only: an outbox entry was relayed (RELAYED_SECONDS)
+  {audit}:relayed:<outbox>:<id>   Redis Cluster only: an outbox entry was relayed and may still be in
+                              its outbox (deleted with it; RELAYED_SECONDS if the relay died between)
   {T}:audit-outbox            Redis Cluster only: stream, entries written in the slot of the work
                               they record (tag T), waiting to be relayed to {audit}:log
 
@@ -16,7 +17,8 @@ was noted as pending before (no work without that), and the entry is relayed to 
 after the work (``Relay.deliver``), exactly once (a marker per entry). An entry whose relay failed
 (the process died, {audit}'s primary did not answer) stays in its outbox and is relayed by the next
 work on that outbox, or by the sweep (``relay_stranded``) that runs before the trail is read or
-trimmed. No SCAN: the pending outboxes are listed.
+trimmed. No SCAN: the pending outboxes are listed. An emptied outbox is deleted, and so are the
+markers once their entries have left the outbox.
 """
 
 import logging
@@ -26,7 +28,7 @@ from verify.registry.store import unavailable_on_error
 
 MAX_ENTRIES = 1_000_000
 OUTBOX = "audit-outbox"
-RELAYED_SECONDS = 7 * 86400  # how long a relayed entry's marker is kept (an outbox is emptied at once)
+RELAYED_SECONDS = 7 * 86400  # how long a marker outlives a relay that died before deleting its entry
 STRANDED_SECONDS = 5  # an outbox pending this long was left by work whose relay failed
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,7 @@ class Relay:
         self._pending = store.key("audit", "outboxes")
         self._expect = store.script("audit_expect")
         self._relay = store.script("audit_relay")
+        self._drop = store.script("audit_drop")
         self._settle = store.script("audit_settle")
 
     def beside(self, keys, anchor):
@@ -111,14 +114,14 @@ class Relay:
 
     @unavailable_on_error
     def _drain(self, outbox, token):
-        redis = self.store.redis
-        while entries := redis.xrange(outbox, count=100):
+        markers = []
+        while entries := self.store.redis.xrange(outbox, count=100):
             for entry_id, fields in entries:
-                marker = self.store.key("audit", f"relayed:{outbox}:{entry_id}")
-                self._relay(keys=[self._stream, marker],
+                markers.append(self.store.key("audit", f"relayed:{outbox}:{entry_id}"))
+                self._relay(keys=[self._stream, markers[-1]],
                             args=[MAX_ENTRIES, RELAYED_SECONDS, *(item for pair in fields.items() for item in pair)])
-            redis.xdel(outbox, *(entry_id for entry_id, _fields in entries))
-        self._settle(keys=[self._pending], args=[outbox, token])
+            self._drop(keys=[outbox], args=[entry_id for entry_id, _fields in entries])
+        self._settle(keys=[self._pending, *markers], args=[outbox, token])
 
     def relay_stranded(self):
         """Relay the outboxes whose work's own relay failed (pending for ``STRANDED_SECONDS``)."""
