@@ -250,6 +250,9 @@ class RedisClusterProcess:
                 info = dict(line.split(":", 1) for line in client.execute_command("CLUSTER", "INFO").split() if ":" in line)
                 if info["cluster_state"] != "ok" or int(info["cluster_known_nodes"]) != 6:
                     return False
+                replication = client.info("replication")
+                if replication["role"] != "master" and replication.get("master_link_status") != "up":
+                    return False  # a replica that has not synced yet could not take over
         return len(self.primaries()) == 3
 
     def primaries(self):

@@ -2,6 +2,7 @@
 and what must hold on every one of them."""
 
 import os
+import time
 
 import pytest
 import redis
@@ -9,6 +10,7 @@ import redis
 from verify import create_app
 from verify.registry import address
 from verify.registry.store import connect
+from verify.services.actor import CLI
 from verify.settings import ConfigError
 
 
@@ -151,3 +153,124 @@ if os.environ.get("TEST_REDIS") == "cluster":
                 raw.config_set("appendonly", "yes")
         assert ready["status"] == "unsafe" and any(f":{node.port}: appendonly" in problem for problem in ready["problems"])
         assert client.get("/readyz").get_json()["status"] == "ok"
+
+
+if os.environ.get("TEST_REDIS") in ("cluster", "sentinel"):
+    # Many app instances on one store (collected with `make test-cluster` and `make test-sentinel`).
+
+    def test_two_app_processes_see_each_others_registry_changes_within_a_second(redis_server, make_app, tmp_path):
+        """Two `flask run` processes on the suite's cluster (or Sentinel): a number registered through
+        one is official on the other within a second (its copy of the registry is re-read at most a
+        second after it was last confirmed); nothing a worker keeps in memory decides it."""
+        import json
+        import urllib.request
+
+        from tests.test_registry_api import NEW
+        from tests.test_soak import _environment, _free_port, _server, _tool
+
+        app = make_app()  # the store is empty: make the registry key the two processes will accept
+        headers = {"Authorization": "Bearer " + app.extensions["verify"].keys.create(CLI, "two-processes", "registry"),
+                   "Content-Type": "application/json"}
+        env = _environment(REDIS_URL=redis_server.url, VERIFY_INSTANCE_PATH=str(tmp_path / "instance"))
+
+        def ask(port, path, body=None):
+            request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers, method="POST" if body else "GET",
+                                             data=json.dumps(body).encode() if body else None)
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                return json.loads(answer.read())
+
+        first, second = _free_port(), _free_port()
+        run = [*_tool("flask"), "--app", "wsgi", "run", "--host", "127.0.0.1", "--port"]
+        with _server([*run, str(first)], env, tmp_path / "first.log", first), \
+             _server([*run, str(second)], env, tmp_path / "second.log", second):
+            assert ask(second, "/api/v1/check?number=021-6080-2222")["verdict"] == "unknown"  # its copy is current
+            ask(first, "/api/v1/numbers", NEW)
+            changed, verdicts = time.monotonic(), []
+            while time.monotonic() - changed < 3:
+                verdicts.append(ask(second, "/api/v1/check?number=021-6080-2222")["verdict"])
+                if verdicts[-1] == "official":
+                    break
+            seen = time.monotonic() - changed
+        print(f"\nthe other process saw the change after {seen:.2f} s ({len(verdicts)} checks)")
+        assert verdicts[-1] == "official" and seen < 1.5  # a second, and one check's own time under load
+
+
+if os.environ.get("TEST_REDIS") in ("cluster", "sentinel"):
+
+    @pytest.fixture
+    def private_store(tmp_path):
+        """A cluster (cluster-node-timeout 2 s) or a Sentinel set (down-after 1 s) of this test's own,
+        as TEST_REDIS says, for faults the suite's own must not see."""
+        from tests.redis_process import RedisClusterProcess, RedisSentinelProcess
+
+        kind = RedisClusterProcess if os.environ["TEST_REDIS"] == "cluster" else RedisSentinelProcess
+        servers = kind(tmp_path / "redis").start()
+        yield servers
+        servers.stop()
+
+    def test_a_primary_killed_under_load_gives_unavailable_then_recovers_and_keeps_acknowledged_reports(
+            private_store, make_app):
+        """kill -9 the primary of {reports} (the cluster's, or Sentinel's only one) while checks, right and
+        wrong codes and reports run: no answer but `unavailable` or the right one (never `genuine` for a
+        wrong code), answers again within 2 s (cluster-node-timeout, or Sentinel's down-after and its
+        election) + 5 s, and every report acknowledged with 201 is stored."""
+        import signal
+        import threading
+
+        from verify.services import demo
+
+        app = make_app(REDIS_URL=private_store.url, VERIFY_RATE_REPORT="100000 per minute")
+        svc = app.extensions["verify"]
+        demo.seed(svc, logins=False)
+        token = svc.keys.create(CLI, "failover", "sessions")
+        opened = app.test_client().post("/api/v1/sessions", headers={"Authorization": f"Bearer {token}"}, json={
+            "borrower": "13800138000", "caller": "021-6080-0000", "agent_id": "A17", "agent_name": "王小明",
+            "purpose": "贷后回访"}).get_json()
+        wrong = "000000" if opened["code"] != "000000" else "111111"
+        if svc.store.clustered:
+            holder = svc.store.redis.get_node_from_key(svc.store.key("reports", "by-time")).port
+            victim = next(node for node in private_store.primaries() if node.port == holder)
+        else:
+            victim = private_store.primary()
+        seen, acknowledged, stop = [], [], threading.Event()
+
+        def load(number):
+            client = app.test_client()
+            while not stop.is_set():
+                ip = {"REMOTE_ADDR": f"198.51.{number}.{len(seen) % 250 + 1}"}
+                for kind, answer in (
+                        ("check", client.get("/api/v1/check?number=95188", environ_base=ip)),
+                        ("right", client.post("/api/v1/verify", json={"phone": "13800138000", "code": opened["code"]}, environ_base=ip)),
+                        ("wrong", client.post("/api/v1/verify", json={"phone": "13800138000", "code": wrong}, environ_base=ip)),
+                        ("report", client.post("/api/v1/reports", json={"number": "02199998888"}, environ_base=ip))):
+                    body = answer.get_json() or {}
+                    seen.append((time.monotonic(), kind, answer.status_code, body.get("verdict")))
+                    if kind == "report" and answer.status_code == 201:
+                        acknowledged.append(body["id"])
+
+        workers = [threading.Thread(target=load, args=(n,)) for n in range(4)]
+        for worker in workers:
+            worker.start()
+        time.sleep(1.5)
+        killed = time.monotonic()
+        os.kill(victim.proc.pid, signal.SIGKILL)
+        victim.proc.wait()
+        back = None
+        while time.monotonic() - killed < 2 + 5 + 3 and back is None:
+            time.sleep(0.1)
+            back = next((at for at, kind, status, _v in list(seen) if kind == "report" and status == 201 and at > killed + 0.5),
+                        None)
+        time.sleep(1)
+        stop.set()
+        for worker in workers:
+            worker.join(10)
+        assert back is not None and back - killed < 2 + 5, "the service did not recover within cluster-node-timeout + 5 s"
+        during = [item for item in seen if killed < item[0] < back]
+        print(f"\nkilled {victim.port}: {len(during)} answers in the {back - killed:.1f} s before reports were "
+              f"acknowledged again; {len(seen)} answers, {len(acknowledged)} reports acknowledged")
+        assert {verdict for _at, kind, _s, verdict in seen if kind == "wrong"} <= {"not_verified", "locked", "unavailable", None}
+        assert {verdict for _at, kind, _s, verdict in seen if kind == "right"} <= {"genuine", "locked", "unavailable", None}
+        assert {status for _at, _kind, status, _v in seen} <= {200, 201, 429, 503}
+        stored = private_store.client()
+        missing = [report for report in acknowledged if not stored.exists(svc.store.key("reports", f"r:{report}"))]
+        assert not missing, f"{len(missing)} of {len(acknowledged)} acknowledged reports were lost in the failover"

@@ -145,14 +145,16 @@ class Store:
             return durability_problems(self.redis, self._script_flags)
         found = []
         try:
-            primaries = [(node.name, self.redis.get_redis_connection(node)) for node in self.redis.get_primaries()]
+            primaries = self.redis.get_primaries()
         except STORE_ERRORS as exc:
             raise StoreUnavailable(str(exc)) from exc
-        for name, client in primaries:
-            problems = durability_problems(client, self._script_flags)
+        for node in primaries:
+            # Through the cluster client (target_nodes), whose failure on a node makes it read the
+            # cluster's layout again: after a failover the probe finds the promoted replica.
+            problems = durability_problems(self.redis, self._script_flags, target_nodes=node)
             if problems is None:
                 return None
-            found += [f"{name}: {problem}" for problem in problems]
+            found += [f"{node.name}: {problem}" for problem in problems]
         return found
 
     def _ready_tags(self):
@@ -609,17 +611,18 @@ def _credentials(found):
     return {key: value for key, value in options.items() if value is not None}
 
 
-def durability_problems(client, script_flags=True):
+def durability_problems(client, script_flags=True, **route):
     """Compare the AOF, fsync and eviction settings (and with ``script_flags`` the version: 7 or newer)
     with what verify needs; return a list of problems.
 
     Returns None when the server forbids CONFIG (managed services often do): that cannot be checked.
-    Raises ``StoreUnavailable`` when the server does not answer.
+    Raises ``StoreUnavailable`` when the server does not answer. ``route``: a cluster client's
+    ``target_nodes`` (one node).
     """
     try:
-        version = client.info("server")["redis_version"]
-        found = client.config_get("append*")
-        found.update(client.config_get("maxmemory-policy"))
+        version = client.info("server", **route)["redis_version"]
+        found = client.config_get("append*", **route)
+        found.update(client.config_get("maxmemory-policy", **route))
     except redis.ResponseError:
         return None
     except STORE_ERRORS as exc:
