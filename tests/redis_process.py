@@ -147,11 +147,71 @@ def free_port(with_bus=False):
             continue
 
 
-class _Node:
-    """One redis-server of a group on a TCP port, started with ``extra`` arguments in its own folder."""
+class Secure:
+    """TLS (a CA of its own and a certificate for 127.0.0.1, made with ``cryptography``) and a password
+    for a group of servers: their arguments, a client's options and the URL's parts."""
 
-    def __init__(self, folder, port, extra, config=None):
-        self.folder, self.port = str(folder), port
+    PASSWORD = "test-redis-password"
+
+    def __init__(self, folder):
+        self.ca, self.cert, self.key = (os.path.join(str(folder), name) for name in ("ca.pem", "cert.pem", "key.pem"))
+        os.makedirs(str(folder), exist_ok=True)
+        _write_certificates(self.ca, self.cert, self.key)
+
+    def server_args(self, port, data=True):
+        """TLS on ``port`` (no plain port); ``data``: a data node (password, TLS between the nodes)."""
+        args = ["--port", "0", "--tls-port", str(port), "--tls-cert-file", self.cert, "--tls-key-file", self.key,
+                "--tls-ca-cert-file", self.ca, "--tls-auth-clients", "no", "--tls-replication", "yes"]
+        return args + (["--requirepass", self.PASSWORD, "--masterauth", self.PASSWORD] if data else [])
+
+    def client_options(self, data=True):
+        return {"ssl": True, "ssl_ca_certs": self.ca, **({"password": self.PASSWORD} if data else {})}
+
+    def url(self, scheme, rest):
+        """``scheme://:password@rest?ssl_ca_certs=…`` (``scheme`` without its TLS ``s``)."""
+        return f"{scheme.replace('redis', 'rediss', 1)}://:{self.PASSWORD}@{rest}?ssl_ca_certs={self.ca}"
+
+
+def _write_certificates(ca_path, cert_path, key_path):
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def certificate(subject, issuer, public, signer, ca, names=()):
+        built = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public)
+                 .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+                 .not_valid_after(now + datetime.timedelta(days=1))
+                 .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if names:
+            built = built.add_extension(x509.SubjectAlternativeName(list(names)), critical=False)
+        return built.sign(signer, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "verify test CA")])
+    ca = certificate(ca_name, ca_name, ca_key.public_key(), ca_key, True)
+    server = certificate(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]), ca_name, key.public_key(),
+                         ca_key, False, [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    with open(ca_path, "wb") as handle:
+        handle.write(ca.public_bytes(serialization.Encoding.PEM))
+    with open(cert_path, "wb") as handle:
+        handle.write(server.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as handle:
+        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+
+
+class _Node:
+    """One redis-server of a group on a TCP port, started with ``extra`` arguments in its own folder
+    (over TLS with a password when ``secure``, a ``Secure``; a sentinel with neither password)."""
+
+    def __init__(self, folder, port, extra, config=None, secure=None):
+        self.folder, self.port, self.secure, self.data = str(folder), port, secure, config is None
         os.makedirs(self.folder, exist_ok=True)
         args = [redis_binary()]
         if config is not None:  # a sentinel reads (and rewrites) a config file of its own
@@ -159,10 +219,13 @@ class _Node:
             with open(path, "w") as handle:
                 handle.write(config)
             args += [path, "--sentinel"]
-        args += ["--port", str(port), "--bind", "127.0.0.1", "--dir", self.folder, *extra]
+        ports = secure.server_args(port, self.data) if secure else ["--port", str(port)]
+        args += [*ports, "--bind", "127.0.0.1", "--dir", self.folder, *extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def client(self, **options):
+        if self.secure:
+            options.update(self.secure.client_options(self.data))
         return redis.Redis(host="127.0.0.1", port=self.port, decode_responses=True, socket_timeout=2, **options)
 
     def is_ours(self):
@@ -203,22 +266,25 @@ class RedisClusterProcess:
     """A Redis Cluster of three primaries, each with one replica, on ports of its own, as production
     runs it (AOF everysec, noeviction); ``node_timeout`` milliseconds is cluster-node-timeout."""
 
-    def __init__(self, folder, node_timeout=2000):
+    def __init__(self, folder, node_timeout=2000, secure=False):
         self.folder = str(folder)
         self.node_timeout = node_timeout
+        self.secure = Secure(os.path.join(self.folder, "tls")) if secure else None
         self.nodes = []
 
     @property
     def url(self):
-        return "redis+cluster://" + ",".join(f"127.0.0.1:{node.port}" for node in self.nodes[:3])
+        seeds = ",".join(f"127.0.0.1:{node.port}" for node in self.nodes[:3])
+        return self.secure.url("redis+cluster", seeds) if self.secure else "redis+cluster://" + seeds
 
     def start(self):
         """Start six servers, join them as a cluster, wait for cluster_state:ok everywhere."""
         for number in range(6):
             port = free_port(with_bus=True)
+            tls = ["--tls-cluster", "yes"] if self.secure else []
             self.nodes.append(_Node(os.path.join(self.folder, f"n{number}"), port, [
                 "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                "--cluster-node-timeout", str(self.node_timeout), *PRODUCTION_SETTINGS]))
+                "--cluster-node-timeout", str(self.node_timeout), *tls, *PRODUCTION_SETTINGS], secure=self.secure))
         for node in self.nodes:
             node.wait()
         self._join()
@@ -267,7 +333,8 @@ class RedisClusterProcess:
 
     def client(self):
         return redis.RedisCluster(startup_nodes=[redis.cluster.ClusterNode("127.0.0.1", node.port) for node in self.nodes],
-                                  decode_responses=True, socket_timeout=2)
+                                  decode_responses=True, socket_timeout=2,
+                                  **(self.secure.client_options() if self.secure else {}))
 
     def assert_ours(self):
         """Every server of the cluster that runs is a process we started."""
@@ -315,28 +382,34 @@ class RedisSentinelProcess:
 
     SERVICE = "verify"
 
-    def __init__(self, folder, down_after=1000):
+    def __init__(self, folder, down_after=1000, secure=False):
         self.folder = str(folder)
         self.down_after = down_after
+        self.secure = Secure(os.path.join(self.folder, "tls")) if secure else None
         self.servers, self.sentinels = [], []
 
     @property
     def url(self):
-        return "redis+sentinel://" + ",".join(f"127.0.0.1:{node.port}" for node in self.sentinels) + f"/{self.SERVICE}"
+        rest = ",".join(f"127.0.0.1:{node.port}" for node in self.sentinels) + f"/{self.SERVICE}"
+        return self.secure.url("redis+sentinel", rest) if self.secure else "redis+sentinel://" + rest
 
     def start(self):
         """Start the primary, the replica and the sentinels; wait until the sentinels see both servers."""
         primary_port, replica_port = free_port(), free_port()
-        self.servers.append(_Node(os.path.join(self.folder, "primary"), primary_port, PRODUCTION_SETTINGS))
+        self.servers.append(_Node(os.path.join(self.folder, "primary"), primary_port, PRODUCTION_SETTINGS,
+                                  secure=self.secure))
         self.servers.append(_Node(os.path.join(self.folder, "replica"), replica_port,
-                                  [*PRODUCTION_SETTINGS, "--replicaof", "127.0.0.1", str(primary_port)]))
+                                  [*PRODUCTION_SETTINGS, "--replicaof", "127.0.0.1", str(primary_port)], secure=self.secure))
         for node in self.servers:
             node.wait()
         config = (f"sentinel monitor {self.SERVICE} 127.0.0.1 {primary_port} 2\n"
                   f"sentinel down-after-milliseconds {self.SERVICE} {self.down_after}\n"
                   f"sentinel failover-timeout {self.SERVICE} 10000\n")
+        if self.secure:
+            config += f"sentinel auth-pass {self.SERVICE} {self.secure.PASSWORD}\n"
         for number in range(3):
-            self.sentinels.append(_Node(os.path.join(self.folder, f"s{number}"), free_port(), [], config=config))
+            self.sentinels.append(_Node(os.path.join(self.folder, f"s{number}"), free_port(), [], config=config,
+                                        secure=self.secure))
         for node in self.sentinels:
             node.wait()
         _wait_until(self._ready, 30, "the sentinels did not find the primary and its replica")

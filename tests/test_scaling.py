@@ -208,6 +208,33 @@ if os.environ.get("TEST_REDIS") in ("cluster", "sentinel"):
         yield servers
         servers.stop()
 
+    @pytest.fixture
+    def secure_store(tmp_path):
+        """A cluster or a Sentinel set (as TEST_REDIS says) of this test's own, over TLS with a password."""
+        from tests.redis_process import RedisClusterProcess, RedisSentinelProcess
+
+        kind = RedisClusterProcess if os.environ["TEST_REDIS"] == "cluster" else RedisSentinelProcess
+        servers = kind(tmp_path / "redis", secure=True).start()
+        yield servers
+        servers.stop()
+
+    def test_tls_and_a_password_work_on_a_cluster_and_on_sentinel(secure_store, make_app):
+        """rediss+cluster:// and rediss+sentinel:// with a password and the CA: a session opened and its code
+        confirmed, /readyz ok; a wrong password answers unavailable (and never shows in the answer)."""
+        from verify.services import demo
+
+        app = make_app(REDIS_URL=secure_store.url)
+        demo.seed(app.extensions["verify"], logins=False)
+        client, token = app.test_client(), app.extensions["verify"].keys.create(CLI, "tls", "sessions")
+        opened = client.post("/api/v1/sessions", headers={"Authorization": f"Bearer {token}"}, json={
+            "borrower": "13800138000", "caller": "021-6080-0000", "agent_id": "A17", "agent_name": "王小明",
+            "purpose": "贷后回访"}).get_json()
+        answer = client.post("/api/v1/verify", json={"phone": "13800138000", "code": opened["code"]}).get_json()
+        assert answer["verdict"] == "genuine" and client.get("/readyz").get_json()["status"] == "ok"
+        wrong = make_app(REDIS_URL=secure_store.url.replace(secure_store.secure.PASSWORD, "not-the-password"))
+        refused = wrong.test_client().get("/readyz")
+        assert refused.status_code == 503 and "not-the-password" not in refused.get_data(as_text=True)
+
     class Load:
         """Threads sending number checks, the right code (a borrower with a session), wrong codes (another
         borrower, so the first is never locked out) and reports; every answer kept with its time."""
