@@ -43,11 +43,16 @@ class Staff:
         return self.store.redis.hgetall(self._key(f"u:{name}")) or None
 
     @unavailable_on_error
-    def names(self):
-        """Every account's name, sorted (for the CLI's listing: it also scans for accounts stored
-        before the set of names existed)."""
+    def names(self, scan=False):
+        """Every account's name, sorted, from the set of names. ``scan`` (the CLI's listing, never a
+        request: SCAN walks the whole keyspace, every primary of a cluster) also finds accounts stored
+        before the set existed, and adds them to it."""
         names = self.store.redis.smembers(self._key("names"))
-        names.update(key.rsplit(":u:", 1)[1] for key in self.store.redis.scan_iter(match=self._key("u:*"), count=500))
+        if scan:
+            older = {key.rsplit(":u:", 1)[1] for key in self.store.redis.scan_iter(match=self._key("u:*"), count=500)}
+            if older - names:
+                self.store.redis.sadd(self._key("names"), *(older - names))
+            names |= older
         return sorted(names)
 
     @unavailable_on_error

@@ -336,7 +336,7 @@ def staff_update(name, display_name):
 @domain_errors
 def staff_list():
     """List staff accounts."""
-    rows = services().staff.all()
+    rows = services().staff.all(scan=True)
     for row in rows:
         state = f"disabled {row['disabled']}" if row.get("disabled") else "active"
         click.echo(f"{row['name']:<20} {row['role']:<8} {row.get('agent_id') or '-':<6} "

@@ -79,9 +79,10 @@ class StaffAccounts:
             raise NotFound(f"no staff member {name!r}")
         return {k: v for k, v in record.items() if k != "hash"}
 
-    def all(self):
-        """Every account (no hashes), by name."""
-        return [self.get(name) for name in self._staff.names()]
+    def all(self, scan=False):
+        """Every account (no hashes), by name; ``scan``: also accounts stored before the set of names
+        (the CLI's listing, see ``registry.staff.Staff.names``)."""
+        return [self.get(name) for name in self._staff.names(scan)]
 
     def enabled_with_role(self, *roles):
         """The names of the enabled accounts with one of ``roles``, sorted (without scanning the store)."""
