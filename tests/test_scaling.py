@@ -142,6 +142,21 @@ if os.environ.get("TEST_REDIS") == "cluster":
         targets = [entry["target"] for entry in _logged(app.extensions["verify"], "registry_add")]
         assert targets.count("+862160802222") == 1
 
+    def test_deadlines_are_taken_from_the_primary_whose_clock_is_furthest_behind(app, monkeypatch):
+        """Each primary checks a script's deadline against its own clock: a deadline taken from a clock
+        that is ahead would let a script run on a primary that is behind after its client gave up."""
+        store = app.extensions["verify"].store
+        real = store.redis.time
+        behind = next(node for node in store.redis.get_primaries() if node != store.redis.get_default_node())
+
+        def skewed(**route):
+            seconds, micro = real(**route)
+            return (seconds - 5, micro) if route.get("target_nodes") == behind else (seconds, micro)
+
+        monkeypatch.setattr(store.redis, "time", skewed)
+        assert store.unusable() is None
+        assert -5.1 < store.clock_offset < -4.9
+
     def test_readiness_covers_every_primary(app, client, redis_server):
         """One primary of three without its append-only file: /readyz names it."""
         node = redis_server.primaries()[-1]

@@ -373,9 +373,9 @@ def test_clocks_compared_on_a_slow_answer_never_move_deadlines_later(app, monkey
     store = app.extensions["verify"].store
     redis_time = store.redis.time
 
-    def answered_at_the_end_of_a_slow_round_trip():
+    def answered_at_the_end_of_a_slow_round_trip(**route):
         time.sleep(0.2)
-        return redis_time()
+        return redis_time(**route)
 
     monkeypatch.setattr(store.redis, "time", answered_at_the_end_of_a_slow_round_trip)
     assert store.unusable() is None

@@ -178,14 +178,19 @@ class Store:
     def _compare_clocks(self):
         self._clocks_due = time.monotonic() + CLOCK_CHECK_SECONDS
         try:
-            seconds, micro = self.redis.time()
-            after = time.time()
+            # On a cluster each primary checks deadlines against its own clock: the smallest offset
+            # makes no deadline late on any of them (early, by their skew, on the others).
+            routes = [{"target_nodes": node} for node in self.redis.get_primaries()] if self.clustered else [{}]
+            offsets = []
+            for route in routes:
+                seconds, micro = self.redis.time(**route)
+                offsets.append(seconds + micro / 1e6 - time.time())
         except STORE_ERRORS as exc:
             raise StoreUnavailable(str(exc)) from exc
-        # Redis read its clock somewhere inside the round trip: measured against its end (``after``), the
+        # Redis read its clock somewhere inside the round trip: measured against its end (now), the
         # offset is never too large, so a deadline is never later than the moment the client stops
         # waiting (a slow round trip makes it early instead, which a LATE corrects within a second).
-        self.clock_offset = seconds + micro / 1e6 - after
+        self.clock_offset = min(offsets)
 
     def compare_clocks_soon(self):
         """Compare this host's clock with Redis's before the next script (at most once a second)."""
