@@ -334,3 +334,16 @@ if os.environ.get("TEST_REDIS") in ("cluster", "sentinel"):
         stored = private_store.client()
         missing = [report for report in load.acknowledged if not stored.exists(svc.store.key("reports", f"r:{report}"))]
         assert not missing, f"{len(missing)} of {len(load.acknowledged)} acknowledged reports were lost in the failover"
+
+
+def test_a_cluster_that_does_not_answer_is_said_once_not_at_every_probe(make_app, caplog):
+    """The gate logs a reason when it changes: redis-py names the seed node it tried last, in a varying
+    order, which made every probe a new reason (and filled the log of whatever ran next)."""
+    import logging
+
+    with caplog.at_level(logging.ERROR, logger="verify.registry.gate"):
+        app = make_app(REDIS_URL="redis+cluster://127.0.0.1:1,127.0.0.1:2,127.0.0.1:3", VERIFY_REDIS_TIMEOUT=0.1)
+        time.sleep(1.2)  # two probes
+    said = [record for record in caplog.records if record.name == "verify.registry.gate"]
+    assert len(said) == 1 and "no seed node of the Redis Cluster answers" in said[0].getMessage()
+    assert app.test_client().get("/readyz").status_code == 503

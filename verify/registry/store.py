@@ -358,7 +358,9 @@ class LaterCluster:
                     try:
                         self._client = self._make()
                     except RedisClusterException as exc:
-                        raise redis.ConnectionError(str(exc)) from exc
+                        # One reason however the seed nodes failed (redis-py names the last one it
+                        # tried, in a varying order): the gate logs a reason once, not at every probe.
+                        raise redis.ConnectionError("no seed node of the Redis Cluster answers") from exc
         return self._client
 
 
