@@ -111,6 +111,23 @@ if os.environ.get("TEST_REDIS") == "cluster":
         assert [entry["target"] for entry in _logged(svc, "session_start")] == [created["id"]]
         assert svc.store.redis.xlen(svc.store.key(tag, "audit-outbox")) == 0
 
+    def test_a_sweep_relays_a_bounded_number_of_outboxes_each_time(app, open_session, monkeypatch):
+        """After a long outage of {audit}'s primary many outboxes wait: one read of the trail relays the
+        oldest few (SWEEP_MOST), the next reads the rest."""
+        from verify.registry import audit
+
+        svc = app.extensions["verify"]
+        monkeypatch.setattr(audit.Relay, "deliver", lambda relay, outbox, token: None)
+        opened = [open_session(borrower=f"1380013800{n}")["id"] for n in range(3)]
+        monkeypatch.undo()
+        monkeypatch.setattr(audit, "STRANDED_SECONDS", 0)
+        relay = svc.store.script("audit_append").relay
+        relay.relay_stranded(most=2)
+        assert svc.store.redis.zcard(svc.store.key("audit", "outboxes")) == 1
+        relay.relay_stranded(most=2)
+        assert sorted(entry["target"] for entry in _logged(svc, "session_start")) == sorted(opened)
+        assert svc.store.redis.zcard(svc.store.key("audit", "outboxes")) == 0
+
     def test_a_relay_repeated_after_a_crash_writes_the_entry_once(app, open_session, monkeypatch):
         """Relayed, then the process died before deleting it from the outbox: relaying again adds nothing."""
         from verify.registry import audit

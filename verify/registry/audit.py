@@ -30,6 +30,7 @@ MAX_ENTRIES = 1_000_000
 OUTBOX = "audit-outbox"
 RELAYED_SECONDS = 7 * 86400  # how long a marker outlives a relay that died before deleting its entry
 STRANDED_SECONDS = 5  # an outbox pending this long was left by work whose relay failed
+SWEEP_MOST = 200  # outboxes one sweep relays at most
 
 log = logging.getLogger(__name__)
 
@@ -123,12 +124,15 @@ class Relay:
             self._drop(keys=[outbox], args=[entry_id for entry_id, _fields in entries])
         self._settle(keys=[self._pending, *markers], args=[outbox, token])
 
-    def relay_stranded(self):
-        """Relay the outboxes whose work's own relay failed (pending for ``STRANDED_SECONDS``)."""
+    def relay_stranded(self, most=SWEEP_MOST):
+        """Relay the outboxes whose work's own relay failed (pending for ``STRANDED_SECONDS``), the
+        ``most`` oldest of them (a read of the trail after a long outage of {audit}'s primary stays
+        short; the next read takes the next ones)."""
         if not self.store.clustered:
             return
         seconds, micro = self.store.redis.time()
         before = (seconds - STRANDED_SECONDS) * 1_000_000 + micro
-        for outbox, token in self.store.redis.zrangebyscore(self._pending, "-inf", before, withscores=True):
+        stranded = self.store.redis.zrangebyscore(self._pending, "-inf", before, start=0, num=most, withscores=True)
+        for outbox, token in stranded:
             self.deliver(outbox, f"{token:.0f}")
 
