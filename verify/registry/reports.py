@@ -168,15 +168,15 @@ class Reports:
             # undone together must clear its known-scam mark.
             confirmed = {e164: pipe.scard(self.key(f"confirmed:{e164}")) for e164 in moved}
             pipe.multi()
-            moved.clear()  # a retry after a concurrent change starts again
+            relayed.clear()  # a retry after a concurrent change starts again
             for report_id, record, changes in plans:
                 if changes:
-                    moved.extend(self._queue_change(pipe, report_id, record, changes, along, may_mark, confirmed))
+                    relayed.extend(self._queue_change(pipe, report_id, record, changes, along, may_mark, confirmed))
             return [{**record, **changes} for _id, record, changes in plans]
 
-        moved = []
+        relayed = []  # audit entries moved beside the reports on a cluster, relayed once the transaction ran
         changed = self.store.redis.transaction(write, *keys, value_from_callable=True)
-        self.store.delivered(moved)
+        self.store.delivered(relayed)
         return changed
 
     def _queue_change(self, pipe, report_id, record, changes, along, may_mark, confirmed):
