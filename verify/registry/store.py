@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 _EMBEDDED = {}
 _EMBEDDED_LOCK = threading.Lock()
 
+CLOCK_SAMPLES = 3  # round trips per clock comparison (the shortest counts)
 CLOCK_CHECK_SECONDS = 60  # how often each process compares its clock with Redis's (see ``DEADLINE``)
 
 # What each durability setting may be: acknowledged writes survive a crash (AOF, fsync at least every
@@ -181,16 +182,23 @@ class Store:
             # On a cluster each primary checks deadlines against its own clock: the smallest offset
             # makes no deadline late on any of them (early, by their skew, on the others).
             routes = [{"target_nodes": node} for node in self.redis.get_primaries()] if self.clustered else [{}]
-            offsets = []
-            for route in routes:
-                seconds, micro = self.redis.time(**route)
-                offsets.append(seconds + micro / 1e6 - time.time())
+            offsets = [self._offset(route) for route in routes]
         except STORE_ERRORS as exc:
             raise StoreUnavailable(str(exc)) from exc
-        # Redis read its clock somewhere inside the round trip: measured against its end (now), the
-        # offset is never too large, so a deadline is never later than the moment the client stops
-        # waiting (a slow round trip makes it early instead, which a LATE corrects within a second).
         self.clock_offset = min(offsets)
+
+    def _offset(self, route):
+        # Redis read its clock somewhere inside the round trip: measured against its end, the offset
+        # is never too large, so a deadline is never later than the moment the client stops waiting.
+        # A slow round trip makes it early instead, by its length, for a minute (scripts refused as
+        # LATE on a loaded machine): the shortest of a few round trips is kept, as NTP does.
+        samples = []
+        for _ in range(CLOCK_SAMPLES):
+            sent = time.time()
+            seconds, micro = self.redis.time(**route)
+            received = time.time()
+            samples.append((received - sent, seconds + micro / 1e6 - received))
+        return min(samples)[1]
 
     def compare_clocks_soon(self):
         """Compare this host's clock with Redis's before the next script (at most once a second)."""
