@@ -184,9 +184,9 @@ def test_the_queue_shows_assignee_amount_source_channel_and_our_numbers(app, svc
     assert "Received (UTC+8)" in page  # the zone said once, in the column's head; each time whole in its title
     assert re.search(r'title="\d{4}-\d\d-\d\d \d\d:\d\d \(UTC\+8\)">\d{4}-\d\d-\d\d \d\d:\d\d</span>', rows[0])
     assert cells[0][2:] == [
-        re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", cells[0][2])[0], "+862160800000 ours — being spoofed", "reviewing",
+        re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", cells[0][2])[0], "021 6080 0000 ours — being spoofed", "reviewing",
         "sue", "—", "API", "call", "—", "—"]
-    assert cells[1][3:] == ["+862199998888", "new", "—", "12,345.50", "web", "SMS", "SMS or verification code", "—"]
+    assert cells[1][3:] == ["021 9999 8888", "new", "—", "12,345.50", "web", "SMS", "SMS or verification code", "—"]
 
 
 def test_the_queues_assignees_are_enabled_support_and_admins_read_without_scanning_the_store(app, svc):

@@ -145,12 +145,13 @@ class Review:
 
     def queue(self, filters):
         """The queue's page: ``{"reports", "cursor", "assignees"}``, the reports matching ``filters``
-        (``find``), each with ``ours`` (it names one of our official numbers: spoofed, not a scam), the
+        (``find``), each with ``ours`` (it names one of our official numbers: spoofed, not a scam) and
+        its number as people read it (``display``), the
         next page's cursor, and the accounts a report may be assigned to."""
         found, cursor = self.find(filters)
         ours = self._ours()
-        return {"reports": [{**report, "ours": report["number"] in ours} for report in found], "cursor": cursor,
-                "assignees": self.assignees()}
+        return {"reports": [{**report, "ours": report["number"] in ours, "display": phones.display(report["number"], self._region)}
+                            for report in found], "cursor": cursor, "assignees": self.assignees()}
 
     def assignees(self):
         """The names of the enabled support and admin accounts, sorted."""
@@ -161,6 +162,7 @@ class Review:
         first: ``{"report", "newer", "older"}``, the neighbours' ids or None; ``NotFound``."""
         report = self.get(report_id)
         second = times.parse(report["received_at"])
+        report = {**report, "display": phones.display(report["number"], self._region)}
         return {"report": report, "newer": self._neighbour(filters, second, report["id"], newest_first=False),
                 "older": self._neighbour(filters, second, report["id"], newest_first=True)}
 
