@@ -51,7 +51,10 @@ def unavailable_on_error(method):
         try:
             return method(holder, *args, **kwargs)
         except STORE_ERRORS as exc:
-            log.warning("store unavailable in %s: %s", method.__qualname__, exc.__class__.__name__)
+            # Redis's own error words (LATE, OOM, READONLY …) say why; a client error's text may hold
+            # an address, so only its class is logged.
+            said = f": {str(exc)[:120]}" if isinstance(exc, redis.ResponseError) else ""
+            log.warning("store unavailable in %s: %s%s", method.__qualname__, exc.__class__.__name__, said)
             if _is_silence(exc):
                 gate.close(f"Redis did not answer ({exc.__class__.__name__})")
             elif str(exc).startswith("LATE"):
