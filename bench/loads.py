@@ -203,6 +203,19 @@ def floor_endpoints(workdir, seeded):
     ]
 
 
+def cluster_endpoints(workdir, seeded):
+    """The capacity run (``--cluster``), one kind of request at a time: number checks, code checks
+    (right codes over every seeded session, so the borrowers' slots spread over the primaries) and
+    report writes."""
+    n = min(seeded["sessions"], 1000)
+    return [
+        Endpoint("check official", "/api/v1/check?number=021-6080-0000"),
+        Endpoint("check unknown", "/api/v1/check?number=13912345678"),
+        _posted(workdir, "verify genuine", "genuine", "/api/v1/verify", _verify_requests(0, n, True)),
+        _posted(workdir, "report write", "report", "/api/v1/reports", _report_requests(20000)),
+    ]
+
+
 def scale_endpoints(workdir, seeded, run):
     """Check and verify, for the scale run: genuine codes spread over every seeded session."""
     total = seeded["sessions"]

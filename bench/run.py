@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import loads  # noqa: E402
-from tests.redis_process import RedisProcess  # noqa: E402
+from tests.redis_process import RedisClusterProcess, RedisProcess  # noqa: E402
 
 PORT = 5077
 CORES = os.cpu_count() or 2
@@ -280,6 +280,105 @@ def floor_run(wrk, workdir, redis, seeded, server, args):
     return {"server": server, "rows": rows}
 
 
+def node_readings(nodes):
+    """Each running node's CPU seconds so far (INFO cpu: used_cpu_sys + used_cpu_user) and commands
+    processed, by its port."""
+    out = {}
+    for node in nodes:
+        with node.client() as client:
+            info = client.info("cpu", "stats")
+        out[node.port] = (float(info["used_cpu_sys"]) + float(info["used_cpu_user"]),
+                          int(info["total_commands_processed"]))
+    return out
+
+
+def measure_on_cluster(wrk, cluster, server, endpoint, duration, connections, warmup=2):
+    """One kind of request alone on the cluster: wrk's figures, the app server's CPU µs per request,
+    each primary's Redis CPU µs per request (by port), the replicas' together, Redis commands."""
+    warm = run_wrk(wrk, endpoint.script, endpoint.path, warmup, connections, endpoint.headers)
+    first = WRK_THREADS * (warm["requests"] + connections)
+    primaries = cluster.primaries()
+    replicas = [node for node in cluster.nodes if node not in primaries]
+    before, app_cpu = node_readings(cluster.nodes), cpu_seconds(session_id=server.pid)
+    result = run_wrk(wrk, endpoint.script, endpoint.path, duration, connections, endpoint.headers, first)
+    after, requests = node_readings(cluster.nodes), max(result["requests"], 1)
+
+    def per_request(nodes, index):
+        return sum(after[node.port][index] - before[node.port][index] for node in nodes) / requests
+
+    result["endpoint"] = endpoint.name
+    result["server_cpu_us"] = round((cpu_seconds(session_id=server.pid) - app_cpu) / requests * 1e6)
+    result["primary_cpu_us"] = {node.port: round(per_request([node], 0) * 1e6, 1) for node in primaries}
+    result["replicas_cpu_us"] = round(per_request(replicas, 0) * 1e6, 1)
+    # Minus the INFO each primary answered between its two readings.
+    result["redis_commands"] = round(per_request(primaries, 1) - len(primaries) / requests, 2)
+    print(f"  {endpoint.name:<20} {result['rps']:>7.0f} req/s  p99 {result['p99_ms']:.1f} ms", flush=True)
+    return result
+
+
+def capacity(row, peak, utilisation=0.5):
+    """What one kind's figures mean: Redis CPU µs per request over all primaries and on the busiest;
+    app cores one primary core keeps busy (its work spread evenly over the slots); primaries a
+    ``peak`` of requests/s needs with each primary at ``utilisation``; and the rate at which the busiest
+    primary alone reaches ``utilisation`` (its share cannot spread if it is one slot's work)."""
+    total = sum(row["primary_cpu_us"].values())
+    busiest = max(row["primary_cpu_us"].values())
+    return {
+        "redis_us": round(total, 1), "busiest_us": busiest,
+        "app_cores_per_primary": round(row["server_cpu_us"] / total, 1) if total else None,
+        "primaries_for_peak": max(1, -(-peak * total // (utilisation * 1e6))) if total else 1,
+        "busiest_ceiling_rps": round(utilisation * 1e6 / busiest) if busiest else None,
+    }
+
+
+def cluster_table(rows, ports, peak):
+    """The capacity run's table: one line per kind of request."""
+    head = (f"{'endpoint':<16} {'req/s':>6} {'p99 ms':>6} {'err':>4} {'cmds':>5} {'app µs':>6} "
+            + " ".join(f"{':' + str(port):>7}" for port in ports)
+            + f" {'Σ µs':>6} {'replicas':>8} {'app cores/primary':>17} {'primaries@' + str(peak):>16} {'busiest@50%':>11}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        c = r["capacity"]
+        lines.append(f"{r['endpoint']:<16} {r['rps']:>6.0f} {r['p99_ms']:>6.1f} {r['errors'] + r['non_2xx']:>4} "
+                     f"{r['redis_commands']:>5} {r['server_cpu_us']:>6} "
+                     + " ".join(f"{r['primary_cpu_us'].get(port, 0):>7}" for port in ports)
+                     + f" {c['redis_us']:>6} {r['replicas_cpu_us']:>8} {c['app_cores_per_primary']:>17} "
+                     f"{c['primaries_for_peak']:>16.0f} {c['busiest_ceiling_rps']:>11}")
+    return "\n".join(lines)
+
+
+def slot_owners(cluster, tags=("{registry}", "{reports}", "{audit}")):
+    """The port of the primary holding each of the store's shared hash tags."""
+    with cluster.client() as client:
+        return {tag: client.get_node_from_key(tag).port for tag in tags}
+
+
+def cluster_run(wrk, workdir, args):
+    """``--cluster``: the production server on a 3+3 Redis Cluster, one kind of request at a time."""
+    cluster = RedisClusterProcess(workdir / "cluster").start()
+    try:
+        seeded = loads.seed(cluster, sessions=1000, reports_count=1000)
+        owners, ports = slot_owners(cluster), sorted(node.port for node in cluster.primaries())
+        print(f"\ncluster capacity on {args.production}: primaries {ports}; "
+              + ", ".join(f"{tag} on :{port}" for tag, port in owners.items()), flush=True)
+        proc = start_server(args.production, production_env(cluster.url))
+        try:
+            rows = [measure_on_cluster(wrk, cluster, proc, endpoint, args.duration, args.connections)
+                    for endpoint in loads.cluster_endpoints(workdir, seeded)]
+        finally:
+            stop_server(proc)
+    finally:
+        cluster.stop()
+    for row in rows:
+        row["capacity"] = capacity(row, args.peak)
+    print(cluster_table(rows, ports, args.peak))
+    print("  Redis CPU µs per request on each primary (by port) and on the replicas together; app µs: the\n"
+          "  server's processes. app cores/primary: app cores one primary core keeps busy; primaries@peak:\n"
+          "  primaries at 50% CPU for that many requests/s; busiest@50%: req/s at which the busiest primary\n"
+          "  alone is at 50% (its share may be one slot's and cannot spread).")
+    return {"server": args.production, "slots": owners, "rows": rows, "peak": args.peak}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--servers", default="granian,gunicorn-sync,gunicorn-gthread")
@@ -290,15 +389,33 @@ def main():
     parser.add_argument("--no-floors", action="store_true", help="skip the floor run (bench/floors.py)")
     parser.add_argument("--scale-size", type=int, default=1_000_000)
     parser.add_argument("--scale-duration", type=int, default=10, help="seconds per endpoint in each turn of the scale run")
+    parser.add_argument("--cluster", action="store_true",
+                        help="only the capacity run: Redis CPU per request per primary of a 3+3 Redis Cluster")
+    parser.add_argument("--peak", type=int, default=50_000, help="requests/s the capacity run sizes the cluster for")
     args = parser.parse_args()
 
     wrk = shutil.which("wrk")
     if not wrk:
         raise SystemExit("wrk is not installed. On Debian/Ubuntu: sudo apt-get install wrk (see README, Performance).")
     workdir = Path(tempfile.mkdtemp(prefix="verify-bench-"))
-    redis = RedisProcess(workdir / "redis").start()
     results = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "cores": CORES,
                "duration_s": args.duration, "connections": args.connections, "runs": {}}
+    try:
+        if args.cluster:
+            results["cluster"] = cluster_run(wrk, workdir, args)
+        else:
+            single_run(wrk, workdir, args, results)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        # Kept even when a later part failed: the tables above took minutes.
+        out = ROOT / "bench" / f"results-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+        out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+        print(f"\nresults: {out.relative_to(ROOT)}")
+
+
+def single_run(wrk, workdir, args, results):
+    """The default bench on one redis-server: each server's table, the floor run, the scale run."""
+    redis = RedisProcess(workdir / "redis").start()
     try:
         env = production_env(redis.url)
         small = loads.seed(redis, sessions=1000, reports_count=1000)
@@ -318,11 +435,6 @@ def main():
             results["scale"] = scale_run(wrk, workdir, redis, best, args)
     finally:
         redis.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
-        # Kept even when a later part failed: the tables above took minutes.
-        out = ROOT / "bench" / f"results-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
-        out.write_text(json.dumps(results, indent=2), encoding="utf-8")
-        print(f"\nresults: {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -72,7 +72,8 @@ def bench_app(make_app, redis_server):
 def test_every_request_the_bench_sends_is_answered_as_intended(bench_app, tmp_path, run):
     app, seeded = bench_app
     client = app.test_client()
-    endpoints = loads.endpoints(tmp_path, seeded, run) + loads.scale_endpoints(tmp_path, seeded, run)
+    endpoints = (loads.endpoints(tmp_path, seeded, run) + loads.scale_endpoints(tmp_path, seeded, run)
+                 + loads.cluster_endpoints(tmp_path, seeded))
     for endpoint in endpoints:
         status, marker = next(v for k, v in EXPECTED.items() if endpoint.name.startswith(k))
         for method, path, headers, body in loads.requests_of(endpoint, 3):
@@ -124,3 +125,45 @@ def test_every_request_of_the_floor_run_is_answered_as_intended(bench_app, tmp_p
             text = answer.get_data(as_text=True)
             assert answer.status_code == status, (endpoint.name, text[:300])
             assert marker is None or marker in text.replace(": ", ":"), (endpoint.name, text[:300])
+
+
+def test_the_capacity_run_turns_cpu_per_primary_into_cores_and_primaries():
+    row = {"server_cpu_us": 300, "primary_cpu_us": {7001: 10.0, 7002: 40.0, 7003: 10.0}}
+    found = bench_run.capacity(row, peak=50_000, utilisation=0.5)
+    # 60 µs of Redis a request over the primaries: a primary core does 1e6/60 requests/s, an app core
+    # 1e6/300, so one primary keeps 5 app cores busy; 50,000/s is 3 Redis cores, 6 primaries at 50%.
+    assert found == {"redis_us": 60.0, "busiest_us": 40.0, "app_cores_per_primary": 5.0,
+                     "primaries_for_peak": 6, "busiest_ceiling_rps": 12500}
+    assert bench_run.capacity(row, peak=50_001)["primaries_for_peak"] == 7  # rounded up, never down
+    idle = {"server_cpu_us": 300, "primary_cpu_us": {7001: 0.0}}
+    assert bench_run.capacity(idle, peak=50_000)["primaries_for_peak"] == 1
+
+
+def test_the_cluster_flag_is_offered_and_the_default_run_stays_without_it():
+    import subprocess
+    import sys
+
+    answer = subprocess.run([sys.executable, str(loads.__file__).replace("loads.py", "run.py"), "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert answer.returncode == 0 and "--cluster" in answer.stdout and "--peak" in answer.stdout
+    assert "--cluster" not in bench_run.SERVERS["granian"]
+
+
+if os.environ.get("TEST_REDIS") == "cluster":
+    # The capacity run's readings on a real cluster (collected with TEST_REDIS=cluster).
+
+    def test_each_primarys_cpu_reading_follows_the_work_sent_to_its_slots(redis_server):
+        owners = bench_run.slot_owners(redis_server)
+        primaries = redis_server.primaries()
+        assert owners["{reports}"] in {node.port for node in primaries}
+        before = bench_run.node_readings(primaries)
+        with redis_server.client() as client:
+            for _ in range(3000):
+                client.incr("bench-test:{reports}:n")
+            client.delete("bench-test:{reports}:n")
+        after = bench_run.node_readings(primaries)
+        grown = {port: after[port][0] - before[port][0] for port in after}
+        counted = {port: after[port][1] - before[port][1] for port in after}
+        assert counted[owners["{reports}"]] >= 3000
+        assert max(grown, key=grown.get) == owners["{reports}"]
+        assert all(counted[port] < 100 for port in counted if port != owners["{reports}"])
