@@ -125,8 +125,6 @@ NOBODY = "-"  # the bulk form's "assign to nobody" (no staff name is "-"); an em
 def bulk():
     """Give the selected reports a status and/or an assignee: all of them or none (400 with the reason,
     nothing changed), each change audited per report; back to the queue with how many changed."""
-    if not forms.ActionForm().validate_on_submit():
-        abort(400)
     status, assignee = request.form.get("status") or None, request.form.get("assignee") or None
     try:
         count = services().review.review_many(actor(), request.form.getlist("report"), status,
@@ -277,8 +275,6 @@ def keys():
 @require_role("admin")
 def revoke_key(name):
     """Revoke a key: it stops working at once."""
-    if not forms.ActionForm().validate_on_submit():
-        abort(400)
     services().keys.revoke(actor(), name)
     return redirect(url_for("dashboard.keys"), code=303)
 
@@ -374,8 +370,6 @@ def _to_session(opened, replaced=False):
 @require_role(*AGENTS)
 def agent_callback_number(request_id):
     """The borrower's number in full, for the agent about to call: asked for on purpose, audited."""
-    if not forms.ActionForm().validate_on_submit():
-        abort(400)
     phone = services().callback_requests.number(actor(), request_id)
     return _agent_page(*_agent_form(fresh=True), shown={"id": request_id, "phone": phone})
 
@@ -384,8 +378,6 @@ def agent_callback_number(request_id):
 @require_role(*AGENTS)
 def agent_call_back(request_id):
     """Call a borrower back: a session as "Start session" opens one, the request closed with its id."""
-    if not forms.ActionForm().validate_on_submit():
-        abort(400)
     try:
         return _to_session(services().console.call_back(actor(), request_id))
     except (Invalid, Conflict) as exc:
@@ -420,8 +412,6 @@ def agent_status(session_id):
 @require_role(*AGENTS)
 def agent_replace(session_id):
     """The explicit replace: a new code for the borrower; the old one stops working at once."""
-    if not forms.ActionForm().validate_on_submit():
-        abort(400)
     try:
         return _to_session(services().console.replace(actor(), session_id), replaced=True)
     except Invalid as exc:
@@ -432,8 +422,6 @@ def agent_replace(session_id):
 @require_role(*AGENTS)
 def agent_end(session_id):
     """End the session after the call."""
-    if not forms.ActionForm().validate_on_submit():
-        abort(400)
     services().callbacks.end(actor(), session_id)
     return redirect(url_for("dashboard.agent_session", session_id=session_id), code=303)
 
