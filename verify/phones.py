@@ -75,7 +75,13 @@ class Phone:
             # are never shown beside the verdict of the number without them: that number is shown.
             shown = not self.valid or _plain_prefix(self._text, self.national) in ("", "0", code, code + "0",
                                                                                   "00" + code, "00" + code + "0")
-            self._typed = _grouped(self._text, self._region if self.valid else None, int(code)) if shown else self.display
+            runs = _DIGIT_RUNS.findall(self._text)
+            if shown and len(runs) == 1 and self.valid and self.home and _digits(self.display) == runs[0]:
+                self._typed = self.display  # one run, as we show it (02160800000): no second reading
+            elif shown:
+                self._typed = _grouped(self._text, self._region if self.valid else None, int(code))
+            else:
+                self._typed = self.display
         return self._typed
 
     def __repr__(self):
@@ -90,6 +96,10 @@ def _plain_prefix(text, national):
     # The digits typed before the national number, or None when they do not end with it.
     digits = "".join(_DIGIT_RUNS.findall(text))
     return digits[:len(digits) - len(national)] if digits.endswith(national) else None
+
+
+def _digits(text):
+    return "".join(_DIGIT_RUNS.findall(text))
 
 
 def _grouped(text, region, country_code):
