@@ -6,5 +6,5 @@ WORKDIR /app
 COPY requirements.txt Makefile ./
 RUN make .venv/.runtime
 COPY . .
-EXPOSE 5000
+EXPOSE 5000 5001
 CMD ["make", "serve"]

@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+HEALTH ?= $(or $(VERIFY_HEALTH_ADDRESS),$(HOST):5001)
 CORES  ?= $(shell nproc)
 
 .PHONY: run test test-cluster test-sentinel serve bench translations clean
@@ -50,8 +51,8 @@ test-sentinel: $(VENV)/.dev
 serve: $(VENV)/.runtime
 	@test -n "$$REDIS_URL" || { echo "make serve needs REDIS_URL (the embedded store is for make run)"; exit 2; }
 	@$(FLASK) store-check
-	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(CORES) --blocking-threads 1 \
-		--backlog 2048 --no-ws wsgi:app
+	VERIFY_HEALTH_ADDRESS=$(HEALTH) $(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(CORES) \
+		--blocking-threads 1 --backlog 2048 --no-ws --factory wsgi:serve
 
 ## bench: load benchmark (not part of `make test`); needs wrk (apt-get install wrk)
 bench: $(VENV)/.dev

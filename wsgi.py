@@ -1,5 +1,19 @@
-"""Entry point for servers and the flask CLI: ``flask --app wsgi run``, ``gunicorn wsgi:app``."""
+"""Entry points: ``app`` for ``flask --app wsgi run`` and WSGI servers (``gunicorn wsgi:app``);
+``serve()`` for ``make serve`` (``granian --factory wsgi:serve``, called in each worker): the app, and
+``GET /healthz`` answered on ``VERIFY_HEALTH_ADDRESS`` by a thread of the worker (``verify.liveness``)."""
 
-from verify import create_app
+from verify import create_app, liveness
+from verify.settings import host_and_port
 
 app = create_app()
+
+
+def serve():
+    """The app, with this worker's liveness listener started when ``VERIFY_HEALTH_ADDRESS`` is set."""
+    address = app.extensions["verify"].settings.health_address
+    if address:
+        try:
+            liveness.start(*host_and_port(address))
+        except OSError as exc:  # taken by another program: one clear line, not a traceback per worker
+            raise SystemExit(f"verify: cannot answer liveness probes on {address}: {exc.strerror}") from None
+    return app

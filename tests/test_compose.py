@@ -13,6 +13,7 @@ import yaml
 from verify import create_app
 from verify.registry import address
 from verify.registry.store import SAFE_SETTINGS
+from verify.settings import host_and_port
 
 ROOT = Path(__file__).resolve().parent.parent
 NODES = [f"redis-{n}" for n in range(1, 7)]
@@ -91,6 +92,9 @@ def test_the_app_reads_the_compose_url_as_the_cluster_and_starts_with_its_enviro
     started = app.extensions["verify"].settings
     assert started.env == "production" and started.redis_url == environment["REDIS_URL"]
     assert started.secure_cookies is False  # local plain http: the login cookie must come back
+    # Docker's health check asks the liveness listener, which no request thread waiting on Redis holds up.
+    health = host_and_port(started.health_address)
+    assert f"'http://{health[0]}:{health[1]}/healthz'" in " ".join(app_service["healthcheck"]["test"])
 
 
 def test_the_app_image_runs_make_serve_on_python_3_11():

@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import TEST_SETTINGS
 from tests.redis_process import RedisProcess
-from tests.test_soak import _cli, _environment, _free_port, _json, _request, _server, _tool, private_tmp  # noqa: F401
+from tests.test_soak import _cli, _environment, _free_port, _json, _request, _server, private_tmp, serve_command  # noqa: F401
 from verify import create_app
 
 HOST = "127.0.0.1"
@@ -27,24 +27,20 @@ OFFICIAL = "021-6080-0000"
 CLIENTS = 32
 
 
-def _granian(port):
-    return [*_tool("granian"), "--interface", "wsgi", "--host", HOST, "--port", str(port), "--workers", "2",
-            "--blocking-threads", "1", "--no-ws", "wsgi:app"]
-
-
 @pytest.fixture
 def production(tmp_path, private_tmp):  # noqa: F811 (the fixture of test_soak)
     """A private redis-server with verify's production settings, seeded, and granian serving verify on it
-    with production settings: ``(port, redis server, sessions key)``."""
+    with production settings as ``make serve`` runs it: ``(port, liveness port, redis server, sessions key)``."""
     redis_server = RedisProcess(tmp_path / "redis").start()
     try:
         env = _environment(REDIS_URL=redis_server.url, VERIFY_ENV="production",
                            VERIFY_INSTANCE_PATH=str(tmp_path / "instance"), TMPDIR=private_tmp)
         _cli(env, "seed-demo")
         key = _cli(env, "keys", "create", "--scope", "sessions", "--name", "faults", "--quiet").strip().splitlines()[-1]
-        port = _free_port()
-        with _server(_granian(port), env, tmp_path / "granian.log", port):
-            yield port, redis_server, key
+        port, health_port = _free_port(), _free_port()
+        cmd, assigned = serve_command(port, health_port)
+        with _server(cmd, {**env, **assigned}, tmp_path / "granian.log", port):
+            yield port, health_port, redis_server, key
     finally:
         os.kill(redis_server.proc.pid, signal.SIGCONT)
         redis_server.stop()
@@ -149,6 +145,12 @@ class Probe:
         self._thread.join()
 
 
+def _spread(times):
+    seconds = sorted(seconds for _started, seconds, _status in times)
+    return (f"{len(seconds)} probes, median {seconds[len(seconds) // 2] * 1000:.1f} ms, "
+            f"95th {seconds[int(len(seconds) * 0.95)] * 1000:.1f} ms, slowest {seconds[-1] * 1000:.1f} ms")
+
+
 def _first_ok_after(port, moment, within):
     while time.monotonic() < moment + within:
         if _json(port, "GET", f"/api/v1/check?number={OFFICIAL}")[0] == 200:
@@ -159,7 +161,7 @@ def _first_ok_after(port, moment, within):
 
 @pytest.mark.slow
 def test_a_stopped_redis_under_32_clients_answers_unavailable_within_2_s_and_recovers(production):
-    port, redis_server, key = production
+    port, health_port, redis_server, key = production
     load = Load(port, *_open_session(port, key))
     moments = {}
 
@@ -174,7 +176,7 @@ def test_a_stopped_redis_under_32_clients_answers_unavailable_within_2_s_and_rec
         time.sleep(3)
         return recovered
 
-    with Probe(port) as probe:
+    with Probe(port) as probe, Probe(health_port) as liveness:
         recovered = load.run(fault)
     stop, cont = moments["stop"], moments["cont"]
     slowest = max(seconds for _kind, _started, seconds, _status, _found in load.answers)
@@ -184,7 +186,8 @@ def test_a_stopped_redis_under_32_clients_answers_unavailable_within_2_s_and_rec
     probes = sorted(seconds for _started, seconds, _status in probe.times)
     print(f"\n{len(load.answers)} answers, slowest {slowest:.3f} s; while stopped: {dict(during)}; "
           f"recovered {recovered:.2f} s after SIGCONT; /healthz: {len(probes)} probes, "
-          f"median {probes[len(probes) // 2] * 1000:.1f} ms, slowest {probes[-1] * 1000:.1f} ms")
+          f"median {probes[len(probes) // 2] * 1000:.1f} ms, slowest {probes[-1] * 1000:.1f} ms; "
+          f"liveness /healthz: {_spread(liveness.times)}")
     assert slowest < 2
     assert set(during) == {503} and sum(during.values()) > 1000
     assert recovered is not None and recovered < 2
@@ -203,8 +206,20 @@ def test_a_stopped_redis_under_32_clients_answers_unavailable_within_2_s_and_rec
     genuine = sum(1 for kind, *_rest, found in load.answers if kind == "right" and found == "genuine")
     assert 0 <= state["successful_checks"] - genuine <= 1, (state, genuine)
     assert len(stored - acknowledged) + state["successful_checks"] - genuine <= 1
-    # /healthz never waits behind Redis work but in one window: a probe that reaches a worker in the
-    # first timeout (0.25 s) of the stall (or was on its way when it began), when its thread is already
+    assert liveness.times and all(status == 200 for _started, _seconds, status in liveness.times)
+    # The liveness listener (make serve's VERIFY_HEALTH_ADDRESS) never waits behind Redis work: a
+    # thread of each worker that does none answers every probe within 100 ms, in the stall's first
+    # quarter of a second too, where the app's own /healthz may wait for a worker's Redis timeout
+    # (below). Elsewhere a probe now and then waits for a CPU of this 2-core machine (32 clients, two
+    # workers, Redis and two probes share it; 30-140 ms in about 1 of 40, at any moment of the run):
+    # the median and 95th percentile hold the line, the slowest gets that room.
+    assert [seconds for started, seconds, _status in liveness.times if stop - 0.1 <= started < stop + 0.25]
+    assert all(seconds < 0.1 for started, seconds, _status in liveness.times if stop - 0.1 <= started < stop + 0.25), \
+        _spread(liveness.times)
+    alive = sorted(seconds for _started, seconds, _status in liveness.times)
+    assert alive[len(alive) // 2] < 0.02 and alive[int(len(alive) * 0.95)] < 0.05 and alive[-1] < 0.3, _spread(liveness.times)
+    # The app's own /healthz (for the load balancer) never waits behind Redis work but in one window:
+    # a probe that reaches a worker in the first timeout (0.25 s) of the stall (or was on its way when it began), when its thread is already
     # inside a Redis call that cannot know yet that Redis stopped, waits for that call to time out.
     # Every other probe is answered within 100 ms, before, during and after the stall.
     window = [seconds for started, seconds, _status in probe.times if stop - 0.1 <= started < stop + 0.25]
@@ -222,7 +237,7 @@ def test_a_stopped_redis_under_32_clients_answers_unavailable_within_2_s_and_rec
 def test_redis_killed_under_report_load_loses_no_acknowledged_report(production):
     """kill -9 while reports are filed (AOF, fsync every second): every report acknowledged with 201 is
     there after the restart, none twice; while Redis is gone the answer is 503, at once."""
-    port, redis_server, key = production
+    port, _health_port, redis_server, key = production
     load = Load(port, *_open_session(port, key))
 
     def fault():
@@ -255,7 +270,7 @@ def test_redis_refusing_writes_under_load_answers_unavailable_and_loses_nothing(
     """Out of memory or a read-only replica for 3 s under 32 clients: answers are right or 503 (never a
     500, never genuine for a wrong code), within 2 s; nothing the clients were not told about is stored;
     the right code's successes are exactly the genuine answers; everything works again at once."""
-    port, redis_server, key = production
+    port, _health_port, redis_server, key = production
     load = Load(port, *_open_session(port, key))
     admin = redis_server.client()
 

