@@ -195,7 +195,7 @@ def registry_of(app):
         store=store, limits=limits, numbers=numbers,
         # The registry as another process of the service changes it (its own copy of the index).
         other_process=NumberRegistry(numbers, Audit(AuditLog(store), settings.hmac_key.encode()), settings.default_region),
-        cache=svc.checks.registry_cache, reports=Reports(store, numbers, limits), audit=AuditLog(store),
+        cache=svc.checks.registry_cache, facts_cache=svc.checks.facts_cache, reports=Reports(store, numbers, limits), audit=AuditLog(store),
         sessions=Sessions(store, limits, settings.hmac_key.encode(), settings.max_failures, settings.lockout_seconds),
         reporters_key=lambda e164: store.key("reports", f"reporters:{e164}"),
         known_scam_key=lambda: store.key("reports", "known-scam"),

@@ -171,18 +171,19 @@ class Numbers:
         pipe.hset(self._index, mapping=build_index(entries, self.region))
         pipe.incr(self._version)
 
-    def run_current(self, script, keys, args, before=()):
-        """Run ``script`` after the scripts ``before`` (e.g. a client's limit) in one round trip, and on
-        the way make this process's copy of the registry current: while the copy is fresh (see
-        ``RegistryCache``) the scripts alone, else with a read of the registry's version (and when that
-        changed, one more round trip for the index). Returns ``([replies of before], reply)``."""
+    def run_current(self, work):
+        """Run the scripts ``work`` [(script, keys, args)] in one round trip, and on the way make this
+        process's copy of the registry current: while the copy is fresh (see ``RegistryCache``) the
+        scripts alone (no round trip for no scripts), else with a read of the registry's version (and
+        when that changed, one more round trip for the index). Returns the scripts' replies."""
         cache = self.cache
-        work = [*before, (script, keys, args)]
         if cache.fresh():
-            *earlier, reply = self.store.run_many(work)
-            return earlier, reply
+            if not work:
+                self.store.gate.enter()  # a closed gate answers unavailable even with nothing to read
+                return []
+            return self.store.run_many(work)
         changes_seen = cache.changes_here
-        *earlier, reply, version = self.store.run_many([*work, (self._value, [self._version], [])])
+        *replies, version = self.store.run_many([*work, (self._value, [self._version], [])])
         if version != cache.version or cache.version is None:
             with self.store.redis.pipeline(transaction=False) as pipe:
                 pipe.get(self._version)
@@ -190,7 +191,7 @@ class Numbers:
                 version, index = pipe.execute()
             cache.load(version, index)
         cache.confirm(changes_seen)
-        return earlier, reply
+        return replies
 
     def official(self, e164):
         """The entry ``e164`` belongs to in this process's copy (made current by the last ``run_current``)."""

@@ -19,6 +19,7 @@ Lua call (one round trip, all or nothing, durable with AOF):
   {reports}:once:<subject>       hash (id, at, digest) of a report filed with an Idempotency-Key, a day
 """
 
+import time
 from dataclasses import dataclass
 
 from verify import times
@@ -50,6 +51,50 @@ class Page:
     bottom: object = "-inf"
 
 
+class FactsCache:
+    """This process's copy of what the reports say about the numbers it checked in the last second.
+
+    Every report key shares the one ``{reports}`` hash tag (a report is written with its indexes in one
+    script), so on a Redis Cluster every number check would read from one primary, however many there
+    are: checks would stop scaling there (README, Scaling out). During a campaign most checks are of
+    the few numbers the scammers show. Facts read within ``FRESH_SECONDS`` are used as read, as the
+    registry's copy is: a report filed or reviewed by this process shows at once (``forget``), one filed
+    through another within that second. At most ``MAX_NUMBERS`` are kept: a flood of distinct numbers
+    empties it and costs the reads it would have cost without it.
+    """
+
+    FRESH_SECONDS = 1.0
+    MAX_NUMBERS = 10_000
+
+    def __init__(self):
+        self._facts = {}  # e164 -> (time.monotonic() of the read, facts)
+        self.changes_here = 0  # reports this process has filed or changed: a read across one is not kept
+
+    def __len__(self):
+        return len(self._facts)
+
+    def get(self, e164):
+        """The facts of ``e164`` read within ``FRESH_SECONDS``, else None."""
+        found = self._facts.get(e164)
+        return found[1] if found is not None and time.monotonic() - found[0] < self.FRESH_SECONDS else None
+
+    def put(self, e164, facts, changes_seen):
+        """Keep ``facts`` of ``e164`` just read, unless this process changed reports since the read began."""
+        if changes_seen != self.changes_here:
+            return
+        if len(self._facts) >= self.MAX_NUMBERS:
+            self._facts.clear()
+        self._facts[e164] = (time.monotonic(), facts)
+
+    def forget(self, *e164s):
+        """This process changed the reports of ``e164s`` (every number when none is named)."""
+        self.changes_here += 1
+        if not e164s:
+            self._facts.clear()
+        for e164 in e164s:
+            self._facts.pop(e164, None)
+
+
 class Reports:
     """Report storage bound to one store, the number registry (for its copy's freshness) and the limiter."""
 
@@ -57,6 +102,7 @@ class Reports:
         self.store = store
         self.numbers = numbers
         self.limits = limits
+        self.cache = FactsCache()
         self._write = store.script("report_write")
         self._facts = store.script("number_facts")
 
@@ -71,12 +117,18 @@ class Reports:
     @unavailable_on_error
     def facts(self, e164, now, before=()):
         """``(distinct reporters in 30 days, confirmed scam)`` for ``e164``, in the one round trip that
-        also keeps the registry copy current and runs the scripts ``before`` (see ``Numbers.run_current``).
-        Returns ``([replies of before], facts)``."""
+        also keeps the registry copy current and runs the scripts ``before`` (see ``Numbers.run_current``);
+        from ``FactsCache`` when read within the last second. Returns ``([replies of before], facts)``."""
+        known = self.cache.get(e164)
+        if known is not None:
+            return self.numbers.run_current(list(before)), known
+        changes_seen = self.cache.changes_here
         keys, args = [self.key(f"reporters:{e164}"), self.key("known-scam")], [now - 30 * DAY, e164]
-        earlier, reply = self.numbers.run_current(self._facts, keys, args, before)
+        *earlier, reply = self.numbers.run_current([*before, (self._facts, keys, args)])
         reply = pairs(reply)
-        return earlier, (int(reply["reporters_30d"]), bool(reply["known_scam"]))
+        found = (int(reply["reporters_30d"]), bool(reply["known_scam"]))
+        self.cache.put(e164, found, changes_seen)
+        return earlier, found
 
     def write_call(self, record, now, windows=(), subject="", once=None):
         """KEYS and ARGV of the write script for ``record`` (a dict of fields with its id), counted
@@ -97,7 +149,10 @@ class Reports:
         """File ``record`` with its indexes in one Lua call, once per ``once`` (an Idempotency-Key);
         ``replies.Written``."""
         keys, args = self.write_call(record, now, windows, subject, once)
-        return replies.filed(self.numbers.run_current(self._write, keys, args)[1])
+        try:
+            return replies.filed(self.numbers.run_current([(self._write, keys, args)])[0])
+        finally:  # after it, or whatever happened: a check that read across the write keeps nothing
+            self.cache.forget(record["number"])
 
     @unavailable_on_error
     def exists(self, report_id):
@@ -175,7 +230,10 @@ class Reports:
             return [{**record, **changes} for _id, record, changes in plans]
 
         relayed = []  # audit entries moved beside the reports on a cluster, relayed once the transaction ran
-        changed = self.store.redis.transaction(write, *keys, value_from_callable=True)
+        try:
+            changed = self.store.redis.transaction(write, *keys, value_from_callable=True)
+        finally:
+            self.cache.forget()  # a review may move any number's known-scam mark
         self.store.delivered(relayed)
         return changed
 
@@ -223,6 +281,7 @@ class Reports:
             if latest is not None and latest <= times.parse(received):  # not reported by them again since
                 pipe.zrem(reporters, fingerprint)
             pipe.execute()
+        self.cache.forget(number)
         return True
 
     @unavailable_on_error
@@ -243,6 +302,7 @@ class Reports:
                 pipe.srem(self.key("known-scam"), e164)
                 pipe.delete(self.key(f"confirmed:{e164}"))
             pipe.execute()
+        self.cache.forget(e164)
 
     @unavailable_on_error
     def is_known_scam(self, e164):

@@ -45,6 +45,11 @@ class NumberChecks:
         """This process's copy of the registry's index (see ``registry.numbers.RegistryCache``)."""
         return self._numbers.cache
 
+    @property
+    def facts_cache(self):
+        """This process's copy of recently read number facts (see ``registry.reports.FactsCache``)."""
+        return self._reports.cache
+
     def read(self, data, field="number"):
         """The number to check from ``data[field]`` as typed; ``Invalid`` if it is no number at all."""
         errors = []
