@@ -80,11 +80,25 @@ def _posted(workdir, name, file, path, requests):
 
     The requests go to a data file read at start: a Lua table literal of 60k bodies breaks LuaJIT.
     """
-    data = workdir / f"{file}.tsv"
-    with data.open("w", encoding="utf-8") as handle:
-        for headers, body in requests:
-            handle.write(headers.get("X-Twilio-Signature", "-") + "\t" + body + "\n")
     content_type = requests[0][0]["Content-Type"]
+    lines = [headers.get("X-Twilio-Signature", "-") + "\t" + body for headers, body in requests]
+    make = f"""local headers = {{["Content-Type"] = "{content_type}"}}
+    if sig ~= "-" then headers["X-Twilio-Signature"] = sig end
+    reqs[#reqs + 1] = wrk.format("POST", "{path}", headers, body)"""
+    return _scripted(workdir, file, lines, make, Endpoint(name, path, None, None, "POST", content_type))
+
+
+def _got(workdir, name, file, paths):
+    """An endpoint wrk loads with GETs of ``paths`` in turn, as ``_posted`` sends its bodies."""
+    make = 'reqs[#reqs + 1] = wrk.format("GET", body)'
+    return _scripted(workdir, file, ["-\t" + path for path in paths], make, Endpoint(name, paths[0]))
+
+
+def _scripted(workdir, file, lines, make, endpoint):
+    # The data file (a signature or "-", a tab, the body or path) and the wrk script that sends its
+    # lines in turn, each made into a request by the Lua statements ``make`` (from ``sig`` and ``body``).
+    data = workdir / f"{file}.tsv"
+    data.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     script = workdir / f"{file}.lua"
     script.write_text(f"""
 local counter = 0
@@ -94,9 +108,7 @@ local i, step = 0, 1
 function init(args)
   for line in io.lines("{data}") do
     local sig, body = line:match("^([^\t]*)\t(.*)$")
-    local headers = {{["Content-Type"] = "{content_type}"}}
-    if sig ~= "-" then headers["X-Twilio-Signature"] = sig end
-    reqs[#reqs + 1] = wrk.format("POST", "{path}", headers, body)
+    {make}
   end
   -- wrk ... -- <first> <threads>: the threads interleave over the requests from the first one not
   -- sent yet (the warm-up's), so none is sent twice unless the list runs out and starts over.
@@ -108,7 +120,7 @@ function request()
   return reqs[(i % #reqs) + 1]
 end
 """, encoding="utf-8")
-    return Endpoint(name, path, script, data, "POST", content_type)
+    return endpoint._replace(script=script, data=data)
 
 
 def _verify_requests(first, count, right):
@@ -211,6 +223,9 @@ def cluster_endpoints(workdir, seeded):
     return [
         Endpoint("check official", "/api/v1/check?number=021-6080-0000"),
         Endpoint("check unknown", "/api/v1/check?number=13912345678"),
+        # A number each time (20,000 in turn, none again within a second): what no process's copy of
+        # the number facts helps with.
+        _got(workdir, "check spread", "check-spread", [f"/api/v1/check?number=136{i:08d}" for i in range(20000)]),
         _posted(workdir, "verify genuine", "genuine", "/api/v1/verify", _verify_requests(0, n, True)),
         _posted(workdir, "report write", "report", "/api/v1/reports", _report_requests(20000)),
     ]
@@ -239,10 +254,13 @@ def requests_of(endpoint, count=None):
     with endpoint.data.open(encoding="utf-8") as lines:
         for line in lines:
             signature, body = line.rstrip("\n").split("\t", 1)
-            headers = {"Content-Type": endpoint.content_type}
-            if signature != "-":
-                headers["X-Twilio-Signature"] = signature
-            out.append((endpoint.method, endpoint.path, headers, body))
+            if endpoint.method == "GET":  # the line holds the path
+                out.append(("GET", body, endpoint.headers or {}, None))
+            else:
+                headers = {"Content-Type": endpoint.content_type}
+                if signature != "-":
+                    headers["X-Twilio-Signature"] = signature
+                out.append((endpoint.method, endpoint.path, headers, body))
             if count is not None and len(out) == count:
                 break
     return out

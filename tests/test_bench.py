@@ -50,6 +50,7 @@ EXPECTED = {
     "bare": (200, None),
     "check official": (200, '"verdict":"official"'),
     "check unknown": (200, '"verdict"'),
+    "check spread": (200, '"verdict":"unknown"'),
     "verify genuine": (200, '"verdict":"genuine"'),
     "verify not_verified": (200, '"verdict":"not_verified"'),
     "sms inbound": (200, "核验通过"),
@@ -81,6 +82,14 @@ def test_every_request_the_bench_sends_is_answered_as_intended(bench_app, tmp_pa
             text = answer.get_data(as_text=True)
             assert answer.status_code == status, (endpoint.name, text[:300])
             assert marker is None or marker in text.replace(": ", ":"), (endpoint.name, text[:300])
+
+
+def test_the_spread_check_load_never_repeats_a_number(bench_app, tmp_path):
+    _app, seeded = bench_app
+    spread = next(e for e in loads.cluster_endpoints(tmp_path, seeded) if e.name == "check spread")
+    paths = [path for _m, path, _h, _b in loads.requests_of(spread)]
+    # Each number once per pass (20,000): no process's copy of the number facts can answer it.
+    assert len(paths) == len(set(paths)) == 20000
 
 
 def test_the_sms_load_never_repeats_a_message(bench_app, tmp_path):
