@@ -1,14 +1,18 @@
 """The liveness listener (``VERIFY_HEALTH_ADDRESS``): ``/healthz`` from a thread of its own, which no
 request thread can hold up. Under a Redis stall through ``make serve`` it is measured by test_faults."""
 
+import contextlib
 import http.client
 import json
+import select
 import socket
+import struct
 import subprocess
 import sys
 import threading
 import time
 
+import psutil
 import pytest
 
 from tests.test_soak import ROOT, _environment, _free_port, serve_command
@@ -68,6 +72,73 @@ def test_silent_clients_do_not_block_the_probes(listener):
     finally:
         for sock in silent:
             sock.close()
+
+
+def _closed_within(sock, seconds, drip=b""):
+    """Seconds until the listener closed ``sock`` (None: still open after ``seconds``), sending
+    ``drip`` every half second meanwhile."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        try:
+            if drip:
+                sock.sendall(drip)
+            if select.select([sock], [], [], 0.5)[0] and sock.recv(65536) == b"":
+                return time.monotonic() - started
+        except OSError:  # reset: closed
+            return time.monotonic() - started
+    return None
+
+
+def test_a_client_sending_a_byte_at_a_time_gets_no_more_than_two_seconds(listener):
+    """http.server's timeout is per read: a byte every half second held a thread for ever (still
+    open after 6 s). The head must be complete within 2 s in all."""
+    sock = socket.create_connection((HOST, listener))
+    try:
+        sock.sendall(b"GET /healthz HTTP/1.0\r\n")
+        assert (_closed_within(sock, 6, drip=b"X") or 99) < 3
+    finally:
+        sock.close()
+
+
+def test_a_head_sent_in_pieces_within_the_time_is_answered(listener):
+    with socket.create_connection((HOST, listener), timeout=5) as sock:
+        sock.sendall(b"GET /heal")
+        time.sleep(0.3)
+        sock.sendall(b"thz HTTP/1.0\r\nHost: x\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.0 200 ")
+
+
+def test_huge_heads_do_not_fill_the_worker(listener):
+    """http.server keeps up to 100 header lines of 64 KiB: twenty connections sending 99 lines of
+    60 KB each and holding on grew the process by 121 MB. Heads over ``MAX_HEAD`` are not read."""
+    line = b"X-Pad: " + b"a" * 60_000 + b"\r\n"
+    before, held = psutil.Process().memory_info().rss, []
+    try:
+        for _ in range(20):
+            sock = socket.create_connection((HOST, listener), timeout=2)
+            held.append(sock)
+            with contextlib.suppress(OSError):  # the listener stopped reading and closed it
+                sock.sendall(b"GET /healthz HTTP/1.0\r\n" + line * 99)
+        time.sleep(0.5)
+        grown = psutil.Process().memory_info().rss - before
+        print(f"\n20 connections with 6 MB heads: the process grew {grown / 1e6:.1f} MB")
+        assert grown < 30e6
+        assert _get(listener)[0] == 200
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def test_clients_gone_before_their_answer_print_nothing(listener, capfd):
+    """A probe that gave up, a scanner's reset: socketserver printed a traceback for each (18 of 20)."""
+    for _ in range(20):
+        sock = socket.create_connection((HOST, listener))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        sock.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+        sock.close()
+    time.sleep(0.5)
+    assert _get(listener)[0] == 200
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_every_worker_binds_the_same_address():

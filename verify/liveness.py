@@ -10,21 +10,51 @@ runs Python at all. Every worker binds the same address (``SO_REUSEPORT``): the 
 probe to one of them.
 """
 
+import io
 import json
 import logging
 import socket
+import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 log = logging.getLogger(__name__)
 
 BODY = json.dumps({"status": "ok"}).encode()
+MAX_HEAD = 8192  # a probe's request line and headers are a few hundred bytes
 
 
 class _Handler(BaseHTTPRequestHandler):
-    timeout = 2  # a client that sends nothing gives its thread back within 2 s
+    timeout = 2  # a client gives its thread back within 2 s, however slowly it sends
     server_version = "verify"
     sys_version = ""
+
+    def setup(self):
+        super().setup()
+        # http.server's timeout is per read, and it takes 100 header lines of 64 KiB each: a client
+        # sending a byte a second held a thread for ever, twenty sending 6 MB heads held 120 MB. The
+        # head is read here whole, within ``timeout`` in all and ``MAX_HEAD`` bytes; one not complete
+        # by then is not answered (an empty request: the connection is closed).
+        head = self._head()
+        self.rfile = io.BytesIO(head if _ended(head) else b"")
+        self.connection.settimeout(self.timeout)  # for the answer
+
+    def _head(self):
+        deadline, head = time.monotonic() + self.timeout, b""
+        while not _ended(head) and len(head) < MAX_HEAD:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self.connection.settimeout(left)
+            try:
+                chunk = self.connection.recv(MAX_HEAD - len(head))
+            except OSError:  # too slow, or gone
+                break
+            if not chunk:
+                break
+            head += chunk
+        return head
 
     def do_GET(self):  # noqa: N802 (http.server's name)
         found = self.path.partition("?")[0] == "/healthz"
@@ -40,9 +70,20 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+def _ended(head):
+    """True when ``head`` holds the blank line that ends a request's headers."""
+    return b"\n\n" in head or b"\n\r\n" in head
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a worker that stops is not held up by a probe's connection
     request_queue_size = 128  # socketserver's 5 drops a burst's SYNs: the client retries a second later
+
+    def handle_error(self, request, client_address):
+        # A client gone before its answer (a probe that timed out, a scanner's reset) is no fault of
+        # ours: socketserver printed a traceback to the worker's stderr for each one.
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
     def server_bind(self):
         # Every worker of the server binds the same address; the kernel spreads the probes.
