@@ -48,10 +48,12 @@ test-sentinel: $(VENV)/.dev
 	TEST_REDIS=sentinel $(BIN)/python -m pytest --junitxml=test-artifacts/junit-sentinel.xml $(PYTEST_ARGS)
 
 ## serve: production server, granian (set REDIS_URL, VERIFY_ENV=production and the secrets first)
+# granian is started by `env`, which becomes it, not by a shell (a line that begins with NAME=value
+# runs under /bin/sh): make forwards a SIGTERM to its child, and sh died of it, leaving granian running.
 serve: $(VENV)/.runtime
 	@test -n "$$REDIS_URL" || { echo "make serve needs REDIS_URL (the embedded store is for make run)"; exit 2; }
 	@$(FLASK) store-check
-	VERIFY_HEALTH_ADDRESS=$(HEALTH) $(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(CORES) \
+	env VERIFY_HEALTH_ADDRESS=$(HEALTH) $(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(CORES) \
 		--blocking-threads 1 --backlog 2048 --no-ws --factory wsgi:serve
 
 ## bench: load benchmark (not part of `make test`); needs wrk (apt-get install wrk)

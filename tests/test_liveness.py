@@ -4,18 +4,21 @@ request thread can hold up. Under a Redis stall through ``make serve`` it is mea
 import contextlib
 import http.client
 import json
+import os
 import select
+import signal
 import socket
 import struct
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.test_soak import ROOT, _environment, _free_port, serve_command
+from tests.test_soak import ROOT, _alive_in_group, _environment, _free_port, _wait_healthy, serve_command
 from verify import liveness, settings
 
 HOST = "127.0.0.1"
@@ -182,3 +185,33 @@ def test_make_serve_starts_it_in_each_worker_and_says_so_once_when_the_address_i
     assert result.returncode != 0
     assert "verify: cannot answer liveness probes on 127.0.0.1:" in result.stderr
     assert "Traceback" not in result.stderr, result.stderr
+
+
+def test_make_serve_stops_whole_on_a_sigterm_to_make(redis_server, tmp_path):
+    """``docker stop`` sends SIGTERM to the container's first process, ``make serve`` (Dockerfile), and
+    make forwards it to the process it started. A recipe that begins with a variable assignment runs
+    under /bin/sh, which died of the SIGTERM and left granian and its workers running, orphaned, on
+    both ports (a later ``make serve`` shares them: SO_REUSEPORT), and in a container killed
+    without a graceful stop. make must start granian itself."""
+    redis_server.flush()
+    port, health = _free_port(), _free_port()
+    env = _environment(REDIS_URL=redis_server.url, VERIFY_INSTANCE_PATH=str(tmp_path / "instance"))
+    cmd = ["make", "--no-print-directory", "-o", ".venv/.runtime", "serve", f"BIN={Path(sys.executable).parent}",
+           f"HOST={HOST}", f"PORT={port}", f"HEALTH={HOST}:{health}", "CORES=2"]
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    try:
+        _wait_healthy(proc, port, log)
+        assert _get(health)[0] == 200
+        proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while _alive_in_group(proc.pid) and time.monotonic() < deadline:
+            proc.poll()
+            time.sleep(0.05)
+        assert not _alive_in_group(proc.pid), "granian left running after make stopped:\n" + log.read_text()[-2000:]
+    finally:
+        if _alive_in_group(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)

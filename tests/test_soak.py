@@ -80,6 +80,7 @@ def serve_command(port, health_port, workers=2):
     values = {"BIN": str(Path(_tool("granian")[0]).parent), "HOST": HOST, "PORT": str(port), "CORES": str(workers),
               "HEALTH": f"{HOST}:{health_port}"}
     words = shlex.split(re.sub(r"\$\((\w+)\)", lambda found: values[found.group(1)], line))
+    words = words[1:] if words[0] == "env" else words  # env VERIFY_HEALTH_ADDRESS=… granian …
     assigned = dict(word.split("=", 1) for word in itertools.takewhile(lambda word: "=" in word, words))
     return [*_tool("granian"), *words[len(assigned) + 1:]], assigned
 
