@@ -3,9 +3,17 @@ the number the scammers show is checked thousands of times a second, and on a Re
 read of its reports lands on the one ``{reports}`` primary. Read at most once a second per process;
 a report filed or reviewed here shows at once, one filed elsewhere within the second."""
 
+import os
+import signal
 import time
 
+import pytest
+
 from tests.conftest import registry_of
+from tests.redis_process import RedisProcess
+from verify.errors import StoreUnavailable
+from verify.phones import parse
+from verify.services.actor import Actor
 
 SPOOFED = "13912345678"  # +8613912345678
 
@@ -62,9 +70,6 @@ def test_a_report_filed_through_another_process_shows_within_a_second(make_app):
 
 
 def test_a_number_marked_or_cleared_as_a_scam_here_shows_at_once(app):
-    from verify.phones import parse
-    from verify.services.actor import Actor
-
     client = app.test_client()
     review = app.extensions["verify"].review
     assert _check(client)["verdict"] == "unknown"
@@ -83,3 +88,33 @@ def test_a_flood_of_distinct_numbers_keeps_the_copy_small(app):
     for n in range(130):
         _check(client, f"1391234{n:04d}")
     assert 0 < len(cache) <= 50
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of this test alone, to stop."""
+    server = RedisProcess(tmp_path / "private").start()
+    yield server
+    os.kill(server.proc.pid, signal.SIGCONT)
+    server.stop()
+
+
+def test_a_mark_that_timed_out_drops_the_copy_all_the_same(make_app, private_redis):
+    """A write that timed out may have run (Redis stopped, then woke and ran the MULTI): the copy read
+    before it must go as after a write that answered, as a report's write does. The mark and the
+    redaction dropped it only when Redis answered in time: the number stayed ``unknown`` here for the
+    rest of the second while it was a known scam."""
+    app = make_app(REDIS_URL=private_redis.url)
+    client = app.test_client()
+    assert _check(client)["verdict"] == "unknown"  # the copy: no reports, no mark
+    reports, e164 = app.extensions["verify"].review._reports, parse(SPOOFED, "CN").e164
+    cache = reports.cache
+    assert cache is registry_of(app).facts_cache and cache.get(e164) is not None
+    os.kill(private_redis.proc.pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(StoreUnavailable):
+            reports.mark_known_scam(e164, True)  # the registry's write (review reads the registry first)
+    finally:
+        os.kill(private_redis.proc.pid, signal.SIGCONT)  # Redis wakes and runs the mark
+    assert private_redis.client().sismember("verify:{reports}:known-scam", e164)
+    assert cache.get(e164) is None

@@ -276,12 +276,14 @@ class Reports:
             return False
         reporters = self.key(f"reporters:{number}")
         latest = self.store.redis.zscore(reporters, fingerprint) if fingerprint else None
-        with self.store.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping={**dict.fromkeys(fields, ""), "redacted_at": when})
-            if latest is not None and latest <= times.parse(received):  # not reported by them again since
-                pipe.zrem(reporters, fingerprint)
-            pipe.execute()
-        self.cache.forget(number)
+        try:
+            with self.store.redis.pipeline(transaction=True) as pipe:
+                pipe.hset(key, mapping={**dict.fromkeys(fields, ""), "redacted_at": when})
+                if latest is not None and latest <= times.parse(received):  # not reported by them again since
+                    pipe.zrem(reporters, fingerprint)
+                pipe.execute()
+        finally:  # also when it timed out: it may have run (see ``write``)
+            self.cache.forget(number)
         return True
 
     @unavailable_on_error
@@ -295,14 +297,16 @@ class Reports:
     @unavailable_on_error
     def mark_known_scam(self, e164, known):
         """Mark a number as a confirmed scam by hand, or clear it (and its confirmations)."""
-        with self.store.redis.pipeline(transaction=True) as pipe:
-            if known:
-                pipe.sadd(self.key("known-scam"), e164)
-            else:
-                pipe.srem(self.key("known-scam"), e164)
-                pipe.delete(self.key(f"confirmed:{e164}"))
-            pipe.execute()
-        self.cache.forget(e164)
+        try:
+            with self.store.redis.pipeline(transaction=True) as pipe:
+                if known:
+                    pipe.sadd(self.key("known-scam"), e164)
+                else:
+                    pipe.srem(self.key("known-scam"), e164)
+                    pipe.delete(self.key(f"confirmed:{e164}"))
+                pipe.execute()
+        finally:  # also when it timed out: Redis may run it when it wakes
+            self.cache.forget(e164)
 
     @unavailable_on_error
     def is_known_scam(self, e164):
