@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-HEALTH ?= $(or $(VERIFY_HEALTH_ADDRESS),$(HOST):5001)
+HEALTH ?= $(or $(VERIFY_HEALTH_ADDRESS),127.0.0.1:5001)
 CORES  ?= $(shell nproc)
 
 .PHONY: run test test-cluster test-sentinel serve bench translations clean
@@ -54,7 +54,8 @@ serve: $(VENV)/.runtime
 	@test -n "$$REDIS_URL" || { echo "make serve needs REDIS_URL (the embedded store is for make run)"; exit 2; }
 	@$(FLASK) store-check
 	env VERIFY_HEALTH_ADDRESS=$(HEALTH) $(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(CORES) \
-		--blocking-threads 1 --backlog 2048 --no-ws --factory wsgi:serve
+		--blocking-threads 1 --backlog 2048 --no-ws \
+		--respawn-failed-workers --respawn-interval 1 --workers-kill-timeout 5 --factory wsgi:serve
 
 ## bench: load benchmark (not part of `make test`); needs wrk (apt-get install wrk)
 bench: $(VENV)/.dev

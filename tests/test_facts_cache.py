@@ -118,3 +118,26 @@ def test_a_mark_that_timed_out_drops_the_copy_all_the_same(make_app, private_red
         os.kill(private_redis.proc.pid, signal.SIGCONT)  # Redis wakes and runs the mark
     assert private_redis.client().sismember("verify:{reports}:known-scam", e164)
     assert cache.get(e164) is None
+
+
+def test_the_copys_age_counts_from_when_the_read_was_sent():
+    """A read that took long (a slow round trip) is already that old when its answer arrives."""
+    from verify.registry.reports import FactsCache
+
+    cache = FactsCache()
+    ticket = cache.ticket()
+    time.sleep(0.3)  # the round trip
+    cache.put("+8613912345678", (1, False), ticket)
+    assert cache.get("+8613912345678") == (1, False)
+    time.sleep(cache.FRESH_SECONDS - 0.2)  # a second after the read was sent, 0.8 s after its answer
+    assert cache.get("+8613912345678") is None
+
+
+def test_a_read_across_a_change_of_this_process_is_not_kept():
+    from verify.registry.reports import FactsCache
+
+    cache = FactsCache()
+    ticket = cache.ticket()
+    cache.forget("+8613900000000")  # a report filed here while the read was on its way
+    cache.put("+8613912345678", (0, False), ticket)
+    assert cache.get("+8613912345678") is None

@@ -215,3 +215,62 @@ def test_make_serve_stops_whole_on_a_sigterm_to_make(redis_server, tmp_path):
         if _alive_in_group(proc.pid):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(5)
+
+
+def test_a_stuck_request_fails_the_probe_until_it_ends():
+    """A worker whose request never returns (a deadlock, a hung call) must be restarted: the probe
+    says 503 ``stuck`` once a request has run ``stuck_seconds``, and ok again when it ends."""
+    release, entered = threading.Event(), threading.Event()
+
+    def app(environ, start_response):
+        entered.set()
+        release.wait(10)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"done"]
+
+    watch = liveness.Watch(app, stuck_seconds=0.3)
+    server = liveness.start(HOST, 0, watch)
+    port = server.server_address[1]
+    request = threading.Thread(target=lambda: list(watch({}, lambda *args: None)), daemon=True)
+    try:
+        assert _get(port)[0] == 200
+        request.start()
+        entered.wait(5)
+        assert _get(port)[0] == 200  # running, not stuck yet
+        time.sleep(0.4)
+        status, _kind, body = _get(port)
+        assert (status, body["status"]) == (503, "stuck")
+        release.set()
+        request.join(5)
+        assert _get(port) == (200, "application/json", {"status": "ok"})
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+
+
+def test_make_serve_starts_a_killed_worker_again(redis_server, tmp_path):
+    """A worker that dies (kill -9, out of memory) is started again while the other serves: granian
+    stopped whole without ``--respawn-failed-workers``."""
+    from tests.test_soak import _server
+
+    redis_server.flush()
+    port, health = _free_port(), _free_port()
+    cmd, assigned = serve_command(port, health)
+    env = {**_environment(REDIS_URL=redis_server.url, VERIFY_INSTANCE_PATH=str(tmp_path / "instance")), **assigned}
+    with _server(cmd, env, tmp_path / "granian.log", port) as proc:
+        workers = psutil.Process(proc.pid).children()
+        assert len(workers) == 2
+        workers[0].kill()
+        deadline, answered = time.monotonic() + 10, []
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                answered.append(_get(port, "/healthz")[0])
+            now = psutil.Process(proc.pid).children()
+            if len(now) == 2 and workers[0].pid not in {p.pid for p in now} and answered:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, "granian stopped when one worker died"
+        assert len(now) == 2 and workers[0].pid not in {p.pid for p in now}
+        time.sleep(1)  # the new worker imports the app
+        assert {_get(port)[0] for _ in range(10)} == {200} and _get(health)[0] == 200

