@@ -474,3 +474,26 @@ def test_strangers_cannot_work_callback_requests(sms_app, key, action):
     answer = client.post(f"/dashboard/agent/callbacks/{request_id}/{action}")
     assert answer.status_code in (302, 400) and "13800138000" not in answer.get_data(as_text=True)
     assert len(listed(client, key)["callbacks"]) == 1
+
+
+def test_a_request_and_its_audit_entry_are_written_together(sms_app, monkeypatch):
+    """One script stores the request and its audit entry: no moment where the request is stored and a
+    lost connection leaves it unaudited (and answered unavailable). On one server: one round trip for
+    both, one for the callback line the reply names (three when the entry came after)."""
+    from tests.conftest import CLUSTER
+    from tests.test_store import RoundTrips
+    from verify.phones import parse as parse_phone
+    from verify.services.actor import Actor
+
+    requests = sms_app.extensions["verify"].callback_requests
+    audit = sms_app.extensions["verify"].audit
+    phone = parse_phone(BORROWER, "CN")
+    requests.ask(Actor("sms"), parse_phone(OTHER, "CN"), "", "sms")  # loads the scripts
+    trips = RoundTrips(monkeypatch)
+    asked = requests.ask(Actor("sms"), phone, "今晚", "sms")
+    assert asked.outcome == "yes"
+    if not CLUSTER:  # on a cluster the entry is written beside the request and relayed (registry.audit)
+        assert trips.count == 2
+    assert requests.ask(Actor("sms"), phone, "", "sms").outcome == "already"  # nothing stored: nothing audited
+    entries = audit.entries(action="callback_request")[0]
+    assert sorted(entry["detail"] for entry in entries) == ["138****8000 by sms", "139****5678 by sms"]

@@ -72,11 +72,12 @@ class CallbackRequests:
         return self.store.key(TAG, name)
 
     @unavailable_on_error
-    def ask(self, number_hmac, fields, ttl, per_number, per_day, channel_share=None):
+    def ask(self, number_hmac, fields, ttl, per_number, per_day, channel_share=None, along=lambda request_id, only_if: ()):
         """Store a request for the number whose HMAC is ``number_hmac`` with ``fields`` (nm, ns, pt, ch),
         unless it has an open one, or one of the limits ``per_number`` / ``per_day`` / ``channel_share``
-        (the channel's own share of the day, when given) (``(allowance, window)``) is reached.
-        ``replies.Asked``."""
+        (the channel's own share of the day, when given) (``(allowance, window)``) is reached; with the
+        calls ``along(its id, (key, field, value) it leaves)`` (its audit entry) in the same script,
+        made only when it was stored. ``replies.Asked``."""
         limits = [(f"cbr-number-{self.limits.subject('cbr', number_hmac)}", per_number), ("cbr-day", per_day)]
         if channel_share is not None:
             limits.append((f"cbr-day-{fields['ch']}", channel_share))
@@ -86,7 +87,9 @@ class CallbackRequests:
             keys = [self.key(f"n:{number_hmac}"), self.key("open"), self.key(f"r:{request_id}"), *counters]
             args = [request_id, ttl, RETAIN_SECONDS, len(limits), *(item for _name, window in limits for item in window),
                     *(item for pair in {**fields, "nh": number_hmac}.items() for item in pair)]
-            asked = replies.asked(pairs(self._ask(keys=keys, args=args)))
+            stored = (self.key(f"r:{request_id}"), "nh", number_hmac)  # an id taken holds another number's
+            reply, *_ = self.store.run_many([(self._ask, keys, args), *along(request_id, stored)])
+            asked = replies.asked(pairs(reply))
             if asked.outcome != "id_taken":
                 return asked
 
@@ -149,10 +152,15 @@ class CallbackRequests:
         return {"open": waiting, "expired": expired}
 
     @unavailable_on_error
-    def done(self, request, session_id, who):
-        """Close ``request`` (a ``Request``) with ``session_id``; ``replies.Closed``."""
+    def done(self, request, session_id, who, along=lambda only_if: ()):
+        """Close ``request`` (a ``Request``) with ``session_id``, with the calls ``along((key, field,
+        value) it leaves)`` (its audit entry) in the same script, made only when this call closed it;
+        ``replies.Closed``."""
         keys = [self.key(f"r:{request.id}"), self.key("open"), self.key(f"n:{request.number_hmac}")]
-        return replies.closed(pairs(self._done(keys=keys, args=[request.id, session_id, who])))
+        token = secrets.token_hex(8)  # left by this very call: a second close with the same session leaves none
+        reply, *_ = self.store.run_many([(self._done, keys, [request.id, session_id, who, token]),
+                                         *along((keys[0], "dt", token))])
+        return replies.closed(pairs(reply))
 
     @unavailable_on_error
     def now(self):

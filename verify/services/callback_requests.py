@@ -101,7 +101,7 @@ class CallbackRequestService:
     def ask(self, actor, phone, preferred, channel):
         """A callback request for ``phone`` (the sender's own number, a ``Phone``: a mobile of the home
         region, else ``not_mobile``), with the time it prefers as written; one open request per number,
-        under the number's and the day's limits. Audited when stored. ``Asked``."""
+        under the number's and the day's limits. Audited in the same script that stores it. ``Asked``."""
         if not (phone.mobile and phone.home):  # a foreign number called back could be one that bills us
             return Asked("not_mobile")
         preferred = preferred_time(preferred)
@@ -109,12 +109,13 @@ class CallbackRequestService:
         fields = {"nm": phones.mask(phone.e164), "ns": self._sealer.seal(phone.e164), "pt": preferred, "ch": channel}
         share = SPOOFABLE_SHARE.get(channel)
         channel_share = (max(1, int(self._per_day[0] * share)), self._per_day[1]) if share else None
-        asked = self._requests.ask(number_hmac, fields, self.ttl, PER_NUMBER, self._per_day, channel_share)
+        detail = f"{fields['nm']} by {channel}"
+        asked = self._requests.ask(number_hmac, fields, self.ttl, PER_NUMBER, self._per_day, channel_share,
+                                   along=lambda request_id, only_if: [
+                                       self._audit.along(actor, "callback_request", request_id, detail, only_if)])
         hours = max(1, round(self.ttl / 3600))
         if asked.outcome == "limited":
             return Asked("limited", hours=hours)
-        if asked.outcome == "yes":
-            self._audit.record(actor, "callback_request", asked.id, f"{fields['nm']} by {channel}")
         return Asked(asked.outcome, asked.created, self.line(), hours, preferred)
 
     def _shown(self, request, now, reveal=False):
@@ -193,13 +194,12 @@ class CallbackRequestService:
         opened after they asked; see ``close``."""
         e164 = self._sealer.open(request.number_sealed)
         self._check_session(session_id, e164, request.created)
-        closed = self._requests.done(request, session_id, actor.who)
+        closed = self._requests.done(request, session_id, actor.who, along=lambda only_if: [
+            self._audit.along(actor, "callback_done", request.id, f"session {session_id}", only_if)])
         if closed.outcome == "unknown":
             raise NotFound()
         if closed.outcome == "before" and closed.session_id != session_id:
             raise Conflict(ANSWERED, session=closed.session_id)
-        if closed.outcome == "now":
-            self._audit.record(actor, "callback_done", request.id, f"session {session_id}")
         return {"id": request.id, "status": "done", "session_id": session_id, "done": closed.at}
 
     def _check_session(self, session_id, e164, asked_at):
